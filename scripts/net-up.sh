@@ -1,0 +1,55 @@
+#!/bin/bash
+# Makes the payload network of local tests, idempotently: a Linux bridge (default rsmr-pay0) with
+# the host at 198.18.0.1/24, no default route through it, no NAT, and an iptables rule that drops
+# anything from the bridge or its subnet that would be forwarded beyond the bridge.
+# Guests attach with <interface type='bridge'><source bridge='rsmr-pay0'/>.
+# Usage: net-up.sh [bridge] [host-cidr]
+set -euo pipefail
+
+readonly BRIDGE=${1:-rsmr-pay0}
+readonly HOST_CIDR=${2:-198.18.0.1/24}
+readonly CHAIN="${BRIDGE^^}-FWD"
+
+log() { echo "net-up: $*" >&2; }
+
+subnet_of() { # a.b.c.d/len -> network/len (len must be 24 here: all project networks are /24)
+  local addr=${1%/*} len=${1#*/}
+  [ "$len" = 24 ] || { log "only /24 networks are supported, got $1"; exit 1; }
+  echo "${addr%.*}.0/24"
+}
+
+ensure_bridge() {
+  ip link show "$BRIDGE" >/dev/null 2>&1 || ip link add "$BRIDGE" type bridge
+  # No STP and no forwarding delay: a guest's tap must carry traffic as soon as it is attached.
+  ip link set "$BRIDGE" type bridge stp_state 0 forward_delay 0
+  ip addr show dev "$BRIDGE" | grep -qw "inet $HOST_CIDR" || ip addr add "$HOST_CIDR" dev "$BRIDGE"
+  ip link set "$BRIDGE" up
+}
+
+# A chain of our own, hooked once into FORWARD, so that re-running changes nothing.
+ensure_no_forwarding_out() {
+  local subnet
+  subnet=$(subnet_of "$HOST_CIDR")
+  iptables -w -N "$CHAIN" 2>/dev/null || iptables -w -F "$CHAIN"
+  iptables -w -A "$CHAIN" -i "$BRIDGE" ! -o "$BRIDGE" -j DROP
+  iptables -w -A "$CHAIN" -s "$subnet" ! -o "$BRIDGE" -j DROP
+  iptables -w -A "$CHAIN" -o "$BRIDGE" ! -i "$BRIDGE" -j DROP
+  iptables -w -C FORWARD -j "$CHAIN" 2>/dev/null || iptables -w -I FORWARD 1 -j "$CHAIN"
+}
+
+check_no_route_out() {
+  if ip route show default | grep -qw "dev $BRIDGE"; then
+    log "a default route goes through $BRIDGE; remove it (this network must not route out)"
+    exit 1
+  fi
+}
+
+main() {
+  [ "$(id -u)" -eq 0 ] || { log "must run as root"; exit 1; }
+  ensure_bridge
+  ensure_no_forwarding_out
+  check_no_route_out
+  log "$BRIDGE up with $HOST_CIDR, forwarding out dropped"
+}
+
+main "$@"
