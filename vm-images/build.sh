@@ -1,0 +1,250 @@
+#!/bin/bash
+# Builds the replica VM image from Debian packages and this repository only, reproducibly:
+#   out/vmlinuz        Debian's cloud kernel, as shipped in its package
+#   out/initramfs.img  busybox-static + the virtio and squashfs modules + initramfs/init
+#   out/root.sqfs      read-only root: busybox, a jlink Java runtime with the glibc libraries it
+#                      links, the replica jar, and rootfs/ (the guest init)
+#   out/manifest.json  SHA-256 of each file, the kernel command line, and the build inputs
+# Two builds from the same inputs give the same bytes: fixed times (SOURCE_DATE_EPOCH), owners and
+# modes, sorted archives. See README.md. Idempotent: every run rebuilds out/ from its inputs.
+#
+# Inputs (environment, all optional):
+#   RSMR_REPLICA_JAR   the replica jar (default replica-app/target/rsmr-replica.jar)
+#   RSMR_KERNEL_META   the Debian package that names the kernel (default linux-image-cloud-amd64)
+#   RSMR_JDK_HOME      the JDK whose jlink and jmods make the runtime (default: Debian's JDK 17)
+#   SOURCE_DATE_EPOCH  the time stamped on every file (default: a constant, so that the digests
+#                      depend on the inputs' contents only, not on when they were committed)
+#   RSMR_IMAGE_OUT     output directory (default vm-images/out)
+set -euo pipefail
+umask 022
+export LC_ALL=C TZ=UTC
+
+readonly HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+readonly REPO=$(dirname "$HERE")
+readonly OUT=${RSMR_IMAGE_OUT:-$HERE/out}
+readonly JAR=${RSMR_REPLICA_JAR:-$REPO/replica-app/target/rsmr-replica.jar}
+readonly KERNEL_META=${RSMR_KERNEL_META:-linux-image-cloud-amd64}
+readonly JDK_HOME=${RSMR_JDK_HOME:-/usr/lib/jvm/java-17-openjdk-amd64}
+readonly WORK=$OUT/work
+readonly CACHE=$OUT/cache
+readonly BUILD_PACKAGES=(squashfs-tools cpio dpkg-dev)
+# Modules the initramfs loads, dependencies resolved at build time from each module's modinfo.
+readonly INITRAMFS_MODULES=(virtio_pci virtio_blk virtio_net virtio_console virtio-rng squashfs)
+# The base of the guest kernel's command line; the host that runs the guest appends the clock fix
+# tsc_early_khz=<its MHz x 1000> (see host-cmdline.sh and README.md), which is host-specific.
+readonly KERNEL_CMDLINE="console=ttyS0 quiet panic=-1 rootwait"
+readonly ROOT_SQUASHFS_BLOCK_BYTES=131072
+readonly SDE=${SOURCE_DATE_EPOCH:-1767225600} # 2026-01-01T00:00:00Z
+
+log() { echo "build: $*" >&2; }
+die() { echo "build: ERROR: $*" >&2; exit 1; }
+
+check_inputs() {
+  [ -f "$JAR" ] || die "no replica jar at $JAR: build it first (mvn -B -q -pl replica-app -am package -DskipTests) or set RSMR_REPLICA_JAR"
+  unzip -tq "$JAR" >/dev/null 2>&1 || busybox unzip -l "$JAR" >/dev/null 2>&1 || die "replica jar $JAR is not a valid jar"
+  [ -x "$JDK_HOME/bin/jlink" ] || die "no jlink in $JDK_HOME (set RSMR_JDK_HOME to a JDK 17)"
+  [ -d "$JDK_HOME/jmods" ] || die "no jmods in $JDK_HOME: install the JDK's jmods (openjdk-17-jdk-headless)"
+  local missing=() p
+  for p in "${BUILD_PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+  done
+  if [ ${#missing[@]} -gt 0 ]; then
+    log "installing build tools: ${missing[*]}"
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null 2>&1 \
+      || { apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null; } \
+      || die "cannot install ${missing[*]}"
+  fi
+}
+
+candidate_version() { # package -> version apt would install
+  apt-cache policy "$1" 2>/dev/null | awk '/Candidate:/ {print $2}'
+}
+
+# Downloads a Debian package once into the cache (kept across builds) and prints its path.
+fetch_deb() { # package version
+  local dir="$CACHE/$1=$2"
+  if ! ls "$dir"/*.deb >/dev/null 2>&1; then
+    rm -rf "$dir" && mkdir -p "$dir"
+    chown _apt "$dir" 2>/dev/null || true
+    (cd "$dir" && apt-get download -q "$1=$2" >/dev/null 2>&1) || die "apt-get download $1=$2 failed"
+  fi
+  ls "$dir"/*.deb
+}
+
+resolve_kernel_package() {
+  local pkg
+  [ -n "$(candidate_version "$KERNEL_META")" ] || apt-get update -q >/dev/null 2>&1
+  pkg=$(apt-cache depends "$KERNEL_META" 2>/dev/null | awk '/Depends: linux-image-[0-9]/ {print $2; exit}')
+  [ -n "$pkg" ] || die "cannot resolve the kernel package that $KERNEL_META depends on"
+  echo "$pkg"
+}
+
+# Prints the modules in load order: every module after the modules it depends on.
+module_load_order() { # modules-dir module...
+  local dir=$1; shift
+  local -A seen=()
+  visit() {
+    local m=$1 f deps d
+    [ -n "${seen[$m]:-}" ] && return 0
+    seen[$m]=1
+    f=$(find "$dir" -name "$m.ko" -print -quit)
+    [ -n "$f" ] || f=$(find "$dir" -name "${m//_/-}.ko" -print -quit)
+    [ -n "$f" ] || die "kernel module $m not found in the kernel package"
+    deps=$(tr '\0' '\n' <"$f" | sed -n 's/^depends=//p' | tr ',' ' ')
+    for d in $deps; do visit "$d"; done
+    echo "$f"
+  }
+  local m
+  for m in "$@"; do visit "$m"; done
+}
+
+normalize_tree() { # dir: fixed mtimes; modes are set where files are made, under umask 022
+  find "$1" -exec touch -h -d "@$SDE" {} +
+}
+
+build_kernel_and_modules() {
+  local deb
+  deb=$(fetch_deb "$KERNEL_PKG" "$KERNEL_VERSION")
+  mkdir -p "$WORK/kernel"
+  dpkg-deb -x "$deb" "$WORK/kernel"
+  cp "$WORK/kernel/boot/vmlinuz-"* "$OUT/vmlinuz"
+}
+
+build_busybox() {
+  local deb
+  deb=$(fetch_deb busybox-static "$BUSYBOX_VERSION")
+  mkdir -p "$WORK/busybox"
+  dpkg-deb -x "$deb" "$WORK/busybox"
+  [ -x "$WORK/busybox/bin/busybox" ] || die "busybox-static has no bin/busybox"
+}
+
+install_busybox() { # root
+  mkdir -p "$1/bin" "$1/sbin"
+  cp "$WORK/busybox/bin/busybox" "$1/bin/busybox"
+  local applet
+  for applet in $("$WORK/busybox/bin/busybox" --list | sort); do
+    [ -e "$1/bin/$applet" ] || [ -e "$1/sbin/$applet" ] || ln -s busybox "$1/bin/$applet"
+  done
+}
+
+build_initramfs() {
+  local root=$WORK/initramfs f
+  mkdir -p "$root"/{dev,proc,sys,newroot,etc,lib/modules}
+  mknod -m 600 "$root/dev/console" c 5 1
+  install_busybox "$root"
+  install -m 755 "$HERE/initramfs/init" "$root/init"
+  : >"$root/etc/rsmr-modules"
+  while read -r f; do
+    cp "$f" "$root/lib/modules/"
+    basename "$f" .ko >>"$root/etc/rsmr-modules"
+  done < <(module_load_order "$WORK/kernel/lib/modules" "${INITRAMFS_MODULES[@]}")
+  normalize_tree "$root"
+  (cd "$root" && find . -print0 | sort -z | cpio --null --create --format=newc --reproducible \
+    --owner=0:0 --quiet) >"$OUT/initramfs.img"
+}
+
+# jdeps looks at the project's own classes only: bundled libraries reference optional JDK modules
+# (Bouncy Castle: java.naming for LDAP stores, java.sql, java.desktop) on paths the replica never
+# takes. A class the replica does need from a missing module fails the VM test (test.sh), loudly.
+jdk_modules() {
+  { grep -v '^#' "$HERE/jdk-modules.txt"
+    "$JDK_HOME/bin/jdeps" --print-module-deps --ignore-missing-deps --multi-release 17 -include 'io\.rsmr\..*' "$JAR" | tr ',' '\n'
+  } | sed '/^$/d' | sort -u | paste -sd, -
+}
+
+# Copies every shared library the runtime's ELF files need, at the path ldd resolves it to.
+install_glibc_libraries() { # root
+  local lib
+  find "$1/opt/java" -type f \( -name '*.so' -o -path '*/bin/*' \) -print0 \
+    | xargs -0 ldd 2>/dev/null \
+    | awk '/=> \// {print $3} /^[ \t]*\/[^ ]+ \(/ {print $1}' | sort -u \
+    | while read -r lib; do
+        case "$lib" in "$1"/*) continue ;; esac
+        mkdir -p "$1$(dirname "$lib")"
+        cp -L "$lib" "$1$lib"
+      done
+}
+
+build_root() {
+  local root=$WORK/root
+  mkdir -p "$root"/{dev,proc,sys,tmp,run,config,data,root,opt/rsmr,etc}
+  install_busybox "$root"
+  cp -r "$HERE/rootfs/." "$root/"
+  chmod 755 "$root/sbin/init"
+  ln -s ../run/hosts "$root/etc/hosts"
+  JDK_MODULES=$(jdk_modules)
+  "$JDK_HOME/bin/jlink" --add-modules "$JDK_MODULES" --output "$root/opt/java" \
+    --strip-debug --no-header-files --no-man-pages
+  install_glibc_libraries "$root"
+  cp "$JAR" "$root/opt/rsmr/rsmr-replica.jar"
+  # The build inputs, so that a guest's console and a running image tell what they are.
+  manifest_inputs >"$root/etc/rsmr-image.json"
+  chmod -R u+rwX,go+rX,go-w "$root"
+  normalize_tree "$root"
+  mksquashfs "$root" "$OUT/root.sqfs" -noappend -reproducible -all-root -mkfs-time "$SDE" \
+    -all-time "$SDE" -comp lz4 -Xhc -b "$ROOT_SQUASHFS_BLOCK_BYTES" -quiet -no-progress >/dev/null
+}
+
+package_version() { dpkg-query -W -f='${Version}' "$1"; }
+
+manifest_inputs() {
+  local jar_sha jar_bytes
+  jar_sha=$(sha256sum "$JAR" | cut -d' ' -f1)
+  jar_bytes=$(stat -c %s "$JAR")
+  cat <<EOF
+{
+  "kernelPackage": "$KERNEL_PKG",
+  "kernelPackageVersion": "$KERNEL_VERSION",
+  "busyboxPackageVersion": "$BUSYBOX_VERSION",
+  "jdk": "$(cat "$JDK_HOME/release" | sed -n 's/^JAVA_RUNTIME_VERSION="\(.*\)"/\1/p')",
+  "jdkPackageVersion": "$(package_version openjdk-17-jdk-headless 2>/dev/null || echo unknown)",
+  "jdkModules": "$JDK_MODULES",
+  "libc6PackageVersion": "$(package_version libc6)",
+  "replicaJar": {"sha256": "$jar_sha", "bytes": $jar_bytes},
+  "sourceDateEpoch": $SDE
+}
+EOF
+}
+
+file_entry() { # name
+  printf '    "%s": {"sha256": "%s", "bytes": %s}' "$1" "$(sha256sum "$OUT/$1" | cut -d' ' -f1)" "$(stat -c %s "$OUT/$1")"
+}
+
+write_manifest() {
+  {
+    echo '{'
+    echo '  "format": "rsmr-image-manifest 1",'
+    echo '  "files": {'
+    file_entry vmlinuz; echo ','
+    file_entry initramfs.img; echo ','
+    file_entry root.sqfs; echo
+    echo '  },'
+    echo "  \"kernelCmdline\": \"$KERNEL_CMDLINE\","
+    echo "  \"inputs\": $(manifest_inputs | sed '2,$s/^/  /')"
+    echo '}'
+  } >"$OUT/manifest.json"
+}
+
+main() {
+  local started=$SECONDS
+  check_inputs
+  KERNEL_PKG=$(resolve_kernel_package)
+  KERNEL_VERSION=$(candidate_version "$KERNEL_PKG")
+  BUSYBOX_VERSION=$(candidate_version busybox-static)
+  [ -n "$KERNEL_VERSION" ] && [ -n "$BUSYBOX_VERSION" ] || die "apt knows no version of $KERNEL_PKG or busybox-static"
+  rm -rf "$WORK" "$OUT/vmlinuz" "$OUT/initramfs.img" "$OUT/root.sqfs" "$OUT/manifest.json"
+  mkdir -p "$WORK" "$CACHE"
+  log "kernel $KERNEL_PKG $KERNEL_VERSION, busybox $BUSYBOX_VERSION, jar $JAR, SOURCE_DATE_EPOCH=$SDE"
+  build_kernel_and_modules
+  build_busybox
+  build_initramfs
+  build_root
+  write_manifest
+  rm -rf "$WORK"
+  # libvirt runs QEMU as libvirt-qemu: every directory on the way to the images must be traversable.
+  chmod 755 "$OUT"
+  chmod 644 "$OUT/vmlinuz" "$OUT/initramfs.img" "$OUT/root.sqfs" "$OUT/manifest.json"
+  log "done in $((SECONDS - started))s: $(du -h "$OUT/root.sqfs" | cut -f1) root image; $OUT/manifest.json"
+}
+
+main "$@"
