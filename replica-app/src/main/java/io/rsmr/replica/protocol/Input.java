@@ -1,0 +1,29 @@
+package io.rsmr.replica.protocol;
+
+import io.rsmr.replica.protocol.message.CheckpointCertificate;
+import io.rsmr.replica.protocol.message.Message;
+import io.rsmr.replica.protocol.message.Request;
+
+/** Everything that can happen to a replica: the argument of {@link ReplicaCore#step}. */
+public sealed interface Input {
+    /** A message from replica {@code sender}, authenticated by the transport. */
+    record FromReplica(int sender, Message message) implements Input {
+    }
+
+    /** A request from the client whose id the transport derived from its authenticated key. */
+    record FromClient(long clientId, Request request) implements Input {
+    }
+
+    /** One unit of time passed. */
+    record Tick() implements Input {
+    }
+
+    /**
+     * Install a checkpoint state that the caller obtained elsewhere (e.g. the local data disk on
+     * restart, issue 4). The core checks the certificate's signatures and the state's digest first.
+     */
+    record InstallCheckpoint(CheckpointCertificate certificate, byte[] state) implements Input {
+    }
+
+    Tick TICK = new Tick();
+}

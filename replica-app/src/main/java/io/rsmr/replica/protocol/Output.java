@@ -1,0 +1,108 @@
+package io.rsmr.replica.protocol;
+
+import io.rsmr.replica.protocol.message.Batch;
+import io.rsmr.replica.protocol.message.CheckpointCertificate;
+import io.rsmr.replica.protocol.message.Message;
+import io.rsmr.replica.protocol.message.Reply;
+import io.rsmr.replica.protocol.message.Request;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * What one {@link ReplicaCore#step} produced. The core reuses one instance: consume it before
+ * the next step.
+ *
+ * <p><b>Persist before send.</b> The shell must make every entry of {@link #toPersist()} durable
+ * (per its fsync policy) before it sends any message of {@link #toReplicas()} or
+ * {@link #toClients()} from the same step. A replica must never tell others that it accepted a
+ * proposal, prepared, committed, moved to a new view or holds a checkpoint, and then forget it
+ * in a crash; and no client may see a result that the replica could lose.
+ */
+public final class Output {
+    /** Destination meaning "every other replica". */
+    public static final int ALL = -1;
+
+    /** A message to replica {@code to}, or to all others when {@code to == ALL}. */
+    public record Outbound(int to, Message message) {
+    }
+
+    /** A reply for a client. */
+    public record ClientReply(long clientId, Reply reply) {
+    }
+
+    /** Something the shell must make durable before sending this step's messages. */
+    public sealed interface Persist {
+    }
+
+    /** The replica accepted this proposal for seq in view (from a pre-prepare or a new view). */
+    public record LogEntry(long view, long seq, Batch batch) implements Persist {
+    }
+
+    /** The replica moved to this view (or started changing to it). */
+    public record ViewEntry(long view, boolean inViewChange) implements Persist {
+    }
+
+    /** A new stable checkpoint: the log below its seq may be dropped. */
+    public record StableCheckpoint(CheckpointCertificate certificate, byte[] state) implements Persist {
+    }
+
+    /**
+     * A batch was executed at seq; {@code executed} lists the requests that ran (duplicates of
+     * already executed ones are skipped), {@code chainHash} = SHA-256(previous chain || seq || digest).
+     */
+    public record Executed(long seq, byte[] batchDigest, byte[] chainHash, List<Request> executed) {
+    }
+
+    private final List<Outbound> toReplicas = new ArrayList<>();
+    private final List<ClientReply> toClients = new ArrayList<>();
+    private final List<Persist> toPersist = new ArrayList<>();
+    private final List<Executed> executed = new ArrayList<>();
+
+    public List<Outbound> toReplicas() {
+        return toReplicas;
+    }
+
+    public List<ClientReply> toClients() {
+        return toClients;
+    }
+
+    public List<Persist> toPersist() {
+        return toPersist;
+    }
+
+    public List<Executed> executed() {
+        return executed;
+    }
+
+    public boolean isEmpty() {
+        return toReplicas.isEmpty() && toClients.isEmpty() && toPersist.isEmpty() && executed.isEmpty();
+    }
+
+    void clear() {
+        toReplicas.clear();
+        toClients.clear();
+        toPersist.clear();
+        executed.clear();
+    }
+
+    void send(int to, Message m) {
+        toReplicas.add(new Outbound(to, m));
+    }
+
+    void broadcast(Message m) {
+        toReplicas.add(new Outbound(ALL, m));
+    }
+
+    void reply(long clientId, Reply r) {
+        toClients.add(new ClientReply(clientId, r));
+    }
+
+    void persist(Persist p) {
+        toPersist.add(p);
+    }
+
+    void executed(Executed e) {
+        executed.add(e);
+    }
+}

@@ -1,0 +1,114 @@
+package io.rsmr.replica.protocol;
+
+/**
+ * Every parameter and limit of the ordering protocol. n, k, k' come from the cluster config;
+ * the rest have defaults sized for a 2-core loopback benchmark. Ticks are the shell's timer unit
+ * (the node shell documents its tick length).
+ *
+ * @param n replicas
+ * @param k replicas that may be silent at once (being rejuvenated)
+ * @param kPrime replicas that may be Byzantine at once
+ * @param checkpointIntervalSeqs K: a checkpoint after every K sequence numbers
+ * @param logWindowSeqs L: sequence numbers accepted above the stable checkpoint (high watermark)
+ * @param pipelineInstancesMax proposals the leader keeps in flight beyond its last executed seq
+ * @param batchRequestsMax requests in one batch
+ * @param batchBytesMax operation bytes in one batch
+ * @param requestBytesMax bytes of one client operation
+ * @param replyBytesMax bytes of one result
+ * @param stateBytesMax bytes of one checkpoint state (service snapshot + reply cache)
+ * @param messageBytesMax bytes of one encoded message (the transport's frame limit)
+ * @param clientsMax clients in the reply cache and pending-request table
+ * @param requestTimeoutTicks a request pending this long makes a backup suspect the leader
+ * @param viewChangeTimeoutTicks first wait for a new view; doubles on each failed view change
+ * @param statusIntervalTicks period of status messages (which drive retransmission)
+ * @param retransmitSeqsMax sequence numbers retransmitted per status answer
+ * @param prePreparedClaimsPerSeqMax pre-prepared digests remembered per seq for view changes
+ * @param signatureBytesMax bytes of one signature
+ */
+public record ProtocolConfig(
+        int n, int k, int kPrime,
+        int checkpointIntervalSeqs, int logWindowSeqs, int pipelineInstancesMax,
+        int batchRequestsMax, int batchBytesMax, int requestBytesMax, int replyBytesMax,
+        int stateBytesMax, int messageBytesMax, int clientsMax,
+        int requestTimeoutTicks, int viewChangeTimeoutTicks, int statusIntervalTicks,
+        int retransmitSeqsMax, int prePreparedClaimsPerSeqMax, int signatureBytesMax) {
+
+    private static final int MESSAGE_OVERHEAD_BYTES = 1024;
+
+    public ProtocolConfig {
+        require(k >= 0 && kPrime >= 0, "k and kPrime must be >= 0 (k=" + k + ", kPrime=" + kPrime + ")");
+        require(n >= 3 * kPrime + 2 * k + 1,
+                "n must be >= 3k'+2k+1 = " + (3 * kPrime + 2 * k + 1) + " (n=" + n + ", k=" + k + ", k'=" + kPrime + ")");
+        require(checkpointIntervalSeqs >= 1, "checkpointIntervalSeqs must be >= 1");
+        require(logWindowSeqs >= 2 * checkpointIntervalSeqs && logWindowSeqs % checkpointIntervalSeqs == 0,
+                "logWindowSeqs must be a multiple of checkpointIntervalSeqs and >= 2 of them");
+        require(pipelineInstancesMax >= 1 && pipelineInstancesMax <= logWindowSeqs,
+                "pipelineInstancesMax must be in [1, logWindowSeqs]");
+        require(batchRequestsMax >= 1, "batchRequestsMax must be >= 1");
+        require(requestBytesMax >= 1 && batchBytesMax >= requestBytesMax,
+                "batchBytesMax must be >= requestBytesMax >= 1");
+        require(replyBytesMax >= 1, "replyBytesMax must be >= 1");
+        require(stateBytesMax >= 1, "stateBytesMax must be >= 1");
+        require(messageBytesMax >= stateBytesMax + MESSAGE_OVERHEAD_BYTES
+                        && messageBytesMax >= batchBytesMax + batchRequestsMax * 32 + MESSAGE_OVERHEAD_BYTES,
+                "messageBytesMax must hold a full state and a full batch");
+        require(clientsMax >= 1, "clientsMax must be >= 1");
+        require(requestTimeoutTicks >= 1 && viewChangeTimeoutTicks >= 1 && statusIntervalTicks >= 1,
+                "timeouts and intervals must be >= 1 tick");
+        require(retransmitSeqsMax >= 1, "retransmitSeqsMax must be >= 1");
+        require(prePreparedClaimsPerSeqMax >= 1, "prePreparedClaimsPerSeqMax must be >= 1");
+        require(signatureBytesMax >= 1, "signatureBytesMax must be >= 1");
+    }
+
+    /** Defaults for a cluster of n replicas tolerating k silent and k' Byzantine ones. */
+    public static ProtocolConfig defaults(int n, int k, int kPrime) {
+        return new ProtocolConfig(n, k, kPrime,
+                128, 256, 16,
+                512, 1 << 20, 64 << 10, 64 << 10,
+                64 << 20, (64 << 20) + (2 << 20), 100_000,
+                200, 200, 10,
+                32, 4, 128);
+    }
+
+    /** q = n - k - k': two quorums meet in at least k'+1 replicas. */
+    public int quorum() {
+        return n - k - kPrime;
+    }
+
+    /** Matching replies a client needs: k'+1. */
+    public int replyQuorum() {
+        return kPrime + 1;
+    }
+
+    /** Leader of a view: chosen deterministically, view mod n. */
+    public int leaderOf(long view) {
+        return (int) (view % n);
+    }
+
+    public ProtocolConfig withWindow(int checkpointIntervalSeqs, int logWindowSeqs, int pipelineInstancesMax) {
+        return new ProtocolConfig(n, k, kPrime, checkpointIntervalSeqs, logWindowSeqs, pipelineInstancesMax,
+                batchRequestsMax, batchBytesMax, requestBytesMax, replyBytesMax, stateBytesMax, messageBytesMax,
+                clientsMax, requestTimeoutTicks, viewChangeTimeoutTicks, statusIntervalTicks, retransmitSeqsMax,
+                prePreparedClaimsPerSeqMax, signatureBytesMax);
+    }
+
+    public ProtocolConfig withBatch(int batchRequestsMax, int batchBytesMax) {
+        return new ProtocolConfig(n, k, kPrime, checkpointIntervalSeqs, logWindowSeqs, pipelineInstancesMax,
+                batchRequestsMax, batchBytesMax, requestBytesMax, replyBytesMax, stateBytesMax, messageBytesMax,
+                clientsMax, requestTimeoutTicks, viewChangeTimeoutTicks, statusIntervalTicks, retransmitSeqsMax,
+                prePreparedClaimsPerSeqMax, signatureBytesMax);
+    }
+
+    public ProtocolConfig withTimeouts(int requestTimeoutTicks, int viewChangeTimeoutTicks, int statusIntervalTicks) {
+        return new ProtocolConfig(n, k, kPrime, checkpointIntervalSeqs, logWindowSeqs, pipelineInstancesMax,
+                batchRequestsMax, batchBytesMax, requestBytesMax, replyBytesMax, stateBytesMax, messageBytesMax,
+                clientsMax, requestTimeoutTicks, viewChangeTimeoutTicks, statusIntervalTicks, retransmitSeqsMax,
+                prePreparedClaimsPerSeqMax, signatureBytesMax);
+    }
+
+    private static void require(boolean ok, String message) {
+        if (!ok) {
+            throw new IllegalArgumentException("protocol config: " + message);
+        }
+    }
+}
