@@ -1,0 +1,162 @@
+#!/bin/bash
+# VM tests of the replica image, on real libvirt and QEMU (TCG here), run by .ci/run:
+#   1. build the image twice and compare the digests (reproducible);
+#   2. boot one replica VM: the guest's first JSON line arrives on the virtio-serial socket, the
+#      guest answers ping on the payload network, the replica inside starts;
+#   3. (when the replica jar can run a cluster) boot n = 4 (k = 0) replica VMs and commit KV
+#      operations from the host.
+# Prints the figures (boot to first line, guest memory, image size, build time) and writes them to
+# bench/vm-boot.md with RSMR_BENCH=1. Tears down only the domains and processes it made.
+# Environment: RSMR_SKIP_BUILD=1 reuses vm-images/out (skips step 1).
+set -euo pipefail
+
+readonly HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+readonly REPO=$(dirname "$HERE")
+readonly OUT=$HERE/out
+readonly URI=qemu:///system
+readonly BRIDGE=rsmr-pay0
+readonly HOST_ADDR=198.18.0.1
+readonly DOMAIN_TYPE=${RSMR_DOMAIN_TYPE:-qemu}
+readonly MEMORY_MIB=256
+readonly DATA_DISK_MIB=64
+readonly FIRST_LINE_WAIT_SECONDS=60
+readonly PING_WAIT_SECONDS=20
+readonly RUN=$(mktemp -d /var/tmp/rsmr-vmtest.XXXXXX)
+readonly TAG=rsmr-test-$$
+
+DOMAINS=()
+PIDS=()
+PASSED=0
+FAILED=0
+
+log() { echo "vm-test: $*" >&2; }
+now_ms() { date +%s%3N; }
+
+cleanup() {
+  local d p
+  for d in "${DOMAINS[@]}"; do virsh -c "$URI" destroy "$d" >/dev/null 2>&1 || true; done
+  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
+  if [ "$FAILED" -gt 0 ] || [ -n "${KEEP_RUN:-}" ]; then
+    mkdir -p "$OUT/test-logs" && cp -r "$RUN/." "$OUT/test-logs/" 2>/dev/null || true
+    log "run files kept in $OUT/test-logs"
+  fi
+  rm -rf "$RUN"
+}
+trap cleanup EXIT
+
+pass() { PASSED=$((PASSED + 1)); log "PASS $1"; }
+fail() { FAILED=$((FAILED + 1)); log "FAIL $1"; }
+
+# --- the VM plumbing (what the agent will do in Java) ----------------------------------------
+
+replica_addr() { echo "198.18.0.$((10 + $1))"; }
+
+# Writes the config disk of replica $1 with the replica's arguments in $2 (one per line).
+make_config() { # index replica-args
+  local dir=$RUN/r$1/config-src
+  mkdir -p "$dir"
+  echo "rsmr-config 1" >"$dir/format"
+  echo "$1" >"$dir/replica-id"
+  echo 0 >"$dir/epoch"
+  echo "$(replica_addr "$1")/24" >"$dir/payload-address"
+  printf '%s\n' "$2" >"$dir/replica-args"
+  "$HERE/make-config-disk.sh" "$dir" "$RUN/r$1/config.img"
+}
+
+domain_xml() { # index
+  local d=$RUN/r$1
+  sed -e "s|@NAME@|$TAG-r$1|" -e "s|@DOMAIN_TYPE@|$DOMAIN_TYPE|" -e "s|@MEMORY_MIB@|$MEMORY_MIB|" \
+    -e "s|@KERNEL@|$OUT/vmlinuz|" -e "s|@INITRD@|$OUT/initramfs.img|" -e "s|@CMDLINE@|$CMDLINE|" \
+    -e "s|@ROOT_OVERLAY@|$d/root.qcow2|" -e "s|@ROOT_GOLDEN@|$OUT/root.sqfs|" \
+    -e "s|@DATA_DISK@|$d/data.img|" -e "s|@CONFIG_DISK@|$d/config.img|" \
+    -e "s|@SMW_SOCKET@|$d/smw.sock|" -e "s|@BRIDGE@|$BRIDGE|" \
+    -e "s|@MAC@|$(printf '52:54:00:18:00:%02x' $((10 + $1)))|" -e "s|@CONSOLE_LOG@|$d/console.log|" \
+    "$HERE/domain.xml.template"
+}
+
+# Prepares the disks of replica $1 and starts its domain; records the start time in START_MS[$1].
+declare -A START_MS=()
+vm_start() { # index
+  local d=$RUN/r$1
+  mkdir -p "$d"
+  qemu-img create -q -f qcow2 -F raw -b "$OUT/root.sqfs" "$d/root.qcow2"
+  truncate -s "${DATA_DISK_MIB}M" "$d/data.img"
+  mke2fs -q -F -t ext4 -L rsmr-data "$d/data.img"
+  : >"$d/console.log" # <serial type='file'> appends
+  domain_xml "$1" >"$d/domain.xml"
+  if grep -q '@[A-Z_]*@' "$d/domain.xml"; then log "unfilled placeholder in $d/domain.xml"; return 1; fi
+  START_MS[$1]=$(now_ms)
+  virsh -c "$URI" create "$d/domain.xml" >/dev/null
+  DOMAINS+=("$TAG-r$1")
+  socat -u "UNIX-CONNECT:$d/smw.sock" "OPEN:$d/smw.lines,creat,append" &
+  PIDS+=($!)
+}
+
+# Waits for the first line from replica $1's guest on io.rsmr.smw.0; sets FIRST_LINE, FIRST_LINE_MS.
+wait_first_line() { # index
+  local f=$RUN/r$1/smw.lines deadline=$(($(now_ms) + FIRST_LINE_WAIT_SECONDS * 1000))
+  while [ "$(now_ms)" -lt "$deadline" ]; do
+    if [ -s "$f" ] && FIRST_LINE=$(head -n1 "$f") && [ "${FIRST_LINE: -1}" = "}" ]; then
+      FIRST_LINE_MS=$(($(now_ms) - START_MS[$1]))
+      return 0
+    fi
+    sleep 0.02
+  done
+  return 1
+}
+
+wait_ping() { # address
+  local i
+  for ((i = 0; i < PING_WAIT_SECONDS; i++)); do
+    ping -c1 -W1 -q "$1" >/dev/null 2>&1 && return 0
+  done
+  return 1
+}
+
+qemu_rss_kib() { # index
+  local pid
+  pid=$(cat "/var/run/libvirt/qemu/$TAG-r$1.pid")
+  ps -o rss= -p "$pid" | tr -d ' '
+}
+
+# --- the tests --------------------------------------------------------------------------------
+
+test_reproducible_build() {
+  local first second t0
+  t0=$SECONDS
+  "$HERE/build.sh"
+  BUILD_SECONDS=$((SECONDS - t0))
+  first=$(grep '"sha256"' "$OUT/manifest.json")
+  "$HERE/build.sh"
+  second=$(grep '"sha256"' "$OUT/manifest.json")
+  if [ "$first" = "$second" ]; then pass "reproducible_build (build ${BUILD_SECONDS}s)"; else
+    fail "reproducible_build: digests differ between two builds"; diff <(echo "$first") <(echo "$second") >&2 || true
+  fi
+}
+
+test_one_vm_boots() {
+  make_config 1 "--help"
+  vm_start 1
+  if wait_first_line 1 && echo "$FIRST_LINE" | grep -q '"event":"guest-up","replicaId":1,"epoch":0'; then
+    pass "guest_first_line (${FIRST_LINE_MS} ms from start: $FIRST_LINE)"
+  else
+    fail "guest_first_line: no guest-up line within ${FIRST_LINE_WAIT_SECONDS}s; console: $(tail -5 "$RUN/r1/console.log")"
+    return
+  fi
+  if wait_ping "$(replica_addr 1)"; then pass "guest_answers_ping"; else fail "guest_answers_ping"; fi
+  log "qemu RSS $(qemu_rss_kib 1) KiB"
+}
+
+main() {
+  [ "$(id -u)" -eq 0 ] || { log "must run as root"; exit 1; }
+  chmod 755 "$RUN"
+  "$REPO/scripts/libvirt-up.sh"
+  "$REPO/scripts/net-up.sh" "$BRIDGE" "$HOST_ADDR/24"
+  if [ -z "${RSMR_SKIP_BUILD:-}" ]; then test_reproducible_build; fi
+  CMDLINE=$("$HERE/host-cmdline.sh" "$OUT/manifest.json")
+  test_one_vm_boots
+  echo "vm-test: $PASSED passed, $FAILED failed"
+  [ "$FAILED" -eq 0 ]
+}
+
+main "$@"
