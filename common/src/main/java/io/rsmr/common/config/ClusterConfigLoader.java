@@ -53,6 +53,9 @@ public final class ClusterConfigLoader {
         } catch (IOException e) {
             throw new ConfigException(fileName, List.of(syntaxError(e)));
         }
+        if (locations.isEmpty()) {
+            throw new ConfigException(fileName, List.of(new ConfigError(0, "", "the file is empty; see examples/cluster-local.yaml")));
+        }
         CollectingProblemHandler handler = new CollectingProblemHandler();
         ClusterConfig config;
         try {
@@ -99,7 +102,7 @@ public final class ClusterConfigLoader {
     private static List<ConfigError> located(List<CollectingProblemHandler.Problem> problems, YamlLocations locations) {
         List<ConfigError> errors = new ArrayList<>();
         for (CollectingProblemHandler.Problem p : problems) {
-            errors.add(new ConfigError(locations.line(p.pointer()), locations.display(p.pointer()), p.message()));
+            errors.add(new ConfigError(locations.line(p.linePointer()), locations.display(p.pointer()), p.message()));
         }
         errors.sort(Comparator.comparingInt(ConfigError::line));
         return errors;

@@ -31,7 +31,7 @@ final class ClusterConfigValidator {
 
     List<CollectingProblemHandler.Problem> validate(ClusterConfig c) {
         if (c == null) {
-            error("", "the file is empty; see examples/cluster-local.yaml");
+            error("", "the file holds no settings; see examples/cluster-local.yaml");
             return problems;
         }
         checkName(c.cluster());

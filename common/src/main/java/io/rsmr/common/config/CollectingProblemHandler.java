@@ -18,8 +18,14 @@ import java.util.Locale;
  * never escapes, because the loader refuses a file with any error.
  */
 final class CollectingProblemHandler extends DeserializationProblemHandler {
-    /** One problem found while binding: where (JSON pointer) and what. */
-    record Problem(String pointer, String message) {
+    /**
+     * One problem: the field it concerns (JSON pointer), what is wrong, and the field whose line
+     * shows it (usually the same; for a bad map key, the key's own line).
+     */
+    record Problem(String pointer, String message, String linePointer) {
+        Problem(String pointer, String message) {
+            this(pointer, message, pointer);
+        }
     }
 
     private final List<Problem> problems = new ArrayList<>();
@@ -53,8 +59,11 @@ final class CollectingProblemHandler extends DeserializationProblemHandler {
 
     @Override
     public Object handleWeirdKey(DeserializationContext ctxt, Class<?> rawKeyType, String keyValue, String failureMsg) {
-        problems.add(new Problem(pointer(ctxt.getParser()), "key '" + keyValue + "' must be " + describe(rawKeyType)));
-        return placeholder(rawKeyType);
+        // Reported on the map itself: its other entries are judged against a table that is already wrong.
+        String key = pointer(ctxt.getParser());
+        String map = ctxt.getParser().getParsingContext().pathAsPointer().head().toString();
+        problems.add(new Problem(map, "key '" + keyValue + "' must be " + describe(rawKeyType), key));
+        return rawKeyType == Integer.class ? Integer.MIN_VALUE : placeholder(rawKeyType);
     }
 
     @Override

@@ -41,6 +41,10 @@ final class YamlLocations {
         return locations;
     }
 
+    boolean isEmpty() {
+        return lines.isEmpty();
+    }
+
     boolean has(String pointer) {
         return lines.containsKey(pointer);
     }
