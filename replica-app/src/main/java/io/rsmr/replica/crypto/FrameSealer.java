@@ -24,18 +24,28 @@ public final class FrameSealer {
   /** The whole frame, length prefix included, as a new buffer ready to write. */
   public ByteBuffer seal(byte[] payload) {
     ByteBuffer frame = ByteBuffer.allocate(OVERHEAD_BYTES + payload.length);
+    sealInto(frame, payload);
+    return frame.flip();
+  }
+
+  /**
+   * Appends the whole frame to a heap buffer with at least {@code OVERHEAD_BYTES +
+   * payload.length} bytes remaining, so many frames share one buffer and one write.
+   */
+  public void sealInto(ByteBuffer out, byte[] payload) {
+    assert out.hasArray() && out.remaining() >= OVERHEAD_BYTES + payload.length;
     counter++;
-    frame.putInt(FrameOpener.BODY_OVERHEAD_BYTES + payload.length);
-    frame.putLong(counter);
-    frame.put(payload);
-    mac.update(frame.array(), 4, 8 + payload.length);
+    int start = out.arrayOffset() + out.position();
+    out.putInt(FrameOpener.BODY_OVERHEAD_BYTES + payload.length);
+    out.putLong(counter);
+    out.put(payload);
+    mac.update(out.array(), start + 4, 8 + payload.length);
     try {
-      mac.doFinal(frame.array(), frame.position());
+      mac.doFinal(out.array(), out.arrayOffset() + out.position());
     } catch (ShortBufferException e) {
       throw new AssertionError("frame buffer sized for the MAC", e);
     }
-    frame.position(frame.capacity());
-    return frame.flip();
+    out.position(out.position() + Hmac.TAG_BYTES);
   }
 
   public long framesSealed() {

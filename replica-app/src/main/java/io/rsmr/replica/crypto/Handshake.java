@@ -126,7 +126,9 @@ public final class Handshake {
         case AWAIT_AUTH -> onAuth(ByteBuffer.wrap(message));
         default -> Step.fail("unexpected handshake message in state " + state);
       };
-    } catch (BufferUnderflowException | IllegalArgumentException e) {
+    } catch (BufferUnderflowException e) {
+      step = Step.fail("malformed handshake message: truncated");
+    } catch (IllegalArgumentException e) {
       step = Step.fail("malformed handshake message: " + e.getMessage());
     }
     if (step.failure() != null) {
