@@ -32,7 +32,7 @@ readonly BUILD_PACKAGES=(squashfs-tools cpio dpkg-dev)
 readonly INITRAMFS_MODULES=(virtio_pci virtio_blk virtio_net virtio_console virtio-rng squashfs)
 # The base of the guest kernel's command line; the host that runs the guest appends the clock fix
 # tsc_early_khz=<its MHz x 1000> (see host-cmdline.sh and README.md), which is host-specific.
-readonly KERNEL_CMDLINE="console=ttyS0 quiet panic=-1 rootwait"
+readonly KERNEL_CMDLINE="console=ttyS0 quiet acpi=off panic=-1"
 readonly ROOT_SQUASHFS_BLOCK_BYTES=131072
 readonly SDE=${SOURCE_DATE_EPOCH:-1767225600} # 2026-01-01T00:00:00Z
 

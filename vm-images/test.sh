@@ -18,6 +18,7 @@ readonly BRIDGE=rsmr-pay0
 readonly HOST_ADDR=198.18.0.1
 readonly DOMAIN_TYPE=${RSMR_DOMAIN_TYPE:-qemu}
 readonly MEMORY_MIB=256
+readonly TCG_CODE_CACHE_MIB=${RSMR_TCG_CODE_CACHE_MIB:-64}
 readonly DATA_DISK_MIB=64
 readonly FIRST_LINE_WAIT_SECONDS=60
 readonly PING_WAIT_SECONDS=20
@@ -63,6 +64,11 @@ make_config() { # index replica-args
   "$HERE/make-config-disk.sh" "$dir" "$RUN/r$1/config.img"
 }
 
+domain_features() {
+  [ "$DOMAIN_TYPE" = qemu ] && echo "<tcg><tb-cache unit='MiB'>$TCG_CODE_CACHE_MIB</tb-cache></tcg>"
+  return 0
+}
+
 domain_xml() { # index
   local d=$RUN/r$1
   sed -e "s|@NAME@|$TAG-r$1|" -e "s|@DOMAIN_TYPE@|$DOMAIN_TYPE|" -e "s|@MEMORY_MIB@|$MEMORY_MIB|" \
@@ -70,15 +76,16 @@ domain_xml() { # index
     -e "s|@ROOT_OVERLAY@|$d/root.qcow2|" -e "s|@ROOT_GOLDEN@|$OUT/root.sqfs|" \
     -e "s|@DATA_DISK@|$d/data.img|" -e "s|@CONFIG_DISK@|$d/config.img|" \
     -e "s|@SMW_SOCKET@|$d/smw.sock|" -e "s|@BRIDGE@|$BRIDGE|" \
-    -e "s|@MAC@|$(printf '52:54:00:18:00:%02x' $((10 + $1)))|" -e "s|@CONSOLE_LOG@|$d/console.log|" \
+    -e "s|@FEATURES@|$(domain_features)|" -e "s|@MAC@|$(printf '52:54:00:18:00:%02x' $((10 + $1)))|" -e "s|@CONSOLE_LOG@|$d/console.log|" \
     "$HERE/domain.xml.template"
 }
 
 # Prepares the disks of replica $1 and starts its domain; records the start time in START_MS[$1].
-declare -A START_MS=()
+declare -A START_MS=() READER_PID=()
 vm_start() { # index
   local d=$RUN/r$1
   mkdir -p "$d"
+  rm -f "$d/smw.lines" "$d/root.qcow2" "$d/data.img"
   qemu-img create -q -f qcow2 -F raw -b "$OUT/root.sqfs" "$d/root.qcow2"
   truncate -s "${DATA_DISK_MIB}M" "$d/data.img"
   mke2fs -q -F -t ext4 -L rsmr-data "$d/data.img"
@@ -90,6 +97,24 @@ vm_start() { # index
   DOMAINS+=("$TAG-r$1")
   socat -u "UNIX-CONNECT:$d/smw.sock" "OPEN:$d/smw.lines,creat,append" &
   PIDS+=($!)
+  READER_PID[$1]=$!
+}
+
+vm_stop() { # index
+  virsh -c "$URI" destroy "$TAG-r$1" >/dev/null
+  kill "${READER_PID[$1]}" 2>/dev/null || true
+  wait "${READER_PID[$1]}" 2>/dev/null || true
+}
+
+# Waits for the guest's next memory line on the console; sets GUEST_MEM_KIB.
+wait_guest_memory() { # index
+  local i line
+  for ((i = 0; i < 40; i++)); do
+    line=$(grep -a 'rsmr-init: memory: used' "$RUN/r$1/console.log" | tail -n1)
+    if [ -n "$line" ]; then GUEST_MEM_KIB=$(echo "$line" | awk '{print $4}'); return 0; fi
+    sleep 0.5
+  done
+  return 1
 }
 
 # Waits for the first line from replica $1's guest on io.rsmr.smw.0; sets FIRST_LINE, FIRST_LINE_MS.
@@ -144,7 +169,29 @@ test_one_vm_boots() {
     return
   fi
   if wait_ping "$(replica_addr 1)"; then pass "guest_answers_ping"; else fail "guest_answers_ping"; fi
-  log "qemu RSS $(qemu_rss_kib 1) KiB"
+  if wait_guest_memory 1; then
+    pass "guest_reports_memory (used ${GUEST_MEM_KIB} KiB in the guest; qemu RSS $(qemu_rss_kib 1) KiB on the host)"
+  else
+    fail "guest_reports_memory: no memory line on the console within 20 s"
+  fi
+  vm_stop 1
+}
+
+median() { sort -n | awk '{a[NR] = $1} END {print (NR % 2) ? a[(NR + 1) / 2] : int((a[NR / 2] + a[NR / 2 + 1]) / 2)}'; }
+
+# Boots replica 1 $1 times, each from a fresh overlay, and records start -> first line.
+bench_boots() { # count
+  local i times=()
+  for ((i = 0; i < $1; i++)); do
+    make_config 1 "--help"
+    vm_start 1
+    if ! wait_first_line 1; then fail "bench_boot $i: no first line"; return; fi
+    times+=("$FIRST_LINE_MS")
+    vm_stop 1
+  done
+  BOOT_TIMES="${times[*]}"
+  BOOT_MEDIAN_MS=$(printf '%s\n' "${times[@]}" | median)
+  log "boot to first line over $1 boots: median ${BOOT_MEDIAN_MS} ms (all: $BOOT_TIMES)"
 }
 
 main() {
@@ -155,6 +202,7 @@ main() {
   if [ -z "${RSMR_SKIP_BUILD:-}" ]; then test_reproducible_build; fi
   CMDLINE=$("$HERE/host-cmdline.sh" "$OUT/manifest.json")
   test_one_vm_boots
+  bench_boots "${RSMR_BENCH_BOOTS:-3}"
   echo "vm-test: $PASSED passed, $FAILED failed"
   [ "$FAILED" -eq 0 ]
 }
