@@ -2,7 +2,7 @@
 # Builds the replica VM image from Debian packages and this repository only, reproducibly:
 #   out/vmlinuz        Debian's cloud kernel, as shipped in its package
 #   out/initramfs.img  busybox-static + the virtio and squashfs modules + initramfs/init
-#   out/root.sqfs      read-only root: busybox, a jlink Java runtime with the glibc libraries it
+#   out/root.img      read-only root: busybox, a jlink Java runtime with the glibc libraries it
 #                      links, the replica jar, and rootfs/ (the guest init)
 #   out/manifest.json  SHA-256 of each file, the kernel command line, and the build inputs
 # Two builds from the same inputs give the same bytes: fixed times (SOURCE_DATE_EPOCH), owners and
@@ -181,7 +181,7 @@ build_root() {
   manifest_inputs >"$root/etc/rsmr-image.json"
   chmod -R u+rwX,go+rX,go-w "$root"
   normalize_tree "$root"
-  mksquashfs "$root" "$OUT/root.sqfs" -noappend -reproducible -all-root -mkfs-time "$SDE" \
+  mksquashfs "$root" "$OUT/root.img" -noappend -reproducible -all-root -mkfs-time "$SDE" \
     -all-time "$SDE" -comp lz4 -Xhc -b "$ROOT_SQUASHFS_BLOCK_BYTES" -quiet -no-progress >/dev/null
 }
 
@@ -217,7 +217,7 @@ write_manifest() {
     echo '  "files": {'
     file_entry vmlinuz; echo ','
     file_entry initramfs.img; echo ','
-    file_entry root.sqfs; echo
+    file_entry root.img; echo
     echo '  },'
     echo "  \"kernelCmdline\": \"$KERNEL_CMDLINE\","
     echo "  \"inputs\": $(manifest_inputs | sed '2,$s/^/  /')"
@@ -232,7 +232,7 @@ main() {
   KERNEL_VERSION=$(candidate_version "$KERNEL_PKG")
   BUSYBOX_VERSION=$(candidate_version busybox-static)
   [ -n "$KERNEL_VERSION" ] && [ -n "$BUSYBOX_VERSION" ] || die "apt knows no version of $KERNEL_PKG or busybox-static"
-  rm -rf "$WORK" "$OUT/vmlinuz" "$OUT/initramfs.img" "$OUT/root.sqfs" "$OUT/manifest.json"
+  rm -rf "$WORK" "$OUT/vmlinuz" "$OUT/initramfs.img" "$OUT/root.img" "$OUT/manifest.json"
   mkdir -p "$WORK" "$CACHE"
   log "kernel $KERNEL_PKG $KERNEL_VERSION, busybox $BUSYBOX_VERSION, jar $JAR, SOURCE_DATE_EPOCH=$SDE"
   build_kernel_and_modules
@@ -243,8 +243,8 @@ main() {
   rm -rf "$WORK"
   # libvirt runs QEMU as libvirt-qemu: every directory on the way to the images must be traversable.
   chmod 755 "$OUT"
-  chmod 644 "$OUT/vmlinuz" "$OUT/initramfs.img" "$OUT/root.sqfs" "$OUT/manifest.json"
-  log "done in $((SECONDS - started))s: $(du -h "$OUT/root.sqfs" | cut -f1) root image; $OUT/manifest.json"
+  chmod 644 "$OUT/vmlinuz" "$OUT/initramfs.img" "$OUT/root.img" "$OUT/manifest.json"
+  log "done in $((SECONDS - started))s: $(du -h "$OUT/root.img" | cut -f1) root image; $OUT/manifest.json"
 }
 
 main "$@"

@@ -73,7 +73,7 @@ domain_xml() { # index
   local d=$RUN/r$1
   sed -e "s|@NAME@|$TAG-r$1|" -e "s|@DOMAIN_TYPE@|$DOMAIN_TYPE|" -e "s|@MEMORY_MIB@|$MEMORY_MIB|" \
     -e "s|@KERNEL@|$OUT/vmlinuz|" -e "s|@INITRD@|$OUT/initramfs.img|" -e "s|@CMDLINE@|$CMDLINE|" \
-    -e "s|@ROOT_OVERLAY@|$d/root.qcow2|" -e "s|@ROOT_GOLDEN@|$OUT/root.sqfs|" \
+    -e "s|@ROOT_OVERLAY@|$d/root.qcow2|" -e "s|@ROOT_GOLDEN@|$OUT/root.img|" \
     -e "s|@DATA_DISK@|$d/data.img|" -e "s|@CONFIG_DISK@|$d/config.img|" \
     -e "s|@SMW_SOCKET@|$d/smw.sock|" -e "s|@BRIDGE@|$BRIDGE|" \
     -e "s|@FEATURES@|$(domain_features)|" -e "s|@MAC@|$(printf '52:54:00:18:00:%02x' $((10 + $1)))|" -e "s|@CONSOLE_LOG@|$d/console.log|" \
@@ -86,7 +86,7 @@ vm_start() { # index
   local d=$RUN/r$1
   mkdir -p "$d"
   rm -f "$d/smw.lines" "$d/root.qcow2" "$d/data.img"
-  qemu-img create -q -f qcow2 -F raw -b "$OUT/root.sqfs" "$d/root.qcow2"
+  qemu-img create -q -f qcow2 -F raw -b "$OUT/root.img" "$d/root.qcow2"
   truncate -s "${DATA_DISK_MIB}M" "$d/data.img"
   mke2fs -q -F -t ext4 -L rsmr-data "$d/data.img"
   : >"$d/console.log" # <serial type='file'> appends
