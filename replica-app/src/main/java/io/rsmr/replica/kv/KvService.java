@@ -11,189 +11,189 @@ import java.util.Map;
 import java.util.TreeMap;
 
 /**
- * The replicated key-value store: byte-string keys in unsigned lexicographic order (a TreeMap,
- * so iteration order — and thus scans, snapshots and digests — is the same on every replica).
- * A malformed operation yields an {@link KvResult.Error}, never an exception.
- *
- * <p>Snapshot: {@code "RSKV1"}, entry count (i32), then per entry key (u16 length) and value
- * (i32 length), in key order. The state digest is SHA-256 of the snapshot, so equal states give
- * equal digests and the digest of an installed snapshot is checked by recomputing it.
- */
+  * The replicated key-value store: byte-string keys in unsigned lexicographic order (a TreeMap,
+  * so iteration order — and thus scans, snapshots and digests — is the same on every replica).
+  * A malformed operation yields an {@link KvResult.Error}, never an exception.
+  *
+  * <p>Snapshot: {@code "RSKV1"}, entry count (i32), then per entry key (u16 length) and value
+  * (i32 length), in key order. The state digest is SHA-256 of the snapshot, so equal states give
+  * equal digests and the digest of an installed snapshot is checked by recomputing it.
+  */
 public final class KvService implements Service {
-  private static final byte[] SNAPSHOT_MAGIC = {'R', 'S', 'K', 'V', '1'};
+    private static final byte[] SNAPSHOT_MAGIC = {'R', 'S', 'K', 'V', '1'};
 
-  private final KvLimits limits;
-  private TreeMap<Key, byte[]> entries = new TreeMap<>();
-  private long entryBytes;
+    private final KvLimits limits;
+    private TreeMap<Key, byte[]> entries = new TreeMap<>();
+    private long entryBytes;
 
-  public KvService(KvLimits limits) {
-    this.limits = limits;
-  }
+    public KvService(KvLimits limits) {
+        this.limits = limits;
+    }
 
-  /** A key ordered by unsigned bytes. */
-  private record Key(byte[] bytes) implements Comparable<Key> {
-    @Override
-    public int compareTo(Key other) {
-      return Arrays.compareUnsigned(bytes, other.bytes);
+    /** A key ordered by unsigned bytes. */
+    private record Key(byte[] bytes) implements Comparable<Key> {
+        @Override
+        public int compareTo(Key other) {
+            return Arrays.compareUnsigned(bytes, other.bytes);
+        }
+
+        @Override
+        public boolean equals(Object other) {
+            return other instanceof Key && Arrays.equals(bytes, ((Key) other).bytes);
+        }
+
+        @Override
+        public int hashCode() {
+            return Arrays.hashCode(bytes);
+        }
     }
 
     @Override
-    public boolean equals(Object other) {
-      return other instanceof Key && Arrays.equals(bytes, ((Key) other).bytes);
+    public List<byte[]> executeBatch(List<byte[]> operations) {
+        List<byte[]> results = new ArrayList<>(operations.size());
+        for (byte[] operation : operations) {
+            results.add(execute(operation).encode());
+        }
+        return results;
     }
 
-    @Override
-    public int hashCode() {
-      return Arrays.hashCode(bytes);
+    /** Executes one encoded operation. */
+    public KvResult execute(byte[] operation) {
+        try {
+            return apply(KvOperation.decode(operation, limits));
+        } catch (KvFormatException e) {
+            return new KvResult.Error(e.getMessage());
+        }
     }
-  }
 
-  @Override
-  public List<byte[]> executeBatch(List<byte[]> operations) {
-    List<byte[]> results = new ArrayList<>(operations.size());
-    for (byte[] operation : operations) {
-      results.add(execute(operation).encode());
+    public KvResult apply(KvOperation operation) {
+        if (operation instanceof KvOperation.Put put) {
+            return put(new Key(put.key()), put.value());
+        }
+        if (operation instanceof KvOperation.Get get) {
+            byte[] value = entries.get(new Key(get.key()));
+            return value == null ? new KvResult.NotFound() : new KvResult.Value(value);
+        }
+        if (operation instanceof KvOperation.Delete delete) {
+            return remove(new Key(delete.key())) ? new KvResult.Ok() : new KvResult.NotFound();
+        }
+        if (operation instanceof KvOperation.CompareAndSet cas) {
+            return compareAndSet(cas);
+        }
+        return scan((KvOperation.Scan) operation);
     }
-    return results;
-  }
 
-  /** Executes one encoded operation. */
-  public KvResult execute(byte[] operation) {
-    try {
-      return apply(KvOperation.decode(operation, limits));
-    } catch (KvFormatException e) {
-      return new KvResult.Error(e.getMessage());
+    public int size() {
+        return entries.size();
     }
-  }
 
-  public KvResult apply(KvOperation operation) {
-    if (operation instanceof KvOperation.Put put) {
-      return put(new Key(put.key()), put.value());
+    private KvResult put(Key key, byte[] value) {
+        if (!entries.containsKey(key) && entries.size() >= limits.entriesMax()) {
+            return new KvResult.Error("store full: " + limits.entriesMax() + " keys");
+        }
+        byte[] old = entries.put(key, value);
+        entryBytes += value.length - (old == null ? -key.bytes().length : old.length);
+        return new KvResult.Ok();
     }
-    if (operation instanceof KvOperation.Get get) {
-      byte[] value = entries.get(new Key(get.key()));
-      return value == null ? new KvResult.NotFound() : new KvResult.Value(value);
-    }
-    if (operation instanceof KvOperation.Delete delete) {
-      return remove(new Key(delete.key())) ? new KvResult.Ok() : new KvResult.NotFound();
-    }
-    if (operation instanceof KvOperation.CompareAndSet cas) {
-      return compareAndSet(cas);
-    }
-    return scan((KvOperation.Scan) operation);
-  }
 
-  public int size() {
-    return entries.size();
-  }
-
-  private KvResult put(Key key, byte[] value) {
-    if (!entries.containsKey(key) && entries.size() >= limits.entriesMax()) {
-      return new KvResult.Error("store full: " + limits.entriesMax() + " keys");
+    private boolean remove(Key key) {
+        byte[] old = entries.remove(key);
+        if (old != null) {
+            entryBytes -= key.bytes().length + old.length;
+        }
+        return old != null;
     }
-    byte[] old = entries.put(key, value);
-    entryBytes += value.length - (old == null ? -key.bytes().length : old.length);
-    return new KvResult.Ok();
-  }
 
-  private boolean remove(Key key) {
-    byte[] old = entries.remove(key);
-    if (old != null) {
-      entryBytes -= key.bytes().length + old.length;
+    private KvResult compareAndSet(KvOperation.CompareAndSet cas) {
+        Key key = new Key(cas.key());
+        byte[] current = entries.get(key);
+        if (!Arrays.equals(current, cas.expected())) {
+            return new KvResult.CasFailed(current);
+        }
+        if (cas.newValue() == null) {
+            remove(key);
+            return new KvResult.Ok();
+        }
+        return put(key, cas.newValue());
     }
-    return old != null;
-  }
 
-  private KvResult compareAndSet(KvOperation.CompareAndSet cas) {
-    Key key = new Key(cas.key());
-    byte[] current = entries.get(key);
-    if (!Arrays.equals(current, cas.expected())) {
-      return new KvResult.CasFailed(current);
-    }
-    if (cas.newValue() == null) {
-      remove(key);
-      return new KvResult.Ok();
-    }
-    return put(key, cas.newValue());
-  }
-
-  private KvResult scan(KvOperation.Scan scan) {
-    Key from = new Key(scan.startAfter().length > 0 ? scan.startAfter() : scan.prefix());
-    boolean inclusive = scan.startAfter().length == 0;
-    List<KvResult.Entry> found = new ArrayList<>();
-    int bytes = 0;
-    for (Map.Entry<Key, byte[]> entry : entries.tailMap(from, inclusive).entrySet()) {
-      byte[] key = entry.getKey().bytes();
-      if (!startsWith(key, scan.prefix())) {
+    private KvResult scan(KvOperation.Scan scan) {
+        Key from = new Key(scan.startAfter().length > 0 ? scan.startAfter() : scan.prefix());
+        boolean inclusive = scan.startAfter().length == 0;
+        List<KvResult.Entry> found = new ArrayList<>();
+        int bytes = 0;
+        for (Map.Entry<Key, byte[]> entry : entries.tailMap(from, inclusive).entrySet()) {
+            byte[] key = entry.getKey().bytes();
+            if (!startsWith(key, scan.prefix())) {
+                return new KvResult.Entries(found, false);
+            }
+            bytes += key.length + entry.getValue().length;
+            if (found.size() == scan.limit() || bytes > limits.scanResultBytesMax()) {
+                return new KvResult.Entries(found, true);
+            }
+            found.add(new KvResult.Entry(key, entry.getValue()));
+        }
         return new KvResult.Entries(found, false);
-      }
-      bytes += key.length + entry.getValue().length;
-      if (found.size() == scan.limit() || bytes > limits.scanResultBytesMax()) {
-        return new KvResult.Entries(found, true);
-      }
-      found.add(new KvResult.Entry(key, entry.getValue()));
     }
-    return new KvResult.Entries(found, false);
-  }
 
-  private static boolean startsWith(byte[] key, byte[] prefix) {
-    return key.length >= prefix.length && Arrays.equals(key, 0, prefix.length, prefix, 0, prefix.length);
-  }
+    private static boolean startsWith(byte[] key, byte[] prefix) {
+        return key.length >= prefix.length && Arrays.equals(key, 0, prefix.length, prefix, 0, prefix.length);
+    }
 
-  @Override
-  public byte[] snapshot() {
-    long size = SNAPSHOT_MAGIC.length + 4L + entries.size() * 6L + entryBytes;
-    if (size > Integer.MAX_VALUE - 16) {
-      throw new IllegalStateException("state of " + size + " bytes does not fit one snapshot");
+    @Override
+    public byte[] snapshot() {
+        long size = SNAPSHOT_MAGIC.length + 4L + entries.size() * 6L + entryBytes;
+        if (size > Integer.MAX_VALUE - 16) {
+            throw new IllegalStateException("state of " + size + " bytes does not fit one snapshot");
+        }
+        ByteBuffer out = ByteBuffer.allocate((int) size).put(SNAPSHOT_MAGIC).putInt(entries.size());
+        entries.forEach((key, value) ->
+                out.putShort((short) key.bytes().length).put(key.bytes()).putInt(value.length).put(value));
+        assert !out.hasRemaining() : "snapshot size computed wrong";
+        return out.array();
     }
-    ByteBuffer out = ByteBuffer.allocate((int) size).put(SNAPSHOT_MAGIC).putInt(entries.size());
-    entries.forEach((key, value) ->
-        out.putShort((short) key.bytes().length).put(key.bytes()).putInt(value.length).put(value));
-    assert !out.hasRemaining() : "snapshot size computed wrong";
-    return out.array();
-  }
 
-  @Override
-  public void installSnapshot(byte[] snapshot) {
-    try {
-      TreeMap<Key, byte[]> installed = parse(snapshot);
-      entries = installed;
-      entryBytes = snapshot.length - SNAPSHOT_MAGIC.length - 4L - installed.size() * 6L;
-    } catch (KvFormatException e) {
-      throw new IllegalArgumentException("invalid KV snapshot: " + e.getMessage(), e);
+    @Override
+    public void installSnapshot(byte[] snapshot) {
+        try {
+            TreeMap<Key, byte[]> installed = parse(snapshot);
+            entries = installed;
+            entryBytes = snapshot.length - SNAPSHOT_MAGIC.length - 4L - installed.size() * 6L;
+        } catch (KvFormatException e) {
+            throw new IllegalArgumentException("invalid KV snapshot: " + e.getMessage(), e);
+        }
     }
-  }
 
-  private TreeMap<Key, byte[]> parse(byte[] snapshot) throws KvFormatException {
-    ByteBuffer in = ByteBuffer.wrap(snapshot);
-    byte[] magic = new byte[SNAPSHOT_MAGIC.length];
-    if (in.remaining() < magic.length + 4 || !Arrays.equals(in.get(magic).array(), 0, magic.length, SNAPSHOT_MAGIC, 0, magic.length)) {
-      throw new KvFormatException("not a KV snapshot (bad magic)");
+    private TreeMap<Key, byte[]> parse(byte[] snapshot) throws KvFormatException {
+        ByteBuffer in = ByteBuffer.wrap(snapshot);
+        byte[] magic = new byte[SNAPSHOT_MAGIC.length];
+        if (in.remaining() < magic.length + 4 || !Arrays.equals(in.get(magic).array(), 0, magic.length, SNAPSHOT_MAGIC, 0, magic.length)) {
+            throw new KvFormatException("not a KV snapshot (bad magic)");
+        }
+        int count = in.getInt();
+        if (count < 0 || count > limits.entriesMax()) {
+            throw new KvFormatException("entry count " + count + " outside [0, " + limits.entriesMax() + "]");
+        }
+        TreeMap<Key, byte[]> parsed = new TreeMap<>();
+        Key previous = null;
+        for (int i = 0; i < count; i++) {
+            Key key = new Key(Bytes.read(in, 2, limits.keyBytesMax(), "key " + i));
+            if (previous != null && previous.compareTo(key) >= 0) {
+                throw new KvFormatException("key " + i + " out of order");
+            }
+            parsed.put(key, Bytes.read(in, 4, limits.valueBytesMax(), "value " + i));
+            previous = key;
+        }
+        Bytes.expectEnd(in, "snapshot");
+        return parsed;
     }
-    int count = in.getInt();
-    if (count < 0 || count > limits.entriesMax()) {
-      throw new KvFormatException("entry count " + count + " outside [0, " + limits.entriesMax() + "]");
-    }
-    TreeMap<Key, byte[]> parsed = new TreeMap<>();
-    Key previous = null;
-    for (int i = 0; i < count; i++) {
-      Key key = new Key(Bytes.read(in, 2, limits.keyBytesMax(), "key " + i));
-      if (previous != null && previous.compareTo(key) >= 0) {
-        throw new KvFormatException("key " + i + " out of order");
-      }
-      parsed.put(key, Bytes.read(in, 4, limits.valueBytesMax(), "value " + i));
-      previous = key;
-    }
-    Bytes.expectEnd(in, "snapshot");
-    return parsed;
-  }
 
-  @Override
-  public byte[] stateDigest() {
-    try {
-      return MessageDigest.getInstance("SHA-256").digest(snapshot());
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException("SHA-256 is part of every Java runtime", e);
+    @Override
+    public byte[] stateDigest() {
+        try {
+            return MessageDigest.getInstance("SHA-256").digest(snapshot());
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("SHA-256 is part of every Java runtime", e);
+        }
     }
-  }
 }

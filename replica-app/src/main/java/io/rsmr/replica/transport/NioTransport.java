@@ -1,7 +1,7 @@
 package io.rsmr.replica.transport;
 
-import io.rsmr.replica.crypto.Ed25519Keys;
-import io.rsmr.replica.crypto.EpochIdentity;
+import io.rsmr.common.crypto.Ed25519Keys;
+import io.rsmr.common.crypto.EpochIdentity;
 import io.rsmr.replica.crypto.FrameOpener;
 import io.rsmr.replica.crypto.FrameSealer;
 import io.rsmr.replica.crypto.Handshake;
@@ -32,489 +32,489 @@ import java.util.logging.Level;
 import java.util.logging.Logger;
 
 /**
- * The production {@link Transport}: one NIO selector, driven by the caller's thread.
- *
- * <p>A replica listens for replicas and clients and dials every other replica; it sends to a
- * replica only on the connection it dialed (so each side redials its own links, and there is no
- * tie to break), and answers a client on the connection the client opened. A client dials every
- * replica and uses those connections both ways. Each connection starts with the
- * {@link Handshake}; frames are {@code length(4) body}; after the handshake every body is sealed
- * ({@link FrameSealer}). A frame longer than the limit closes its connection (the stream cannot
- * be trusted to resynchronise); a frame that fails its check is dropped and counted, and a
- * connection with too many such frames is closed. A dialed link that fails is redialed with
- * exponential backoff.
- */
+  * The production {@link Transport}: one NIO selector, driven by the caller's thread.
+  *
+  * <p>A replica listens for replicas and clients and dials every other replica; it sends to a
+  * replica only on the connection it dialed (so each side redials its own links, and there is no
+  * tie to break), and answers a client on the connection the client opened. A client dials every
+  * replica and uses those connections both ways. Each connection starts with the
+  * {@link Handshake}; frames are {@code length(4) body}; after the handshake every body is sealed
+  * ({@link FrameSealer}). A frame longer than the limit closes its connection (the stream cannot
+  * be trusted to resynchronise); a frame that fails its check is dropped and counted, and a
+  * connection with too many such frames is closed. A dialed link that fails is redialed with
+  * exponential backoff.
+  */
 public final class NioTransport implements Transport {
-  private static final Logger LOG = Logger.getLogger(NioTransport.class.getName());
+    private static final Logger LOG = Logger.getLogger(NioTransport.class.getName());
 
-  private final TransportConfig config;
-  private final EpochIdentity replicaIdentity;
-  private final Ed25519Keys.SigningKey clientKey;
-  private final ReplicaKeyRing keyRing;
-  private final SecureRandom random;
-  private final LongSupplier nanoClock;
-  private final Selector selector;
-  private final ServerSocketChannel server;
-  private final Map<Integer, Dialer> dialers = new TreeMap<>();
-  private final Set<Connection> accepted = new HashSet<>();
-  private final Map<Long, Connection> clients = new HashMap<>();
-  private final Set<Connection> handshaking = new HashSet<>();
-  private final Set<Connection> dirty = new HashSet<>();
-  private final DropCounters drops = new DropCounters();
+    private final TransportConfig config;
+    private final EpochIdentity replicaIdentity;
+    private final Ed25519Keys.SigningKey clientKey;
+    private final ReplicaKeyRing keyRing;
+    private final SecureRandom random;
+    private final LongSupplier nanoClock;
+    private final Selector selector;
+    private final ServerSocketChannel server;
+    private final Map<Integer, Dialer> dialers = new TreeMap<>();
+    private final Set<Connection> accepted = new HashSet<>();
+    private final Map<Long, Connection> clients = new HashMap<>();
+    private final Set<Connection> handshaking = new HashSet<>();
+    private final Set<Connection> dirty = new HashSet<>();
+    private final DropCounters drops = new DropCounters();
 
-  /** The outbound link to one replica: its connection (if any), backoff and held messages. */
-  static final class Dialer {
-    final int replicaId;
-    final InetSocketAddress address;
-    Connection connection;
-    long nextAttemptNanos;
-    long delayMillis;
-    final ArrayDeque<byte[]> held = new ArrayDeque<>();
-    long heldBytes;
+    /** The outbound link to one replica: its connection (if any), backoff and held messages. */
+    static final class Dialer {
+        final int replicaId;
+        final InetSocketAddress address;
+        Connection connection;
+        long nextAttemptNanos;
+        long delayMillis;
+        final ArrayDeque<byte[]> held = new ArrayDeque<>();
+        long heldBytes;
 
-    Dialer(int replicaId, InetSocketAddress address, long delayMillis) {
-      this.replicaId = replicaId;
-      this.address = address;
-      this.delayMillis = delayMillis;
-    }
-  }
-
-  private NioTransport(TransportConfig config, EpochIdentity replicaIdentity,
-      Ed25519Keys.SigningKey clientKey, ReplicaKeyRing keyRing, InetSocketAddress listen,
-      Map<Integer, InetSocketAddress> replicas, SecureRandom random, LongSupplier nanoClock)
-      throws IOException {
-    this.config = config;
-    this.replicaIdentity = replicaIdentity;
-    this.clientKey = clientKey;
-    this.keyRing = keyRing;
-    this.random = random;
-    this.nanoClock = nanoClock;
-    this.selector = Selector.open();
-    this.server = listen == null ? null : listen(listen);
-    replicas.forEach((id, address) -> {
-      if (replicaIdentity == null || id != replicaIdentity.replicaId()) {
-        dialers.put(id, new Dialer(id, address, config.reconnectDelayMinMillis()));
-      }
-    });
-  }
-
-  /** A replica listening on {@code listen} and dialing every other replica of {@code replicas}. */
-  public static NioTransport forReplica(TransportConfig config, EpochIdentity identity,
-      ReplicaKeyRing keyRing, InetSocketAddress listen, Map<Integer, InetSocketAddress> replicas)
-      throws IOException {
-    return new NioTransport(config, identity, null, keyRing, listen, replicas, new SecureRandom(),
-        System::nanoTime);
-  }
-
-  /** A client dialing every replica. */
-  public static NioTransport forClient(TransportConfig config, Ed25519Keys.SigningKey clientKey,
-      ReplicaKeyRing keyRing, Map<Integer, InetSocketAddress> replicas) throws IOException {
-    return new NioTransport(config, null, clientKey, keyRing, null, replicas, new SecureRandom(),
-        System::nanoTime);
-  }
-
-  /** The bound listening address (useful with port 0), or null for a client. */
-  public InetSocketAddress listenAddress() {
-    try {
-      return server == null ? null : (InetSocketAddress) server.getLocalAddress();
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
-  }
-
-  @Override
-  public boolean sendToReplica(int replicaId, byte[] message) {
-    Dialer dialer = dialers.get(replicaId);
-    if (dialer == null) {
-      drops.count(DropReason.NOT_CONNECTED);
-      return false;
-    }
-    if (message.length > config.messageBytesMax()) {
-      drops.count(DropReason.OVERSIZED);
-      return false;
-    }
-    Connection connection = dialer.connection;
-    if (connection != null && connection.established()) {
-      return queue(connection, message);
-    }
-    return hold(dialer, message);
-  }
-
-  @Override
-  public boolean sendToClient(long clientId, byte[] message) {
-    Connection connection = clients.get(clientId);
-    if (connection == null) {
-      drops.count(DropReason.NOT_CONNECTED);
-      return false;
-    }
-    if (message.length > config.messageBytesMax()) {
-      drops.count(DropReason.OVERSIZED);
-      return false;
-    }
-    return queue(connection, message);
-  }
-
-  @Override
-  public boolean connectedToReplica(int replicaId) {
-    Dialer dialer = dialers.get(replicaId);
-    return dialer != null && dialer.connection != null && dialer.connection.established();
-  }
-
-  @Override
-  public void poll(long timeoutMillis, Inbound inbound) throws IOException {
-    long now = nanoClock.getAsLong();
-    dialDue(now);
-    expireHandshakes(now);
-    flushDirty();
-    long waitMillis = Math.min(timeoutMillis, untilNextTimerMillis(now));
-    if (waitMillis <= 0) {
-      selector.selectNow(key -> onReady(key, inbound));
-    } else {
-      selector.select(key -> onReady(key, inbound), waitMillis);
-    }
-  }
-
-  @Override
-  public void wakeup() {
-    selector.wakeup();
-  }
-
-  @Override
-  public DropCounters drops() {
-    return drops;
-  }
-
-  @Override
-  public void close() {
-    for (SelectionKey key : new ArrayList<>(selector.keys())) {
-      closeQuietly(key.channel());
-    }
-    closeQuietly(selector);
-  }
-
-  private boolean queue(Connection connection, byte[] message) {
-    if (connection.queuedBytes() + FrameSealer.OVERHEAD_BYTES + message.length > config.sendQueueBytesMax()) {
-      drops.count(DropReason.SEND_QUEUE_FULL);
-      return false;
-    }
-    connection.queueSealed(message);
-    dirty.add(connection);
-    return true;
-  }
-
-  private boolean hold(Dialer dialer, byte[] message) {
-    if (dialer.heldBytes + message.length > config.sendQueueBytesMax()) {
-      drops.count(DropReason.SEND_QUEUE_FULL);
-      return false;
-    }
-    dialer.held.add(message);
-    dialer.heldBytes += message.length;
-    return true;
-  }
-
-  private void onReady(SelectionKey key, Inbound inbound) {
-    if (key.attachment() == null) {
-      accept();
-      return;
-    }
-    Connection connection = (Connection) key.attachment();
-    try {
-      if (key.isConnectable()) {
-        finishConnect(connection);
-      }
-      if (!connection.closed && key.isReadable()) {
-        read(connection, inbound);
-      }
-      if (!connection.closed && key.isValid() && key.isWritable()) {
-        flush(connection);
-      }
-    } catch (IOException e) {
-      LOG.log(Level.FINE, connection + " failed", e);
-      close(connection);
-    }
-  }
-
-  private void accept() {
-    SocketChannel channel;
-    try {
-      channel = server.accept();
-      if (channel == null) {
-        return;
-      }
-      if (accepted.size() >= config.inboundConnectionsMax()) {
-        drops.count(DropReason.CONNECTIONS_FULL);
-        channel.close();
-        return;
-      }
-      configure(channel);
-      Connection connection = new Connection(channel, null, config.readBufferBytes());
-      connection.key = channel.register(selector, SelectionKey.OP_READ, connection);
-      connection.handshake =
-          Handshake.responder(replicaIdentity, keyRing, Handshake.newEphemeral(random));
-      startHandshakeClock(connection);
-      accepted.add(connection);
-    } catch (IOException e) {
-      LOG.log(Level.WARNING, "accepting a connection failed", e);
-    }
-  }
-
-  private void dialDue(long now) {
-    for (Dialer dialer : dialers.values()) {
-      if (dialer.connection == null && now - dialer.nextAttemptNanos >= 0) {
-        dial(dialer);
-      }
-    }
-  }
-
-  private void dial(Dialer dialer) {
-    SocketChannel channel = null;
-    try {
-      channel = SocketChannel.open();
-      configure(channel);
-      Connection connection = new Connection(channel, dialer, config.readBufferBytes());
-      dialer.connection = connection;
-      boolean connected = channel.connect(dialer.address);
-      connection.key = channel.register(selector, connected ? SelectionKey.OP_READ : SelectionKey.OP_CONNECT, connection);
-      startHandshakeClock(connection);
-      if (connected) {
-        startHandshake(connection);
-      }
-    } catch (IOException e) {
-      closeQuietly(channel);
-      dialer.connection = null;
-      backOff(dialer);
-    }
-  }
-
-  private void finishConnect(Connection connection) throws IOException {
-    if (connection.channel.finishConnect()) {
-      connection.key.interestOps(SelectionKey.OP_READ);
-      startHandshake(connection);
-    }
-  }
-
-  private void startHandshake(Connection connection) {
-    byte[] ephemeral = Handshake.newEphemeral(random);
-    int replicaId = connection.dialer.replicaId;
-    connection.handshake = replicaIdentity != null
-        ? Handshake.replicaInitiator(replicaIdentity, keyRing, replicaId, ephemeral)
-        : Handshake.clientInitiator(clientKey, keyRing, replicaId, ephemeral);
-    connection.queuePlain(connection.handshake.start());
-    dirty.add(connection);
-  }
-
-  private void startHandshakeClock(Connection connection) {
-    connection.handshakeDeadlineNanos =
-        nanoClock.getAsLong() + TimeUnit.MILLISECONDS.toNanos(config.handshakeTimeoutMillis());
-    handshaking.add(connection);
-  }
-
-  private void read(Connection connection, Inbound inbound) throws IOException {
-    ByteBuffer buffer = connection.readBuffer;
-    if (connection.channel.read(buffer) < 0) {
-      close(connection);
-      return;
-    }
-    buffer.flip();
-    int needed = 0;
-    while (!connection.closed && buffer.remaining() >= 4) {
-      int start = buffer.position();
-      int length = buffer.getInt(start);
-      if (length < 0 || length > frameBytesMax(connection)) {
-        drops.count(DropReason.OVERSIZED);
-        close(connection);
-        return;
-      }
-      if (buffer.remaining() < 4 + length) {
-        needed = 4 + length;
-        break;
-      }
-      buffer.position(start + 4 + length);
-      onFrame(connection, buffer.array(), start + 4, length, inbound);
-    }
-    if (!connection.closed) {
-      buffer.compact();
-      connection.readBuffer = resized(buffer, needed);
-    }
-  }
-
-  private int frameBytesMax(Connection connection) {
-    return connection.established()
-        ? config.messageBytesMax() + FrameOpener.BODY_OVERHEAD_BYTES
-        : Handshake.MESSAGE_BYTES_MAX;
-  }
-
-  /** Grows the buffer for a frame bigger than it, and shrinks it back once it is empty. */
-  private ByteBuffer resized(ByteBuffer buffer, int needed) {
-    if (needed > buffer.capacity()) {
-      return ByteBuffer.allocate(needed).put(buffer.flip());
-    }
-    if (buffer.position() == 0 && buffer.capacity() > config.readBufferBytes()) {
-      return ByteBuffer.allocate(config.readBufferBytes());
-    }
-    return buffer;
-  }
-
-  private void onFrame(Connection connection, byte[] bytes, int offset, int length, Inbound inbound) {
-    if (!connection.established()) {
-      onHandshakeMessage(connection, Arrays.copyOfRange(bytes, offset, offset + length));
-      return;
-    }
-    FrameOpener.Verdict verdict = connection.opener().open(bytes, offset, length);
-    if (verdict == FrameOpener.Verdict.ACCEPTED) {
-      inbound.onMessage(connection.peer(),
-          Arrays.copyOfRange(bytes, offset + 8, offset + length - Hmac.TAG_BYTES));
-      return;
-    }
-    drops.count(switch (verdict) {
-      case TOO_SHORT -> DropReason.MALFORMED;
-      case BAD_MAC -> DropReason.UNAUTHENTICATED;
-      default -> DropReason.REPLAYED;
-    });
-    if (++connection.badFrames > config.badFramesPerConnectionMax()) {
-      close(connection);
-    }
-  }
-
-  private void onHandshakeMessage(Connection connection, byte[] message) {
-    if (connection.handshake == null) {
-      drops.count(DropReason.MALFORMED);
-      close(connection);
-      return;
-    }
-    Handshake.Step step = connection.handshake.receive(message);
-    if (step.failure() != null) {
-      LOG.info(() -> "handshake with " + connection.channel.socket().getRemoteSocketAddress()
-          + " failed: " + step.failure());
-      drops.count(DropReason.HANDSHAKE_FAILED);
-      close(connection);
-      return;
-    }
-    step.toSend().forEach(connection::queuePlain);
-    dirty.add(connection);
-    if (step.established()) {
-      onEstablished(connection);
-    }
-  }
-
-  private void onEstablished(Connection connection) {
-    Handshake handshake = connection.handshake;
-    connection.establish(handshake.peer(), handshake.keys());
-    handshaking.remove(connection);
-    Dialer dialer = connection.dialer;
-    if (dialer != null) {
-      dialer.delayMillis = config.reconnectDelayMinMillis();
-      while (!dialer.held.isEmpty()) {
-        queue(connection, dialer.held.poll());
-      }
-      dialer.heldBytes = 0;
-    } else if (connection.peer() instanceof Peer.Client client) {
-      Connection older = clients.put(client.id(), connection);
-      if (older != null) {
-        close(older);
-      }
-    }
-  }
-
-  private void expireHandshakes(long now) {
-    for (Connection connection : new ArrayList<>(handshaking)) {
-      if (now - connection.handshakeDeadlineNanos >= 0) {
-        drops.count(DropReason.HANDSHAKE_TIMEOUT);
-        close(connection);
-      }
-    }
-  }
-
-  private void flushDirty() {
-    for (Connection connection : dirty) {
-      if (!connection.closed && connection.channel.isConnected()) {
-        try {
-          flush(connection);
-        } catch (IOException e) {
-          LOG.log(Level.FINE, connection + " failed", e);
-          close(connection);
+        Dialer(int replicaId, InetSocketAddress address, long delayMillis) {
+            this.replicaId = replicaId;
+            this.address = address;
+            this.delayMillis = delayMillis;
         }
-      }
     }
-    dirty.removeIf(connection -> connection.closed || !connection.hasQueued()
-        || (connection.key.interestOps() & SelectionKey.OP_WRITE) != 0);
-  }
 
-  private void flush(Connection connection) throws IOException {
-    boolean done = connection.flush();
-    int ops = connection.key.interestOps();
-    int wanted = done ? ops & ~SelectionKey.OP_WRITE : ops | SelectionKey.OP_WRITE;
-    if (wanted != ops) {
-      connection.key.interestOps(wanted);
+    private NioTransport(TransportConfig config, EpochIdentity replicaIdentity,
+            Ed25519Keys.SigningKey clientKey, ReplicaKeyRing keyRing, InetSocketAddress listen,
+            Map<Integer, InetSocketAddress> replicas, SecureRandom random, LongSupplier nanoClock)
+            throws IOException {
+        this.config = config;
+        this.replicaIdentity = replicaIdentity;
+        this.clientKey = clientKey;
+        this.keyRing = keyRing;
+        this.random = random;
+        this.nanoClock = nanoClock;
+        this.selector = Selector.open();
+        this.server = listen == null ? null : listen(listen);
+        replicas.forEach((id, address) -> {
+            if (replicaIdentity == null || id != replicaIdentity.replicaId()) {
+                dialers.put(id, new Dialer(id, address, config.reconnectDelayMinMillis()));
+            }
+        });
     }
-  }
 
-  private long untilNextTimerMillis(long now) {
-    long next = Long.MAX_VALUE;
-    for (Dialer dialer : dialers.values()) {
-      if (dialer.connection == null) {
-        next = Math.min(next, dialer.nextAttemptNanos - now);
-      }
+    /** A replica listening on {@code listen} and dialing every other replica of {@code replicas}. */
+    public static NioTransport forReplica(TransportConfig config, EpochIdentity identity,
+            ReplicaKeyRing keyRing, InetSocketAddress listen, Map<Integer, InetSocketAddress> replicas)
+            throws IOException {
+        return new NioTransport(config, identity, null, keyRing, listen, replicas, new SecureRandom(),
+                System::nanoTime);
     }
-    for (Connection connection : handshaking) {
-      next = Math.min(next, connection.handshakeDeadlineNanos - now);
-    }
-    return next == Long.MAX_VALUE ? Long.MAX_VALUE : Math.max(0, TimeUnit.NANOSECONDS.toMillis(next) + 1);
-  }
 
-  private void close(Connection connection) {
-    if (connection.closed) {
-      return;
+    /** A client dialing every replica. */
+    public static NioTransport forClient(TransportConfig config, Ed25519Keys.SigningKey clientKey,
+            ReplicaKeyRing keyRing, Map<Integer, InetSocketAddress> replicas) throws IOException {
+        return new NioTransport(config, null, clientKey, keyRing, null, replicas, new SecureRandom(),
+                System::nanoTime);
     }
-    connection.closed = true;
-    if (connection.key != null) {
-      connection.key.cancel();
-    }
-    closeQuietly(connection.channel);
-    handshaking.remove(connection);
-    accepted.remove(connection);
-    if (connection.peer() instanceof Peer.Client client) {
-      clients.remove(client.id(), connection);
-    }
-    Dialer dialer = connection.dialer;
-    if (dialer != null && dialer.connection == connection) {
-      dialer.connection = null;
-      backOff(dialer);
-    }
-  }
 
-  private void backOff(Dialer dialer) {
-    dialer.nextAttemptNanos = nanoClock.getAsLong() + TimeUnit.MILLISECONDS.toNanos(dialer.delayMillis);
-    dialer.delayMillis = Math.min(dialer.delayMillis * 2, config.reconnectDelayMaxMillis());
-  }
-
-  private static void configure(SocketChannel channel) throws IOException {
-    channel.configureBlocking(false);
-    channel.setOption(StandardSocketOptions.TCP_NODELAY, true);
-  }
-
-  private ServerSocketChannel listen(InetSocketAddress address) throws IOException {
-    ServerSocketChannel channel = ServerSocketChannel.open();
-    try {
-      channel.setOption(StandardSocketOptions.SO_REUSEADDR, true);
-      channel.bind(address);
-      channel.configureBlocking(false);
-      channel.register(selector, SelectionKey.OP_ACCEPT, null);
-      return channel;
-    } catch (IOException e) {
-      channel.close();
-      throw new IOException("cannot listen on " + address + ": " + e.getMessage(), e);
+    /** The bound listening address (useful with port 0), or null for a client. */
+    public InetSocketAddress listenAddress() {
+        try {
+            return server == null ? null : (InetSocketAddress) server.getLocalAddress();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
     }
-  }
 
-  private static void closeQuietly(AutoCloseable closeable) {
-    if (closeable == null) {
-      return;
+    @Override
+    public boolean sendToReplica(int replicaId, byte[] message) {
+        Dialer dialer = dialers.get(replicaId);
+        if (dialer == null) {
+            drops.count(DropReason.NOT_CONNECTED);
+            return false;
+        }
+        if (message.length > config.messageBytesMax()) {
+            drops.count(DropReason.OVERSIZED);
+            return false;
+        }
+        Connection connection = dialer.connection;
+        if (connection != null && connection.established()) {
+            return queue(connection, message);
+        }
+        return hold(dialer, message);
     }
-    try {
-      closeable.close();
-    } catch (Exception e) {
-      LOG.log(Level.FINE, "closing failed", e);
+
+    @Override
+    public boolean sendToClient(long clientId, byte[] message) {
+        Connection connection = clients.get(clientId);
+        if (connection == null) {
+            drops.count(DropReason.NOT_CONNECTED);
+            return false;
+        }
+        if (message.length > config.messageBytesMax()) {
+            drops.count(DropReason.OVERSIZED);
+            return false;
+        }
+        return queue(connection, message);
     }
-  }
+
+    @Override
+    public boolean connectedToReplica(int replicaId) {
+        Dialer dialer = dialers.get(replicaId);
+        return dialer != null && dialer.connection != null && dialer.connection.established();
+    }
+
+    @Override
+    public void poll(long timeoutMillis, Inbound inbound) throws IOException {
+        long now = nanoClock.getAsLong();
+        dialDue(now);
+        expireHandshakes(now);
+        flushDirty();
+        long waitMillis = Math.min(timeoutMillis, untilNextTimerMillis(now));
+        if (waitMillis <= 0) {
+            selector.selectNow(key -> onReady(key, inbound));
+        } else {
+            selector.select(key -> onReady(key, inbound), waitMillis);
+        }
+    }
+
+    @Override
+    public void wakeup() {
+        selector.wakeup();
+    }
+
+    @Override
+    public DropCounters drops() {
+        return drops;
+    }
+
+    @Override
+    public void close() {
+        for (SelectionKey key : new ArrayList<>(selector.keys())) {
+            closeQuietly(key.channel());
+        }
+        closeQuietly(selector);
+    }
+
+    private boolean queue(Connection connection, byte[] message) {
+        if (connection.queuedBytes() + FrameSealer.OVERHEAD_BYTES + message.length > config.sendQueueBytesMax()) {
+            drops.count(DropReason.SEND_QUEUE_FULL);
+            return false;
+        }
+        connection.queueSealed(message);
+        dirty.add(connection);
+        return true;
+    }
+
+    private boolean hold(Dialer dialer, byte[] message) {
+        if (dialer.heldBytes + message.length > config.sendQueueBytesMax()) {
+            drops.count(DropReason.SEND_QUEUE_FULL);
+            return false;
+        }
+        dialer.held.add(message);
+        dialer.heldBytes += message.length;
+        return true;
+    }
+
+    private void onReady(SelectionKey key, Inbound inbound) {
+        if (key.attachment() == null) {
+            accept();
+            return;
+        }
+        Connection connection = (Connection) key.attachment();
+        try {
+            if (key.isConnectable()) {
+                finishConnect(connection);
+            }
+            if (!connection.closed && key.isReadable()) {
+                read(connection, inbound);
+            }
+            if (!connection.closed && key.isValid() && key.isWritable()) {
+                flush(connection);
+            }
+        } catch (IOException e) {
+            LOG.log(Level.FINE, connection + " failed", e);
+            close(connection);
+        }
+    }
+
+    private void accept() {
+        SocketChannel channel;
+        try {
+            channel = server.accept();
+            if (channel == null) {
+                return;
+            }
+            if (accepted.size() >= config.inboundConnectionsMax()) {
+                drops.count(DropReason.CONNECTIONS_FULL);
+                channel.close();
+                return;
+            }
+            configure(channel);
+            Connection connection = new Connection(channel, null, config.readBufferBytes());
+            connection.key = channel.register(selector, SelectionKey.OP_READ, connection);
+            connection.handshake =
+                    Handshake.responder(replicaIdentity, keyRing, Handshake.newEphemeral(random));
+            startHandshakeClock(connection);
+            accepted.add(connection);
+        } catch (IOException e) {
+            LOG.log(Level.WARNING, "accepting a connection failed", e);
+        }
+    }
+
+    private void dialDue(long now) {
+        for (Dialer dialer : dialers.values()) {
+            if (dialer.connection == null && now - dialer.nextAttemptNanos >= 0) {
+                dial(dialer);
+            }
+        }
+    }
+
+    private void dial(Dialer dialer) {
+        SocketChannel channel = null;
+        try {
+            channel = SocketChannel.open();
+            configure(channel);
+            Connection connection = new Connection(channel, dialer, config.readBufferBytes());
+            dialer.connection = connection;
+            boolean connected = channel.connect(dialer.address);
+            connection.key = channel.register(selector, connected ? SelectionKey.OP_READ : SelectionKey.OP_CONNECT, connection);
+            startHandshakeClock(connection);
+            if (connected) {
+                startHandshake(connection);
+            }
+        } catch (IOException e) {
+            closeQuietly(channel);
+            dialer.connection = null;
+            backOff(dialer);
+        }
+    }
+
+    private void finishConnect(Connection connection) throws IOException {
+        if (connection.channel.finishConnect()) {
+            connection.key.interestOps(SelectionKey.OP_READ);
+            startHandshake(connection);
+        }
+    }
+
+    private void startHandshake(Connection connection) {
+        byte[] ephemeral = Handshake.newEphemeral(random);
+        int replicaId = connection.dialer.replicaId;
+        connection.handshake = replicaIdentity != null
+                ? Handshake.replicaInitiator(replicaIdentity, keyRing, replicaId, ephemeral)
+                : Handshake.clientInitiator(clientKey, keyRing, replicaId, ephemeral);
+        connection.queuePlain(connection.handshake.start());
+        dirty.add(connection);
+    }
+
+    private void startHandshakeClock(Connection connection) {
+        connection.handshakeDeadlineNanos =
+                nanoClock.getAsLong() + TimeUnit.MILLISECONDS.toNanos(config.handshakeTimeoutMillis());
+        handshaking.add(connection);
+    }
+
+    private void read(Connection connection, Inbound inbound) throws IOException {
+        ByteBuffer buffer = connection.readBuffer;
+        if (connection.channel.read(buffer) < 0) {
+            close(connection);
+            return;
+        }
+        buffer.flip();
+        int needed = 0;
+        while (!connection.closed && buffer.remaining() >= 4) {
+            int start = buffer.position();
+            int length = buffer.getInt(start);
+            if (length < 0 || length > frameBytesMax(connection)) {
+                drops.count(DropReason.OVERSIZED);
+                close(connection);
+                return;
+            }
+            if (buffer.remaining() < 4 + length) {
+                needed = 4 + length;
+                break;
+            }
+            buffer.position(start + 4 + length);
+            onFrame(connection, buffer.array(), start + 4, length, inbound);
+        }
+        if (!connection.closed) {
+            buffer.compact();
+            connection.readBuffer = resized(buffer, needed);
+        }
+    }
+
+    private int frameBytesMax(Connection connection) {
+        return connection.established()
+                ? config.messageBytesMax() + FrameOpener.BODY_OVERHEAD_BYTES
+                : Handshake.MESSAGE_BYTES_MAX;
+    }
+
+    /** Grows the buffer for a frame bigger than it, and shrinks it back once it is empty. */
+    private ByteBuffer resized(ByteBuffer buffer, int needed) {
+        if (needed > buffer.capacity()) {
+            return ByteBuffer.allocate(needed).put(buffer.flip());
+        }
+        if (buffer.position() == 0 && buffer.capacity() > config.readBufferBytes()) {
+            return ByteBuffer.allocate(config.readBufferBytes());
+        }
+        return buffer;
+    }
+
+    private void onFrame(Connection connection, byte[] bytes, int offset, int length, Inbound inbound) {
+        if (!connection.established()) {
+            onHandshakeMessage(connection, Arrays.copyOfRange(bytes, offset, offset + length));
+            return;
+        }
+        FrameOpener.Verdict verdict = connection.opener().open(bytes, offset, length);
+        if (verdict == FrameOpener.Verdict.ACCEPTED) {
+            inbound.onMessage(connection.peer(),
+                    Arrays.copyOfRange(bytes, offset + 8, offset + length - Hmac.TAG_BYTES));
+            return;
+        }
+        drops.count(switch (verdict) {
+            case TOO_SHORT -> DropReason.MALFORMED;
+            case BAD_MAC -> DropReason.UNAUTHENTICATED;
+            default -> DropReason.REPLAYED;
+        });
+        if (++connection.badFrames > config.badFramesPerConnectionMax()) {
+            close(connection);
+        }
+    }
+
+    private void onHandshakeMessage(Connection connection, byte[] message) {
+        if (connection.handshake == null) {
+            drops.count(DropReason.MALFORMED);
+            close(connection);
+            return;
+        }
+        Handshake.Step step = connection.handshake.receive(message);
+        if (step.failure() != null) {
+            LOG.info(() -> "handshake with " + connection.channel.socket().getRemoteSocketAddress()
+                    + " failed: " + step.failure());
+            drops.count(DropReason.HANDSHAKE_FAILED);
+            close(connection);
+            return;
+        }
+        step.toSend().forEach(connection::queuePlain);
+        dirty.add(connection);
+        if (step.established()) {
+            onEstablished(connection);
+        }
+    }
+
+    private void onEstablished(Connection connection) {
+        Handshake handshake = connection.handshake;
+        connection.establish(handshake.peer(), handshake.keys());
+        handshaking.remove(connection);
+        Dialer dialer = connection.dialer;
+        if (dialer != null) {
+            dialer.delayMillis = config.reconnectDelayMinMillis();
+            while (!dialer.held.isEmpty()) {
+                queue(connection, dialer.held.poll());
+            }
+            dialer.heldBytes = 0;
+        } else if (connection.peer() instanceof Peer.Client client) {
+            Connection older = clients.put(client.id(), connection);
+            if (older != null) {
+                close(older);
+            }
+        }
+    }
+
+    private void expireHandshakes(long now) {
+        for (Connection connection : new ArrayList<>(handshaking)) {
+            if (now - connection.handshakeDeadlineNanos >= 0) {
+                drops.count(DropReason.HANDSHAKE_TIMEOUT);
+                close(connection);
+            }
+        }
+    }
+
+    private void flushDirty() {
+        for (Connection connection : dirty) {
+            if (!connection.closed && connection.channel.isConnected()) {
+                try {
+                    flush(connection);
+                } catch (IOException e) {
+                    LOG.log(Level.FINE, connection + " failed", e);
+                    close(connection);
+                }
+            }
+        }
+        dirty.removeIf(connection -> connection.closed || !connection.hasQueued()
+                || (connection.key.interestOps() & SelectionKey.OP_WRITE) != 0);
+    }
+
+    private void flush(Connection connection) throws IOException {
+        boolean done = connection.flush();
+        int ops = connection.key.interestOps();
+        int wanted = done ? ops & ~SelectionKey.OP_WRITE : ops | SelectionKey.OP_WRITE;
+        if (wanted != ops) {
+            connection.key.interestOps(wanted);
+        }
+    }
+
+    private long untilNextTimerMillis(long now) {
+        long next = Long.MAX_VALUE;
+        for (Dialer dialer : dialers.values()) {
+            if (dialer.connection == null) {
+                next = Math.min(next, dialer.nextAttemptNanos - now);
+            }
+        }
+        for (Connection connection : handshaking) {
+            next = Math.min(next, connection.handshakeDeadlineNanos - now);
+        }
+        return next == Long.MAX_VALUE ? Long.MAX_VALUE : Math.max(0, TimeUnit.NANOSECONDS.toMillis(next) + 1);
+    }
+
+    private void close(Connection connection) {
+        if (connection.closed) {
+            return;
+        }
+        connection.closed = true;
+        if (connection.key != null) {
+            connection.key.cancel();
+        }
+        closeQuietly(connection.channel);
+        handshaking.remove(connection);
+        accepted.remove(connection);
+        if (connection.peer() instanceof Peer.Client client) {
+            clients.remove(client.id(), connection);
+        }
+        Dialer dialer = connection.dialer;
+        if (dialer != null && dialer.connection == connection) {
+            dialer.connection = null;
+            backOff(dialer);
+        }
+    }
+
+    private void backOff(Dialer dialer) {
+        dialer.nextAttemptNanos = nanoClock.getAsLong() + TimeUnit.MILLISECONDS.toNanos(dialer.delayMillis);
+        dialer.delayMillis = Math.min(dialer.delayMillis * 2, config.reconnectDelayMaxMillis());
+    }
+
+    private static void configure(SocketChannel channel) throws IOException {
+        channel.configureBlocking(false);
+        channel.setOption(StandardSocketOptions.TCP_NODELAY, true);
+    }
+
+    private ServerSocketChannel listen(InetSocketAddress address) throws IOException {
+        ServerSocketChannel channel = ServerSocketChannel.open();
+        try {
+            channel.setOption(StandardSocketOptions.SO_REUSEADDR, true);
+            channel.bind(address);
+            channel.configureBlocking(false);
+            channel.register(selector, SelectionKey.OP_ACCEPT, null);
+            return channel;
+        } catch (IOException e) {
+            channel.close();
+            throw new IOException("cannot listen on " + address + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static void closeQuietly(AutoCloseable closeable) {
+        if (closeable == null) {
+            return;
+        }
+        try {
+            closeable.close();
+        } catch (Exception e) {
+            LOG.log(Level.FINE, "closing failed", e);
+        }
+    }
 }

@@ -1,5 +1,7 @@
 package io.rsmr.replica.crypto;
 
+import io.rsmr.common.crypto.Ed25519Keys;
+import io.rsmr.common.crypto.EpochIdentity;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
@@ -10,101 +12,101 @@ import java.nio.ByteBuffer;
 import org.junit.jupiter.api.Test;
 
 class HandshakeTest {
-  private final TestKeys keys = new TestKeys(4, 7);
+    private final TestKeys keys = new TestKeys(4, 7);
 
-  /** Runs both sides to the end; returns the failure seen first, or null. */
-  private static String run(Handshake initiator, Handshake responder) {
-    Handshake.Step fromResponder = responder.receive(initiator.start());
-    if (fromResponder.failure() != null) {
-      return "responder: " + fromResponder.failure();
+    /** Runs both sides to the end; returns the failure seen first, or null. */
+    private static String run(Handshake initiator, Handshake responder) {
+        Handshake.Step fromResponder = responder.receive(initiator.start());
+        if (fromResponder.failure() != null) {
+            return "responder: " + fromResponder.failure();
+        }
+        Handshake.Step last = null;
+        for (byte[] message : fromResponder.toSend()) {
+            last = initiator.receive(message);
+            if (last.failure() != null) {
+                return "initiator: " + last.failure();
+            }
+        }
+        assertTrue(last.established());
+        Handshake.Step end = responder.receive(last.toSend().get(0));
+        if (end.failure() != null) {
+            return "responder: " + end.failure();
+        }
+        assertTrue(end.established());
+        return null;
     }
-    Handshake.Step last = null;
-    for (byte[] message : fromResponder.toSend()) {
-      last = initiator.receive(message);
-      if (last.failure() != null) {
-        return "initiator: " + last.failure();
-      }
+
+    @Test
+    void replicasAgreeOnCrossedKeysAndLearnEachOther() {
+        EpochIdentity one = keys.identity(1, 5);
+        EpochIdentity two = keys.identity(2, 3);
+        Handshake initiator = Handshake.replicaInitiator(one, keys.keyRing(), 2, keys.ephemeral());
+        Handshake responder = Handshake.responder(two, keys.keyRing(), keys.ephemeral());
+        assertNull(run(initiator, responder));
+        assertEquals(new Peer.Replica(2, 3), initiator.peer());
+        assertEquals(new Peer.Replica(1, 5), responder.peer());
+        assertArrayEquals(initiator.keys().sendKey(), responder.keys().receiveKey());
+        assertArrayEquals(initiator.keys().receiveKey(), responder.keys().sendKey());
+        assertTrue(!java.util.Arrays.equals(initiator.keys().sendKey(), initiator.keys().receiveKey()));
     }
-    assertTrue(last.established());
-    Handshake.Step end = responder.receive(last.toSend().get(0));
-    if (end.failure() != null) {
-      return "responder: " + end.failure();
+
+    @Test
+    void clientIdComesFromItsKey() {
+        Ed25519Keys.SigningKey clientKey = keys.clientKey();
+        Handshake initiator = Handshake.clientInitiator(clientKey, keys.keyRing(), 0, keys.ephemeral());
+        Handshake responder = Handshake.responder(keys.identity(0, 1), keys.keyRing(), keys.ephemeral());
+        assertNull(run(initiator, responder));
+        assertEquals(new Peer.Client(ClientIds.of(clientKey.publicKey())), responder.peer());
     }
-    assertTrue(end.established());
-    return null;
-  }
 
-  @Test
-  void replicasAgreeOnCrossedKeysAndLearnEachOther() {
-    EpochIdentity one = keys.identity(1, 5);
-    EpochIdentity two = keys.identity(2, 3);
-    Handshake initiator = Handshake.replicaInitiator(one, keys.keyRing(), 2, keys.ephemeral());
-    Handshake responder = Handshake.responder(two, keys.keyRing(), keys.ephemeral());
-    assertNull(run(initiator, responder));
-    assertEquals(new Peer.Replica(2, 3), initiator.peer());
-    assertEquals(new Peer.Replica(1, 5), responder.peer());
-    assertArrayEquals(initiator.keys().sendKey(), responder.keys().receiveKey());
-    assertArrayEquals(initiator.keys().receiveKey(), responder.keys().sendKey());
-    assertTrue(!java.util.Arrays.equals(initiator.keys().sendKey(), initiator.keys().receiveKey()));
-  }
+    @Test
+    void certificateFromAnotherAgentIsRefused() {
+        TestKeys strangers = new TestKeys(4, 99);
+        Handshake initiator = Handshake.replicaInitiator(strangers.identity(1, 1), keys.keyRing(), 2, keys.ephemeral());
+        Handshake responder = Handshake.responder(keys.identity(2, 1), keys.keyRing(), keys.ephemeral());
+        String failure = run(initiator, responder);
+        assertNotNull(failure);
+        assertTrue(failure.contains("not signed by its agent"), failure);
+    }
 
-  @Test
-  void clientIdComesFromItsKey() {
-    Ed25519Keys.SigningKey clientKey = keys.clientKey();
-    Handshake initiator = Handshake.clientInitiator(clientKey, keys.keyRing(), 0, keys.ephemeral());
-    Handshake responder = Handshake.responder(keys.identity(0, 1), keys.keyRing(), keys.ephemeral());
-    assertNull(run(initiator, responder));
-    assertEquals(new Peer.Client(ClientIds.of(clientKey.publicKey())), responder.peer());
-  }
+    @Test
+    void olderEpochThanKnownIsRefused() {
+        ReplicaKeyRing ring = keys.keyRing();
+        assertNull(ring.admit(keys.identity(1, 9).certificate()));
+        Handshake initiator = Handshake.replicaInitiator(keys.identity(1, 8), keys.keyRing(), 2, keys.ephemeral());
+        Handshake responder = Handshake.responder(keys.identity(2, 1), ring, keys.ephemeral());
+        String failure = run(initiator, responder);
+        assertNotNull(failure);
+        assertTrue(failure.contains("older than the known epoch 9"), failure);
+    }
 
-  @Test
-  void certificateFromAnotherAgentIsRefused() {
-    TestKeys strangers = new TestKeys(4, 99);
-    Handshake initiator = Handshake.replicaInitiator(strangers.identity(1, 1), keys.keyRing(), 2, keys.ephemeral());
-    Handshake responder = Handshake.responder(keys.identity(2, 1), keys.keyRing(), keys.ephemeral());
-    String failure = run(initiator, responder);
-    assertNotNull(failure);
-    assertTrue(failure.contains("not signed by its agent"), failure);
-  }
+    @Test
+    void answerFromTheWrongReplicaIsRefused() {
+        Handshake initiator = Handshake.replicaInitiator(keys.identity(1, 1), keys.keyRing(), 3, keys.ephemeral());
+        Handshake responder = Handshake.responder(keys.identity(2, 1), keys.keyRing(), keys.ephemeral());
+        assertNotNull(run(initiator, responder));
+    }
 
-  @Test
-  void olderEpochThanKnownIsRefused() {
-    ReplicaKeyRing ring = keys.keyRing();
-    assertNull(ring.admit(keys.identity(1, 9).certificate()));
-    Handshake initiator = Handshake.replicaInitiator(keys.identity(1, 8), keys.keyRing(), 2, keys.ephemeral());
-    Handshake responder = Handshake.responder(keys.identity(2, 1), ring, keys.ephemeral());
-    String failure = run(initiator, responder);
-    assertNotNull(failure);
-    assertTrue(failure.contains("older than the known epoch 9"), failure);
-  }
+    @Test
+    void replayedHelloWithoutTheKeyFailsAtAuth() {
+        // An attacker replays replica 1's hello (its certificate is public) but cannot sign as it.
+        byte[] hello = Handshake.replicaInitiator(keys.identity(1, 1), keys.keyRing(), 2, keys.ephemeral()).start();
+        Handshake responder = Handshake.responder(keys.identity(2, 1), keys.keyRing(), keys.ephemeral());
+        assertNull(responder.receive(hello).failure());
+        byte[] forgedAuth = ByteBuffer.allocate(4 + 1 + Ed25519Keys.SIGNATURE_BYTES)
+                .putInt(0x52534d31).put((byte) 2).put(keys.clientKey().sign(new byte[33])).array();
+        Handshake.Step step = responder.receive(forgedAuth);
+        assertTrue(step.failure().contains("bad handshake signature"), step.failure());
+    }
 
-  @Test
-  void answerFromTheWrongReplicaIsRefused() {
-    Handshake initiator = Handshake.replicaInitiator(keys.identity(1, 1), keys.keyRing(), 3, keys.ephemeral());
-    Handshake responder = Handshake.responder(keys.identity(2, 1), keys.keyRing(), keys.ephemeral());
-    assertNotNull(run(initiator, responder));
-  }
-
-  @Test
-  void replayedHelloWithoutTheKeyFailsAtAuth() {
-    // An attacker replays replica 1's hello (its certificate is public) but cannot sign as it.
-    byte[] hello = Handshake.replicaInitiator(keys.identity(1, 1), keys.keyRing(), 2, keys.ephemeral()).start();
-    Handshake responder = Handshake.responder(keys.identity(2, 1), keys.keyRing(), keys.ephemeral());
-    assertNull(responder.receive(hello).failure());
-    byte[] forgedAuth = ByteBuffer.allocate(4 + 1 + Ed25519Keys.SIGNATURE_BYTES)
-        .putInt(0x52534d31).put((byte) 2).put(keys.clientKey().sign(new byte[33])).array();
-    Handshake.Step step = responder.receive(forgedAuth);
-    assertTrue(step.failure().contains("bad handshake signature"), step.failure());
-  }
-
-  @Test
-  void truncatedAndGarbageMessagesFailWithAReason() {
-    Handshake responder = Handshake.responder(keys.identity(2, 1), keys.keyRing(), keys.ephemeral());
-    Handshake.Step step = responder.receive(new byte[] {0x52, 0x53});
-    assertTrue(step.failure().startsWith("malformed"), step.failure());
-    byte[] hello = Handshake.replicaInitiator(keys.identity(1, 1), keys.keyRing(), 2, keys.ephemeral()).start();
-    Handshake fresh = Handshake.responder(keys.identity(2, 1), keys.keyRing(), keys.ephemeral());
-    byte[] longer = ByteBuffer.allocate(hello.length + 1).put(hello).array();
-    assertTrue(fresh.receive(longer).failure().contains("trailing"));
-  }
+    @Test
+    void truncatedAndGarbageMessagesFailWithAReason() {
+        Handshake responder = Handshake.responder(keys.identity(2, 1), keys.keyRing(), keys.ephemeral());
+        Handshake.Step step = responder.receive(new byte[] {0x52, 0x53});
+        assertTrue(step.failure().startsWith("malformed"), step.failure());
+        byte[] hello = Handshake.replicaInitiator(keys.identity(1, 1), keys.keyRing(), 2, keys.ephemeral()).start();
+        Handshake fresh = Handshake.responder(keys.identity(2, 1), keys.keyRing(), keys.ephemeral());
+        byte[] longer = ByteBuffer.allocate(hello.length + 1).put(hello).array();
+        assertTrue(fresh.receive(longer).failure().contains("trailing"));
+    }
 }

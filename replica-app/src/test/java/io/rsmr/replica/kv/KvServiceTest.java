@@ -14,140 +14,140 @@ import java.util.Random;
 import org.junit.jupiter.api.Test;
 
 class KvServiceTest {
-  private final KvLimits limits = new KvLimits(64, 1024, 3, 4096, 100);
-  private final KvService kv = new KvService(limits);
+    private final KvLimits limits = new KvLimits(64, 1024, 3, 4096, 100);
+    private final KvService kv = new KvService(limits);
 
-  private static byte[] b(String text) {
-    return text.getBytes(StandardCharsets.UTF_8);
-  }
-
-  /** Runs an operation through its wire form, as a replica does. */
-  private KvResult run(KvOperation operation) throws KvFormatException {
-    byte[] result = kv.executeBatch(List.of(operation.encode())).get(0);
-    return KvResult.decode(result, limits);
-  }
-
-  @Test
-  void putGetDeleteAndCompareAndSet() throws Exception {
-    assertInstanceOf(KvResult.NotFound.class, run(new KvOperation.Get(b("a"))));
-    assertInstanceOf(KvResult.Ok.class, run(new KvOperation.Put(b("a"), b("1"))));
-    assertArrayEquals(b("1"), ((KvResult.Value) run(new KvOperation.Get(b("a")))).value());
-    KvResult failed = run(new KvOperation.CompareAndSet(b("a"), b("2"), b("3")));
-    assertArrayEquals(b("1"), ((KvResult.CasFailed) failed).current());
-    assertInstanceOf(KvResult.Ok.class, run(new KvOperation.CompareAndSet(b("a"), b("1"), b("3"))));
-    assertArrayEquals(b("3"), ((KvResult.Value) run(new KvOperation.Get(b("a")))).value());
-    assertInstanceOf(KvResult.Ok.class, run(new KvOperation.CompareAndSet(b("new"), null, b("x"))));
-    assertInstanceOf(KvResult.Ok.class, run(new KvOperation.CompareAndSet(b("new"), b("x"), null)));
-    assertInstanceOf(KvResult.NotFound.class, run(new KvOperation.Get(b("new"))));
-    assertInstanceOf(KvResult.Ok.class, run(new KvOperation.Delete(b("a"))));
-    assertInstanceOf(KvResult.NotFound.class, run(new KvOperation.Delete(b("a"))));
-    assertEquals(0, kv.size());
-  }
-
-  @Test
-  void scanReturnsThePrefixInOrderAndPagesOnTheLimit() throws Exception {
-    for (String key : new String[] {"user/3", "user/1", "users", "user/2", "user/4", "u", "v"}) {
-      run(new KvOperation.Put(b(key), b("v" + key)));
+    private static byte[] b(String text) {
+        return text.getBytes(StandardCharsets.UTF_8);
     }
-    KvResult.Entries first = (KvResult.Entries) run(new KvOperation.Scan(b("user/"), new byte[0], 10));
-    assertEquals(List.of("user/1", "user/2", "user/3"), keys(first));
-    assertTrue(first.more(), "limit 3 of scanEntriesMax cut the scan");
-    KvResult.Entries rest = (KvResult.Entries) run(new KvOperation.Scan(b("user/"), b("user/3"), 10));
-    assertEquals(List.of("user/4"), keys(rest));
-    assertFalse(rest.more());
-  }
 
-  @Test
-  void unsignedKeyOrder() throws Exception {
-    run(new KvOperation.Put(new byte[] {(byte) 0xff}, b("high")));
-    run(new KvOperation.Put(new byte[] {0x01}, b("low")));
-    KvResult.Entries all = (KvResult.Entries) run(new KvOperation.Scan(new byte[0], new byte[0], 10));
-    assertArrayEquals(new byte[] {0x01}, all.entries().get(0).key());
-  }
-
-  @Test
-  void snapshotRestoresTheSameStateAndDigest() throws Exception {
-    run(new KvOperation.Put(b("k1"), b("v1")));
-    run(new KvOperation.Put(b("k2"), new byte[0]));
-    byte[] snapshot = kv.snapshot();
-    KvService other = new KvService(limits);
-    assertFalse(java.util.Arrays.equals(kv.stateDigest(), other.stateDigest()));
-    other.installSnapshot(snapshot);
-    assertArrayEquals(kv.stateDigest(), other.stateDigest());
-    assertArrayEquals(snapshot, other.snapshot());
-    run(new KvOperation.Put(b("k1"), b("changed")));
-    assertFalse(java.util.Arrays.equals(kv.stateDigest(), other.stateDigest()));
-  }
-
-  @Test
-  void badSnapshotIsRefusedAndLeavesTheStateAlone() throws Exception {
-    run(new KvOperation.Put(b("keep"), b("me")));
-    byte[] digest = kv.stateDigest();
-    byte[] snapshot = kv.snapshot();
-    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-        () -> kv.installSnapshot(java.util.Arrays.copyOf(snapshot, snapshot.length - 1)));
-    assertTrue(e.getMessage().contains("truncated"), e.getMessage());
-    assertThrows(IllegalArgumentException.class, () -> kv.installSnapshot(b("nonsense")));
-    assertArrayEquals(digest, kv.stateDigest());
-  }
-
-  @Test
-  void malformedAndOversizedOperationsGiveErrors() throws Exception {
-    assertError(new byte[0], "operation type missing");
-    assertError(new byte[] {9}, "unknown operation type 9");
-    assertError(new KvOperation.Put(new byte[65], b("v")).encode(), "key of 65 bytes exceeds 64");
-    assertError(new KvOperation.Put(b("k"), new byte[1025]).encode(), "value of 1025 bytes exceeds 1024");
-    byte[] get = new KvOperation.Get(b("k")).encode();
-    assertError(java.util.Arrays.copyOf(get, get.length + 1), "trailing");
-  }
-
-  @Test
-  void storeRefusesNewKeysBeyondItsLimit() throws Exception {
-    for (int i = 0; i < limits.entriesMax(); i++) {
-      run(new KvOperation.Put(b("k" + i), b("v")));
+    /** Runs an operation through its wire form, as a replica does. */
+    private KvResult run(KvOperation operation) throws KvFormatException {
+        byte[] result = kv.executeBatch(List.of(operation.encode())).get(0);
+        return KvResult.decode(result, limits);
     }
-    assertInstanceOf(KvResult.Error.class, run(new KvOperation.Put(b("one too many"), b("v"))));
-    assertInstanceOf(KvResult.Ok.class, run(new KvOperation.Put(b("k0"), b("overwrite is fine"))));
-  }
 
-  /** Mutated encodings of every operation type never throw and never corrupt the store. */
-  @Test
-  void fuzzedOperationsNeverThrow() {
-    Random random = new Random(1234);
-    List<byte[]> valid = List.of(new KvOperation.Put(b("key"), b("value")).encode(),
-        new KvOperation.Get(b("key")).encode(), new KvOperation.Delete(b("key")).encode(),
-        new KvOperation.CompareAndSet(b("key"), b("value"), null).encode(),
-        new KvOperation.Scan(b("k"), new byte[0], 5).encode());
-    List<byte[]> mutated = new ArrayList<>();
-    for (int i = 0; i < 20_000; i++) {
-      byte[] bytes = valid.get(random.nextInt(valid.size())).clone();
-      int mutations = 1 + random.nextInt(3);
-      for (int m = 0; m < mutations && bytes.length > 0; m++) {
-        bytes[random.nextInt(bytes.length)] = (byte) random.nextInt(256);
-      }
-      if (random.nextInt(4) == 0) {
-        bytes = java.util.Arrays.copyOf(bytes, random.nextInt(bytes.length + 2));
-      }
-      mutated.add(bytes);
+    @Test
+    void putGetDeleteAndCompareAndSet() throws Exception {
+        assertInstanceOf(KvResult.NotFound.class, run(new KvOperation.Get(b("a"))));
+        assertInstanceOf(KvResult.Ok.class, run(new KvOperation.Put(b("a"), b("1"))));
+        assertArrayEquals(b("1"), ((KvResult.Value) run(new KvOperation.Get(b("a")))).value());
+        KvResult failed = run(new KvOperation.CompareAndSet(b("a"), b("2"), b("3")));
+        assertArrayEquals(b("1"), ((KvResult.CasFailed) failed).current());
+        assertInstanceOf(KvResult.Ok.class, run(new KvOperation.CompareAndSet(b("a"), b("1"), b("3"))));
+        assertArrayEquals(b("3"), ((KvResult.Value) run(new KvOperation.Get(b("a")))).value());
+        assertInstanceOf(KvResult.Ok.class, run(new KvOperation.CompareAndSet(b("new"), null, b("x"))));
+        assertInstanceOf(KvResult.Ok.class, run(new KvOperation.CompareAndSet(b("new"), b("x"), null)));
+        assertInstanceOf(KvResult.NotFound.class, run(new KvOperation.Get(b("new"))));
+        assertInstanceOf(KvResult.Ok.class, run(new KvOperation.Delete(b("a"))));
+        assertInstanceOf(KvResult.NotFound.class, run(new KvOperation.Delete(b("a"))));
+        assertEquals(0, kv.size());
     }
-    List<byte[]> results = kv.executeBatch(mutated);
-    assertEquals(mutated.size(), results.size());
-    for (byte[] result : results) {
-      assertTrue(result.length > 0);
+
+    @Test
+    void scanReturnsThePrefixInOrderAndPagesOnTheLimit() throws Exception {
+        for (String key : new String[] {"user/3", "user/1", "users", "user/2", "user/4", "u", "v"}) {
+            run(new KvOperation.Put(b(key), b("v" + key)));
+        }
+        KvResult.Entries first = (KvResult.Entries) run(new KvOperation.Scan(b("user/"), new byte[0], 10));
+        assertEquals(List.of("user/1", "user/2", "user/3"), keys(first));
+        assertTrue(first.more(), "limit 3 of scanEntriesMax cut the scan");
+        KvResult.Entries rest = (KvResult.Entries) run(new KvOperation.Scan(b("user/"), b("user/3"), 10));
+        assertEquals(List.of("user/4"), keys(rest));
+        assertFalse(rest.more());
     }
-    KvService replay = new KvService(limits);
-    replay.executeBatch(mutated);
-    assertArrayEquals(kv.stateDigest(), replay.stateDigest(), "execution is deterministic");
-    replay.installSnapshot(kv.snapshot());
-  }
 
-  private void assertError(byte[] operation, String expected) throws KvFormatException {
-    KvResult result = KvResult.decode(kv.executeBatch(List.of(operation)).get(0), limits);
-    String message = ((KvResult.Error) result).message();
-    assertTrue(message.contains(expected), message);
-  }
+    @Test
+    void unsignedKeyOrder() throws Exception {
+        run(new KvOperation.Put(new byte[] {(byte) 0xff}, b("high")));
+        run(new KvOperation.Put(new byte[] {0x01}, b("low")));
+        KvResult.Entries all = (KvResult.Entries) run(new KvOperation.Scan(new byte[0], new byte[0], 10));
+        assertArrayEquals(new byte[] {0x01}, all.entries().get(0).key());
+    }
 
-  private static List<String> keys(KvResult.Entries entries) {
-    return entries.entries().stream().map(e -> new String(e.key(), StandardCharsets.UTF_8)).toList();
-  }
+    @Test
+    void snapshotRestoresTheSameStateAndDigest() throws Exception {
+        run(new KvOperation.Put(b("k1"), b("v1")));
+        run(new KvOperation.Put(b("k2"), new byte[0]));
+        byte[] snapshot = kv.snapshot();
+        KvService other = new KvService(limits);
+        assertFalse(java.util.Arrays.equals(kv.stateDigest(), other.stateDigest()));
+        other.installSnapshot(snapshot);
+        assertArrayEquals(kv.stateDigest(), other.stateDigest());
+        assertArrayEquals(snapshot, other.snapshot());
+        run(new KvOperation.Put(b("k1"), b("changed")));
+        assertFalse(java.util.Arrays.equals(kv.stateDigest(), other.stateDigest()));
+    }
+
+    @Test
+    void badSnapshotIsRefusedAndLeavesTheStateAlone() throws Exception {
+        run(new KvOperation.Put(b("keep"), b("me")));
+        byte[] digest = kv.stateDigest();
+        byte[] snapshot = kv.snapshot();
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> kv.installSnapshot(java.util.Arrays.copyOf(snapshot, snapshot.length - 1)));
+        assertTrue(e.getMessage().contains("truncated"), e.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> kv.installSnapshot(b("nonsense")));
+        assertArrayEquals(digest, kv.stateDigest());
+    }
+
+    @Test
+    void malformedAndOversizedOperationsGiveErrors() throws Exception {
+        assertError(new byte[0], "operation type missing");
+        assertError(new byte[] {9}, "unknown operation type 9");
+        assertError(new KvOperation.Put(new byte[65], b("v")).encode(), "key of 65 bytes exceeds 64");
+        assertError(new KvOperation.Put(b("k"), new byte[1025]).encode(), "value of 1025 bytes exceeds 1024");
+        byte[] get = new KvOperation.Get(b("k")).encode();
+        assertError(java.util.Arrays.copyOf(get, get.length + 1), "trailing");
+    }
+
+    @Test
+    void storeRefusesNewKeysBeyondItsLimit() throws Exception {
+        for (int i = 0; i < limits.entriesMax(); i++) {
+            run(new KvOperation.Put(b("k" + i), b("v")));
+        }
+        assertInstanceOf(KvResult.Error.class, run(new KvOperation.Put(b("one too many"), b("v"))));
+        assertInstanceOf(KvResult.Ok.class, run(new KvOperation.Put(b("k0"), b("overwrite is fine"))));
+    }
+
+    /** Mutated encodings of every operation type never throw and never corrupt the store. */
+    @Test
+    void fuzzedOperationsNeverThrow() {
+        Random random = new Random(1234);
+        List<byte[]> valid = List.of(new KvOperation.Put(b("key"), b("value")).encode(),
+                new KvOperation.Get(b("key")).encode(), new KvOperation.Delete(b("key")).encode(),
+                new KvOperation.CompareAndSet(b("key"), b("value"), null).encode(),
+                new KvOperation.Scan(b("k"), new byte[0], 5).encode());
+        List<byte[]> mutated = new ArrayList<>();
+        for (int i = 0; i < 20_000; i++) {
+            byte[] bytes = valid.get(random.nextInt(valid.size())).clone();
+            int mutations = 1 + random.nextInt(3);
+            for (int m = 0; m < mutations && bytes.length > 0; m++) {
+                bytes[random.nextInt(bytes.length)] = (byte) random.nextInt(256);
+            }
+            if (random.nextInt(4) == 0) {
+                bytes = java.util.Arrays.copyOf(bytes, random.nextInt(bytes.length + 2));
+            }
+            mutated.add(bytes);
+        }
+        List<byte[]> results = kv.executeBatch(mutated);
+        assertEquals(mutated.size(), results.size());
+        for (byte[] result : results) {
+            assertTrue(result.length > 0);
+        }
+        KvService replay = new KvService(limits);
+        replay.executeBatch(mutated);
+        assertArrayEquals(kv.stateDigest(), replay.stateDigest(), "execution is deterministic");
+        replay.installSnapshot(kv.snapshot());
+    }
+
+    private void assertError(byte[] operation, String expected) throws KvFormatException {
+        KvResult result = KvResult.decode(kv.executeBatch(List.of(operation)).get(0), limits);
+        String message = ((KvResult.Error) result).message();
+        assertTrue(message.contains(expected), message);
+    }
+
+    private static List<String> keys(KvResult.Entries entries) {
+        return entries.entries().stream().map(e -> new String(e.key(), StandardCharsets.UTF_8)).toList();
+    }
 }

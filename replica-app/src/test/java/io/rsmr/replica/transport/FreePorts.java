@@ -10,28 +10,28 @@ import java.util.List;
 
 /** Loopback addresses on ports the kernel reported free (held open together, then released). */
 public final class FreePorts {
-  private FreePorts() {}
+    private FreePorts() {}
 
-  public static List<InetSocketAddress> loopback(int count) {
-    List<ServerSocket> sockets = new ArrayList<>();
-    try {
-      List<InetSocketAddress> addresses = new ArrayList<>();
-      for (int i = 0; i < count; i++) {
-        ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress());
-        sockets.add(socket);
-        addresses.add(new InetSocketAddress(InetAddress.getLoopbackAddress(), socket.getLocalPort()));
-      }
-      return addresses;
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    } finally {
-      for (ServerSocket socket : sockets) {
+    public static List<InetSocketAddress> loopback(int count) {
+        List<ServerSocket> sockets = new ArrayList<>();
         try {
-          socket.close();
+            List<InetSocketAddress> addresses = new ArrayList<>();
+            for (int i = 0; i < count; i++) {
+                ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress());
+                sockets.add(socket);
+                addresses.add(new InetSocketAddress(InetAddress.getLoopbackAddress(), socket.getLocalPort()));
+            }
+            return addresses;
         } catch (IOException e) {
-          throw new UncheckedIOException(e);
+            throw new UncheckedIOException(e);
+        } finally {
+            for (ServerSocket socket : sockets) {
+                try {
+                    socket.close();
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
+            }
         }
-      }
     }
-  }
 }
