@@ -88,7 +88,7 @@ vm_start() { # index
   rm -f "$d/smw.lines" "$d/root.qcow2" "$d/data.img"
   qemu-img create -q -f qcow2 -F raw -b "$OUT/root.img" "$d/root.qcow2"
   truncate -s "${DATA_DISK_MIB}M" "$d/data.img"
-  mke2fs -q -F -t ext4 -L rsmr-data "$d/data.img"
+  [ -n "${BLANK_DATA_DISK:-}" ] || mke2fs -q -F -t ext4 -L rsmr-data "$d/data.img"
   : >"$d/console.log" # <serial type='file'> appends
   domain_xml "$1" >"$d/domain.xml"
   if grep -q '@[A-Z_]*@' "$d/domain.xml"; then log "unfilled placeholder in $d/domain.xml"; return 1; fi
@@ -177,6 +177,33 @@ test_one_vm_boots() {
   vm_stop 1
 }
 
+# A config disk of another format: the guest must say so on io.rsmr.smw.0, not start the replica.
+test_bad_config_disk_reported() {
+  local src=$RUN/bad-config
+  make_config 1 "--help"
+  mkdir -p "$src" && echo "rsmr-config 999" >"$src/format"
+  mke2fs -q -F -t ext4 -O ^has_journal -d "$src" "$RUN/r1/config.img" 1M
+  vm_start 1
+  if wait_first_line 1 && echo "$FIRST_LINE" | grep -q '"event":"guest-error","reason":"config disk format is not'; then
+    pass "bad_config_disk_reported ($FIRST_LINE)"
+  else
+    fail "bad_config_disk_reported: got '${FIRST_LINE:-nothing}'"
+  fi
+  vm_stop 1
+}
+
+# A data disk without a file system (new, or wiped) is formatted by the guest and reported so.
+test_blank_data_disk_formatted() {
+  make_config 1 "--help"
+  BLANK_DATA_DISK=1 vm_start 1
+  if wait_first_line 1 && echo "$FIRST_LINE" | grep -q '"event":"guest-up".*"data":"formatted"'; then
+    pass "blank_data_disk_formatted"
+  else
+    fail "blank_data_disk_formatted: got '${FIRST_LINE:-nothing}'"
+  fi
+  vm_stop 1
+}
+
 median() { sort -n | awk '{a[NR] = $1} END {print (NR % 2) ? a[(NR + 1) / 2] : int((a[NR / 2] + a[NR / 2 + 1]) / 2)}'; }
 
 # Boots replica 1 $1 times, each from a fresh overlay, and records start -> first line.
@@ -202,6 +229,8 @@ main() {
   if [ -z "${RSMR_SKIP_BUILD:-}" ]; then test_reproducible_build; fi
   CMDLINE=$("$HERE/host-cmdline.sh" "$OUT/manifest.json")
   test_one_vm_boots
+  test_bad_config_disk_reported
+  test_blank_data_disk_formatted
   bench_boots "${RSMR_BENCH_BOOTS:-3}"
   echo "vm-test: $PASSED passed, $FAILED failed"
   [ "$FAILED" -eq 0 ]
