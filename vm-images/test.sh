@@ -154,7 +154,8 @@ test_reproducible_build() {
   first=$(grep '"sha256"' "$OUT/manifest.json")
   "$HERE/build.sh"
   second=$(grep '"sha256"' "$OUT/manifest.json")
-  if [ "$first" = "$second" ]; then pass "reproducible_build (build ${BUILD_SECONDS}s)"; else
+  if [ "$first" = "$second" ]; then REPRODUCIBLE=identical; pass "reproducible_build (build ${BUILD_SECONDS}s)"; else
+    REPRODUCIBLE=DIFFERENT
     fail "reproducible_build: digests differ between two builds"; diff <(echo "$first") <(echo "$second") >&2 || true
   fi
 }
@@ -170,7 +171,8 @@ test_one_vm_boots() {
   fi
   if wait_ping "$(replica_addr 1)"; then pass "guest_answers_ping"; else fail "guest_answers_ping"; fi
   if wait_guest_memory 1; then
-    pass "guest_reports_memory (used ${GUEST_MEM_KIB} KiB in the guest; qemu RSS $(qemu_rss_kib 1) KiB on the host)"
+    QEMU_RSS_KIB=$(qemu_rss_kib 1)
+    pass "guest_reports_memory (used ${GUEST_MEM_KIB} KiB in the guest; qemu RSS ${QEMU_RSS_KIB} KiB on the host)"
   else
     fail "guest_reports_memory: no memory line on the console within 20 s"
   fi
@@ -209,6 +211,7 @@ median() { sort -n | awk '{a[NR] = $1} END {print (NR % 2) ? a[(NR + 1) / 2] : i
 # Boots replica 1 $1 times, each from a fresh overlay, and records start -> first line.
 bench_boots() { # count
   local i times=()
+  LOAD_AT_BOOTS=$(cut -d' ' -f1-3 /proc/loadavg)
   for ((i = 0; i < $1; i++)); do
     make_config 1 "--help"
     vm_start 1
@@ -219,6 +222,38 @@ bench_boots() { # count
   BOOT_TIMES="${times[*]}"
   BOOT_MEDIAN_MS=$(printf '%s\n' "${times[@]}" | median)
   log "boot to first line over $1 boots: median ${BOOT_MEDIAN_MS} ms (all: $BOOT_TIMES)"
+}
+
+# bench/vm-boot.md: the figures of this run, with the command, commit and machine.
+write_bench() {
+  local f=$REPO/bench/vm-boot.md mem_gib
+  mem_gib=$(awk '/MemTotal/ {printf "%.0f", $2 / 1048576}' /proc/meminfo)
+  mkdir -p "$REPO/bench"
+  cat >"$f" <<EOB
+# VM image: build and boot (vm-images/test.sh)
+
+- command: \`RSMR_BENCH=1 RSMR_BENCH_BOOTS=${RSMR_BENCH_BOOTS:-3} vm-images/test.sh\`${RSMR_SKIP_BUILD:+ (with RSMR_SKIP_BUILD=1)}
+- commit: $(git -C "$REPO" rev-parse --short HEAD)$(git -C "$REPO" diff --quiet -- vm-images scripts || echo ' (vm-images/ or scripts/ modified)')
+- machine: $(nproc) cores, ${mem_gib} GiB, domain type ${DOMAIN_TYPE} ($([ "$DOMAIN_TYPE" = qemu ] && echo "TCG, no KVM" || echo KVM)), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')
+- date: $(date -u +%Y-%m-%dT%H:%MZ); load average at the start of the boots ${LOAD_AT_BOOTS}, at the end $(cut -d' ' -f1-3 /proc/loadavg) (TCG is CPU-bound: other work on the 2 shared cores slows boots)
+
+| figure | value | goal |
+| --- | --- | --- |
+| start (virsh create) → first line on io.rsmr.smw.0, median of ${RSMR_BENCH_BOOTS:-3} boots | ${BOOT_MEDIAN_MS} ms (all: ${BOOT_TIMES}) | ≤ 10 s |
+| guest memory used (MemTotal − MemAvailable, in the guest) | ${GUEST_MEM_KIB} KiB of ${MEMORY_MIB} MiB | ≤ 256 MiB |
+| QEMU RSS on the host (TCG code cache ${TCG_CODE_CACHE_MIB} MiB) | ${QEMU_RSS_KIB} KiB | — |
+| root image (root.img) | $(stat -c %s "$OUT/root.img") bytes | ≤ 120 MB |
+| initramfs.img, vmlinuz | $(stat -c %s "$OUT/initramfs.img"), $(stat -c %s "$OUT/vmlinuz") bytes | — |
+| build time (build.sh, Debian packages cached) | ${BUILD_SECONDS:-not measured (RSMR_SKIP_BUILD)} s | ≤ 5 min |
+| digests of two consecutive builds | ${REPRODUCIBLE:-not checked (RSMR_SKIP_BUILD)} | identical |
+
+Digests (manifest.json):
+
+\`\`\`
+$(grep '"sha256"' "$OUT/manifest.json" | sed 's/^ *//')
+\`\`\`
+EOB
+  log "wrote $f"
 }
 
 main() {
@@ -232,6 +267,7 @@ main() {
   test_bad_config_disk_reported
   test_blank_data_disk_formatted
   bench_boots "${RSMR_BENCH_BOOTS:-3}"
+  [ -z "${RSMR_BENCH:-}" ] || write_bench
   echo "vm-test: $PASSED passed, $FAILED failed"
   [ "$FAILED" -eq 0 ]
 }
