@@ -23,6 +23,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
@@ -49,21 +50,22 @@ public final class NioTransport implements Transport {
 
     private final TransportConfig config;
     private final EpochIdentity replicaIdentity;
-    private final Ed25519Keys.SigningKey clientKey;
+    private final List<Ed25519Keys.SigningKey> clientKeys;
     private final ReplicaKeyRing keyRing;
     private final SecureRandom random;
     private final LongSupplier nanoClock;
     private final Selector selector;
     private final ServerSocketChannel server;
-    private final Map<Integer, Dialer> dialers = new TreeMap<>();
+    private final Map<Long, Dialer> dialers = new TreeMap<>();
     private final Set<Connection> accepted = new HashSet<>();
     private final Map<Long, Connection> clients = new HashMap<>();
     private final Set<Connection> handshaking = new HashSet<>();
     private final Set<Connection> dirty = new HashSet<>();
     private final DropCounters drops = new DropCounters();
 
-    /** The outbound link to one replica: its connection (if any), backoff and held messages. */
+    /** The outbound link of one local endpoint to one replica: connection, backoff, held messages. */
     static final class Dialer {
+        final int endpoint;
         final int replicaId;
         final InetSocketAddress address;
         Connection connection;
@@ -72,7 +74,8 @@ public final class NioTransport implements Transport {
         final ArrayDeque<byte[]> held = new ArrayDeque<>();
         long heldBytes;
 
-        Dialer(int replicaId, InetSocketAddress address, long delayMillis) {
+        Dialer(int endpoint, int replicaId, InetSocketAddress address, long delayMillis) {
+            this.endpoint = endpoint;
             this.replicaId = replicaId;
             this.address = address;
             this.delayMillis = delayMillis;
@@ -80,36 +83,52 @@ public final class NioTransport implements Transport {
     }
 
     private NioTransport(TransportConfig config, EpochIdentity replicaIdentity,
-            Ed25519Keys.SigningKey clientKey, ReplicaKeyRing keyRing, InetSocketAddress listen,
+            List<Ed25519Keys.SigningKey> clientKeys, ReplicaKeyRing keyRing, InetSocketAddress listen,
             Map<Integer, InetSocketAddress> replicas, SecureRandom random, LongSupplier nanoClock)
             throws IOException {
         this.config = config;
         this.replicaIdentity = replicaIdentity;
-        this.clientKey = clientKey;
+        this.clientKeys = List.copyOf(clientKeys);
         this.keyRing = keyRing;
         this.random = random;
         this.nanoClock = nanoClock;
         this.selector = Selector.open();
         this.server = listen == null ? null : listen(listen);
-        replicas.forEach((id, address) -> {
-            if (replicaIdentity == null || id != replicaIdentity.replicaId()) {
-                dialers.put(id, new Dialer(id, address, config.reconnectDelayMinMillis()));
+        int endpoints = replicaIdentity != null ? 1 : this.clientKeys.size();
+        for (int endpoint = 0; endpoint < endpoints; endpoint++) {
+            for (Map.Entry<Integer, InetSocketAddress> replica : replicas.entrySet()) {
+                if (replicaIdentity == null || replica.getKey() != replicaIdentity.replicaId()) {
+                    dialers.put(link(endpoint, replica.getKey()), new Dialer(endpoint, replica.getKey(),
+                            replica.getValue(), config.reconnectDelayMinMillis()));
+                }
             }
-        });
+        }
     }
 
     /** A replica listening on {@code listen} and dialing every other replica of {@code replicas}. */
     public static NioTransport forReplica(TransportConfig config, EpochIdentity identity,
             ReplicaKeyRing keyRing, InetSocketAddress listen, Map<Integer, InetSocketAddress> replicas)
             throws IOException {
-        return new NioTransport(config, identity, null, keyRing, listen, replicas, new SecureRandom(),
+        return new NioTransport(config, identity, List.of(), keyRing, listen, replicas, new SecureRandom(),
                 System::nanoTime);
     }
 
     /** A client dialing every replica. */
     public static NioTransport forClient(TransportConfig config, Ed25519Keys.SigningKey clientKey,
             ReplicaKeyRing keyRing, Map<Integer, InetSocketAddress> replicas) throws IOException {
-        return new NioTransport(config, null, clientKey, keyRing, null, replicas, new SecureRandom(),
+        return forClients(config, List.of(clientKey), keyRing, replicas);
+    }
+
+    /**
+     * Several clients (one per key, so one client id each) sharing one selector: endpoint i of
+     * {@link #sendAs} speaks as {@code clientKeys.get(i)} over its own connections.
+     */
+    public static NioTransport forClients(TransportConfig config, List<Ed25519Keys.SigningKey> clientKeys,
+            ReplicaKeyRing keyRing, Map<Integer, InetSocketAddress> replicas) throws IOException {
+        if (clientKeys.isEmpty()) {
+            throw new IllegalArgumentException("a client transport needs at least one key");
+        }
+        return new NioTransport(config, null, clientKeys, keyRing, null, replicas, new SecureRandom(),
                 System::nanoTime);
     }
 
@@ -124,7 +143,12 @@ public final class NioTransport implements Transport {
 
     @Override
     public boolean sendToReplica(int replicaId, byte[] message) {
-        Dialer dialer = dialers.get(replicaId);
+        return sendAs(0, replicaId, message);
+    }
+
+    /** Sends as local endpoint {@code endpoint} (a client of {@link #forClients}; 0 for a replica). */
+    public boolean sendAs(int endpoint, int replicaId, byte[] message) {
+        Dialer dialer = dialers.get(link(endpoint, replicaId));
         if (dialer == null) {
             drops.count(DropReason.NOT_CONNECTED);
             return false;
@@ -156,7 +180,7 @@ public final class NioTransport implements Transport {
 
     @Override
     public boolean connectedToReplica(int replicaId) {
-        Dialer dialer = dialers.get(replicaId);
+        Dialer dialer = dialers.get(link(0, replicaId));
         return dialer != null && dialer.connection != null && dialer.connection.established();
     }
 
@@ -298,7 +322,7 @@ public final class NioTransport implements Transport {
         int replicaId = connection.dialer.replicaId;
         connection.handshake = replicaIdentity != null
                 ? Handshake.replicaInitiator(replicaIdentity, keyRing, replicaId, ephemeral)
-                : Handshake.clientInitiator(clientKey, keyRing, replicaId, ephemeral);
+                : Handshake.clientInitiator(clientKeys.get(connection.dialer.endpoint), keyRing, replicaId, ephemeral);
         connection.queuePlain(connection.handshake.start());
         dirty.add(connection);
     }
@@ -486,6 +510,10 @@ public final class NioTransport implements Transport {
     private void backOff(Dialer dialer) {
         dialer.nextAttemptNanos = nanoClock.getAsLong() + TimeUnit.MILLISECONDS.toNanos(dialer.delayMillis);
         dialer.delayMillis = Math.min(dialer.delayMillis * 2, config.reconnectDelayMaxMillis());
+    }
+
+    private static long link(int endpoint, int replicaId) {
+        return ((long) endpoint << 32) | (replicaId & 0xffffffffL);
     }
 
     private static void configure(SocketChannel channel) throws IOException {

@@ -1,0 +1,238 @@
+package io.rsmr.replica.client;
+
+import io.rsmr.common.crypto.Ed25519Keys;
+import io.rsmr.replica.crypto.ClientIds;
+import io.rsmr.replica.crypto.Peer;
+import io.rsmr.replica.protocol.ClientCore;
+import io.rsmr.replica.protocol.message.DecodeException;
+import io.rsmr.replica.protocol.message.Message;
+import io.rsmr.replica.protocol.message.MessageCodec;
+import io.rsmr.replica.protocol.message.Reply;
+import io.rsmr.replica.protocol.message.Request;
+import io.rsmr.replica.transport.DropReason;
+import io.rsmr.replica.transport.Membership;
+import io.rsmr.replica.transport.NioTransport;
+import java.io.IOException;
+import java.security.SecureRandom;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+
+/**
+ * The Java client of a replicated service. Each request goes to every replica; its result is the
+ * one that k'+1 replicas returned identically ({@link ClientCore} decides, the same pure logic the
+ * simulator drives). A request without a result is re-sent to every replica every
+ * {@code retransmitTicks}, and fails with a {@link TimeoutException} after
+ * {@code requestTimeoutMillis}.
+ *
+ * <p>Concurrency: {@code sessions} requests may be outstanding at once, each under its own
+ * client id (its own fresh key — the protocol orders one request per client id at a time);
+ * {@link #submit} waits for a free session. One I/O thread does all network work. Thread-safe.
+ */
+public final class RsmrClient implements AutoCloseable {
+    private static final Logger LOG = Logger.getLogger(RsmrClient.class.getName());
+
+    private final ClientSettings settings;
+    private final Membership membership;
+    private final MessageCodec codec;
+    private final NioTransport transport;
+    private final List<Session> sessions = new ArrayList<>();
+    private final Map<Long, Session> sessionsById = new HashMap<>();
+    private final BlockingQueue<Session> free;
+    private final ConcurrentLinkedQueue<Submission> submissions = new ConcurrentLinkedQueue<>();
+    private final Thread ioThread;
+    private volatile boolean running = true;
+
+    /** One client id: its pure client logic and the request it has in flight. */
+    private static final class Session {
+        final int endpoint;
+        final ClientCore core;
+        CompletableFuture<byte[]> result;
+        long deadlineNanos;
+
+        Session(int endpoint, ClientCore core) {
+            this.endpoint = endpoint;
+            this.core = core;
+        }
+    }
+
+    private record Submission(Session session, byte[] operation, CompletableFuture<byte[]> result) {
+    }
+
+    private RsmrClient(ClientSettings settings) throws IOException {
+        this.settings = settings;
+        this.membership = settings.membership();
+        this.codec = new MessageCodec(settings.protocol());
+        this.free = new ArrayBlockingQueue<>(settings.sessions());
+        SecureRandom random = new SecureRandom();
+        List<Ed25519Keys.SigningKey> keys = new ArrayList<>();
+        for (int i = 0; i < settings.sessions(); i++) {
+            Ed25519Keys.SigningKey key = Ed25519Keys.generate(random);
+            keys.add(key);
+            // A fresh key is a fresh client id, so request numbers may start at 1.
+            Session session = new Session(i, new ClientCore(settings.protocol(), ClientIds.of(key.publicKey()), 1,
+                    settings.retransmitTicks()));
+            sessions.add(session);
+            sessionsById.put(session.core.clientId(), session);
+            free.add(session);
+        }
+        this.transport = NioTransport.forClients(settings.transport(), keys, membership.newKeyRing(),
+                membership.addresses());
+        this.ioThread = new Thread(this::loop, "rsmr-client-io");
+        this.ioThread.setDaemon(true);
+    }
+
+    /** Connects (in the background) to every replica of the settings' membership. */
+    public static RsmrClient start(ClientSettings settings) throws IOException {
+        RsmrClient client = new RsmrClient(settings);
+        client.ioThread.start();
+        return client;
+    }
+
+    /**
+     * Starts a request once a session is free (waits for one); the future completes with the
+     * result, or with a {@link TimeoutException}.
+     */
+    public CompletableFuture<byte[]> submit(byte[] operation) throws InterruptedException {
+        if (operation.length > settings.protocol().requestBytesMax()) {
+            throw new IllegalArgumentException("operation of " + operation.length + " bytes exceeds requestBytesMax "
+                    + settings.protocol().requestBytesMax());
+        }
+        if (!running) {
+            throw new IllegalStateException("client is closed");
+        }
+        Session session = free.take();
+        CompletableFuture<byte[]> result = new CompletableFuture<>();
+        submissions.add(new Submission(session, operation, result));
+        transport.wakeup();
+        return result;
+    }
+
+    /** Runs one request to its result. */
+    public byte[] invoke(byte[] operation) throws InterruptedException, TimeoutException {
+        try {
+            return submit(operation).get();
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof TimeoutException timeout) {
+                throw timeout;
+            }
+            throw new IllegalStateException("request failed", e.getCause());
+        }
+    }
+
+    public long drops(DropReason reason) {
+        return transport.drops().get(reason);
+    }
+
+    @Override
+    public void close() {
+        running = false;
+        transport.wakeup();
+        try {
+            ioThread.join(5_000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private void loop() {
+        long tickNanos = TimeUnit.MILLISECONDS.toNanos(settings.tickMillis());
+        long nextTick = System.nanoTime() + tickNanos;
+        try {
+            while (running) {
+                long waitMillis = TimeUnit.NANOSECONDS.toMillis(Math.max(0, nextTick - System.nanoTime()));
+                transport.poll(waitMillis, this::onMessage);
+                startSubmitted();
+                long now = System.nanoTime();
+                if (now - nextTick >= 0) {
+                    tick(now);
+                    nextTick = now + tickNanos;
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            LOG.log(Level.SEVERE, "client I/O loop failed", e);
+        } finally {
+            running = false;
+            transport.close();
+            failAll(new IllegalStateException("client closed"));
+        }
+    }
+
+    private void startSubmitted() {
+        Submission submission;
+        while ((submission = submissions.poll()) != null) {
+            Session session = submission.session();
+            session.result = submission.result();
+            session.deadlineNanos = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(settings.requestTimeoutMillis());
+            sendToAll(session, session.core.submit(submission.operation()));
+        }
+    }
+
+    private void tick(long now) {
+        for (Session session : sessions) {
+            Request again = session.core.onTick();
+            if (again != null) {
+                sendToAll(session, again);
+            }
+            if (session.result != null && !session.result.isDone() && now - session.deadlineNanos >= 0) {
+                // The session stays busy until its request completes: its id may not start another.
+                session.result.completeExceptionally(new TimeoutException("no " + settings.protocol().replyQuorum()
+                        + " matching replies within " + settings.requestTimeoutMillis() + " ms"));
+            }
+        }
+    }
+
+    private void sendToAll(Session session, Request request) {
+        byte[] bytes = codec.encode(request);
+        for (Membership.Member member : membership.members()) {
+            transport.sendAs(session.endpoint, member.id(), bytes);
+        }
+    }
+
+    private void onMessage(Peer from, byte[] frame) {
+        Message message;
+        try {
+            message = codec.decode(frame);
+        } catch (DecodeException e) {
+            transport.drops().count(DropReason.MALFORMED);
+            return;
+        }
+        if (!(from instanceof Peer.Replica replica) || !(message instanceof Reply reply)) {
+            transport.drops().count(DropReason.MALFORMED);
+            return;
+        }
+        Session session = sessionsById.get(reply.clientId());
+        if (session == null) {
+            return;
+        }
+        byte[] result = session.core.onReply(membership.coreIndex(replica.id()), reply);
+        if (result != null) {
+            CompletableFuture<byte[]> done = session.result;
+            session.result = null;
+            free.add(session);
+            done.complete(result);
+        }
+    }
+
+    private void failAll(Exception cause) {
+        for (Session session : sessions) {
+            if (session.result != null) {
+                session.result.completeExceptionally(cause);
+            }
+        }
+        Submission submission;
+        while ((submission = submissions.poll()) != null) {
+            submission.result().completeExceptionally(cause);
+        }
+    }
+}

@@ -1,0 +1,64 @@
+package io.rsmr.replica.node;
+
+import io.rsmr.common.crypto.EpochIdentity;
+import io.rsmr.replica.kv.KvLimits;
+import io.rsmr.replica.protocol.ProtocolConfig;
+import io.rsmr.replica.transport.Membership;
+import io.rsmr.replica.transport.TransportConfig;
+import java.nio.file.Path;
+
+/**
+ * Everything one replica process runs with.
+ *
+ * @param tickMillis length of the core's tick (its timeouts are counted in ticks)
+ * @param statusWriteIntervalMillis least time between two writes of the status file
+ * @param byzantineMode TEST ONLY misbehaviour; {@link ByzantineMode#NONE} in production
+ */
+public record NodeSettings(
+        Membership membership,
+        int replicaId,
+        EpochIdentity identity,
+        Path dataDir,
+        ProtocolConfig protocol,
+        TransportConfig transport,
+        KvLimits kvLimits,
+        long tickMillis,
+        long statusWriteIntervalMillis,
+        ByzantineMode byzantineMode) {
+
+    /** Ticks of 10 ms, so the core's default timeouts mean 2 s (request) and 100 ms (status). */
+    public static final long TICK_MILLIS_DEFAULT = 10;
+
+    public NodeSettings {
+        if (membership.coreIndex(replicaId) < 0) {
+            throw new IllegalArgumentException("replica " + replicaId + " is not in the cluster config");
+        }
+        if (identity.replicaId() != replicaId) {
+            throw new IllegalArgumentException("the identity is for replica " + identity.replicaId()
+                    + ", not replica " + replicaId);
+        }
+        if (!identity.certificate().clusterName().equals(membership.clusterName())) {
+            throw new IllegalArgumentException("the identity is for cluster '"
+                    + identity.certificate().clusterName() + "', not '" + membership.clusterName() + "'");
+        }
+        if (protocol.n() != membership.n() || protocol.messageBytesMax() > transport.messageBytesMax()) {
+            throw new IllegalArgumentException("protocol config does not match the membership or the frame limit");
+        }
+        if (tickMillis < 1 || statusWriteIntervalMillis < 1) {
+            throw new IllegalArgumentException("tickMillis and statusWriteIntervalMillis must be >= 1");
+        }
+    }
+
+    /** The defaults for a replica of this membership. */
+    public static NodeSettings defaults(Membership membership, int replicaId, EpochIdentity identity, Path dataDir) {
+        ProtocolConfig protocol = ProtocolConfig.defaults(membership.n(), membership.k(), membership.kPrime());
+        return new NodeSettings(membership, replicaId, identity, dataDir, protocol,
+                TransportConfig.defaults().withMessageBytesMax(protocol.messageBytesMax()), KvLimits.defaults(),
+                TICK_MILLIS_DEFAULT, 200, ByzantineMode.NONE);
+    }
+
+    public NodeSettings withByzantineMode(ByzantineMode mode) {
+        return new NodeSettings(membership, replicaId, identity, dataDir, protocol, transport, kvLimits, tickMillis,
+                statusWriteIntervalMillis, mode);
+    }
+}
