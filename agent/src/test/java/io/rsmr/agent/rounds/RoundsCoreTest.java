@@ -1,0 +1,174 @@
+package io.rsmr.agent.rounds;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.rsmr.agent.rounds.RoundMessage.Done;
+import io.rsmr.agent.rounds.RoundMessage.Heartbeat;
+import io.rsmr.agent.rounds.RoundMessage.Started;
+import io.rsmr.agent.rounds.RoundsAction.FailSafe;
+import io.rsmr.agent.rounds.RoundsAction.StartLocal;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/**
+ * One test per rule of the rounds (section 3.3 and issue 7), as scripts of events. Cluster: 4 replicas
+ * on hosts h1..h4, k = 1, T_localexec = 1 s, T_d = 5 s, T_p = 10 s, epoch at 100 s.
+ */
+class RoundsCoreTest {
+    private static final long EPOCH = 100_000;
+    private static final long LOCAL = 1_000;
+    private static final long TD = 5_000;
+    private static final long TP = 10_000;
+    private static final long SLACK = 500;
+    private static final long SILENCE = 3_000;
+
+    private static RoundsConfig cfg() {
+        Map<Integer, String> hosts = new LinkedHashMap<>();
+        for (int i = 1; i <= 4; i++) {
+            hosts.put(i, "h" + i);
+        }
+        return new RoundsConfig(hosts, 1, EPOCH, TP, TD, LOCAL, SLACK, SILENCE, 1_000, 4);
+    }
+
+    private static List<RoundsAction> tick(RoundsCore c, long now) {
+        return c.step(new RoundsEvent.Tick(now));
+    }
+
+    private static List<RoundsAction> receive(RoundsCore c, long now, RoundMessage m) {
+        return c.step(new RoundsEvent.Received(now, m));
+    }
+
+    private static <T> List<T> only(List<RoundsAction> actions, Class<T> type) {
+        return actions.stream().filter(type::isInstance).map(type::cast).toList();
+    }
+
+    /** Keeps the other agents audible, so that silence does not muddle the rule under test. */
+    private static void heartbeats(RoundsCore c, long now) {
+        for (int i = 1; i <= 4; i++) {
+            receive(c, now, new Heartbeat("h" + i, now, now));
+        }
+    }
+
+    @Test
+    void groupZeroStartsAtTheRoundStartAndNotBefore() {
+        RoundsCore h1 = new RoundsCore(cfg(), "h1");
+        assertEquals(List.of(), only(tick(h1, EPOCH - 1), StartLocal.class));
+        List<RoundsAction> at = tick(h1, EPOCH);
+        assertEquals(List.of(new StartLocal(0, 0, 1, EPOCH + LOCAL)), only(at, StartLocal.class));
+        assertTrue(at.contains(new RoundsAction.Broadcast(new Started("h1", 0, 1, EPOCH))), at.toString());
+        assertEquals(List.of(), only(tick(h1, EPOCH + 100), StartLocal.class), "a replica starts once per round");
+    }
+
+    @Test
+    void aGroupWaitsForTheDoneOfThePreviousGroupEvenAfterItsSlotCame() {
+        RoundsCore h2 = new RoundsCore(cfg(), "h2");
+        heartbeats(h2, EPOCH);
+        assertEquals(List.of(), only(tick(h2, EPOCH + LOCAL + 300), StartLocal.class), "group 0 overran its slot");
+        List<RoundsAction> after = receive(h2, EPOCH + LOCAL + 400, new Done("h1", 0, 1, true, EPOCH, EPOCH + LOCAL + 350));
+        assertEquals(List.of(new StartLocal(0, 1, 2, EPOCH + 2 * LOCAL + 400)), only(after, StartLocal.class));
+    }
+
+    @Test
+    void aFailedRejuvenationHoldsTheNextGroupBack() {
+        RoundsCore h2 = new RoundsCore(cfg(), "h2");
+        heartbeats(h2, EPOCH);
+        List<RoundsAction> a = receive(h2, EPOCH + LOCAL, new Done("h1", 0, 1, false, EPOCH, EPOCH + 900));
+        assertEquals(List.of(), only(a, StartLocal.class), "replica 1 may still be down: starting 2 would make 2 down");
+    }
+
+    @Test
+    void onlyTheReplicasOwnAgentSpeaksForIt() {
+        RoundsCore h2 = new RoundsCore(cfg(), "h2");
+        heartbeats(h2, EPOCH);
+        List<RoundsAction> forged = receive(h2, EPOCH + LOCAL, new Done("h3", 0, 1, true, EPOCH, EPOCH + 900));
+        assertEquals(List.of(), only(forged, StartLocal.class), "h3 cannot report replica 1 done");
+        List<RoundsAction> farFuture = receive(h2, EPOCH + LOCAL, new Done("h1", 7, 1, true, EPOCH, EPOCH + 900));
+        assertEquals(List.of(), only(farFuture, StartLocal.class), "a done of a round far ahead is not kept");
+    }
+
+    @Test
+    void aMissedTdFiresTheFailSafeOnceAtTheFirstTickAfterTheDeadline() {
+        RoundsCore h4 = new RoundsCore(cfg(), "h4");
+        tick(h4, EPOCH);
+        for (long t = EPOCH; t < EPOCH + TD; t += 1_000) {
+            heartbeats(h4, t);
+            receive(h4, t, new Started("h1", 0, 1, EPOCH));
+            assertEquals(List.of(), only(tick(h4, t), FailSafe.class), "at " + (t - EPOCH));
+        }
+        List<FailSafe> fired = only(tick(h4, EPOCH + TD), FailSafe.class);
+        assertEquals(1, fired.size(), fired.toString());
+        assertTrue(fired.get(0).reason().startsWith("round 0 missed T_d: replicas [1, 2, 3, 4] not rejuvenated"), fired.toString());
+        assertEquals(List.of(), only(tick(h4, EPOCH + TD + 100), FailSafe.class), "fires once per round");
+    }
+
+    @Test
+    void aRoundThatDoesNotStartWithinItsSlackFiresTheFailSafe() {
+        RoundsCore h3 = new RoundsCore(cfg(), "h3");
+        heartbeats(h3, EPOCH);
+        assertEquals(List.of(), only(tick(h3, EPOCH + SLACK - 1), FailSafe.class));
+        List<FailSafe> fired = only(tick(h3, EPOCH + SLACK), FailSafe.class);
+        assertEquals(1, fired.size());
+        assertTrue(fired.get(0).reason().contains("did not start within T_p"), fired.toString());
+    }
+
+    @Test
+    void pausingStopsStartsAlertsLoudlyAndAgainAfterTp() {
+        RoundsCore h1 = new RoundsCore(cfg(), "h1");
+        List<RoundsAction> paused = h1.step(new RoundsEvent.Pause(EPOCH - 1_000, "ops@example"));
+        assertTrue(only(paused, RoundsAction.Alert.class).get(0).reason().contains("EXHAUSTION-SAFETY IS SUSPENDED"));
+        heartbeats(h1, EPOCH);
+        assertEquals(List.of(), only(tick(h1, EPOCH), StartLocal.class));
+        assertEquals(List.of(), only(tick(h1, EPOCH + TD), FailSafe.class), "the operator suspended the deadlines");
+        heartbeats(h1, EPOCH + TP - 1_000);
+        List<RoundsAction.Alert> late = only(tick(h1, EPOCH + TP), RoundsAction.Alert.class);
+        assertTrue(late.stream().anyMatch(a -> a.reason().contains("paused for more than T_p")), late.toString());
+        assertThrows(IllegalArgumentException.class, () -> h1.step(new RoundsEvent.Resume(EPOCH + TP, "ops", 1)),
+                "round 1 has begun: resuming in it would run it late");
+        h1.step(new RoundsEvent.Resume(EPOCH + TP, "ops", 2));
+        heartbeats(h1, EPOCH + 2 * TP - 1);
+        assertEquals(List.of(new StartLocal(2, 0, 1, EPOCH + 2 * TP + LOCAL)), only(tick(h1, EPOCH + 2 * TP), StartLocal.class),
+                "the first round after the pause has no previous round to wait for");
+    }
+
+    @Test
+    void aSilentAgentIsReportedThenFailSafeWhenItsReplicaCanNoLongerMakeTd() {
+        RoundsCore h1 = new RoundsCore(cfg(), "h1");
+        List<RoundsAction> all = new java.util.ArrayList<>(tick(h1, EPOCH - 10_000));
+        for (long t = EPOCH - 10_000; t <= EPOCH + 4_000; t += 500) {
+            all.addAll(receive(h1, t, new Heartbeat("h2", t, t)));
+            all.addAll(receive(h1, t, new Heartbeat("h3", t, t)));
+            all.addAll(tick(h1, t));
+        }
+        assertTrue(only(all, RoundsAction.Alert.class).stream().anyMatch(a -> a.reason().startsWith("agent h4 is silent")),
+                all.toString());
+        // Replica 4 is in the last group: it must start by T_d - 1 x T_localexec = EPOCH + 4 s.
+        assertEquals(List.of(), only(all, FailSafe.class).stream().filter(f -> f.reason().contains("silent")).toList());
+        List<FailSafe> fired = only(tick(h1, EPOCH + 4_001), FailSafe.class);
+        assertEquals(List.of(new FailSafe(0, "agent h4 is silent and its replica 4 can no longer be rejuvenated within T_d"
+                + " of round 0")), fired);
+    }
+
+    @Test
+    void statusShowsPlannedAndActualTimesWithMargins() {
+        RoundsCore h1 = new RoundsCore(cfg(), "h1");
+        tick(h1, EPOCH);
+        h1.step(new RoundsEvent.LocalFinished(EPOCH + 800, 0, 1, true, EPOCH));
+        GroupRecord g0 = h1.status().get(0);
+        assertEquals(EPOCH, g0.plannedStartMillis());
+        assertEquals(EPOCH + LOCAL, g0.plannedEndMillis());
+        assertEquals(EPOCH, g0.actualStartMillis());
+        assertEquals(EPOCH + 800, g0.actualEndMillis());
+        assertEquals(200, g0.slotMarginMillis());
+        assertEquals(TD - 800, g0.deadlineMarginMillis());
+    }
+
+    @Test
+    void aFinishForAReplicaThatWasNotStartedIsABug() {
+        RoundsCore h1 = new RoundsCore(cfg(), "h1");
+        assertThrows(IllegalStateException.class, () -> h1.step(new RoundsEvent.LocalFinished(EPOCH, 0, 1, true, EPOCH)));
+    }
+}
