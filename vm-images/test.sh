@@ -7,7 +7,9 @@
 #      operations from the host.
 # Prints the figures (boot to first line, guest memory, image size, build time) and writes them to
 # bench/vm-boot.md with RSMR_BENCH=1. Tears down only the domains and processes it made.
-# Environment: RSMR_SKIP_BUILD=1 reuses vm-images/out (skips step 1).
+# Environment: RSMR_SKIP_BUILD=1 reuses vm-images/out (skips step 1); RSMR_EXTRA_CMDLINE is
+# appended to the guest kernel command line (diagnosis, e.g. "loglevel=7 printk.time=1");
+# KEEP_RUN=1 keeps the run's files (console logs) in vm-images/out/test-logs.
 set -euo pipefail
 
 readonly HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -100,8 +102,8 @@ vm_start() { # index
   READER_PID[$1]=$!
 }
 
-vm_stop() { # index
-  virsh -c "$URI" destroy "$TAG-r$1" >/dev/null
+vm_stop() { # index (a domain that already ended is fine: on_reboot/on_crash destroy it)
+  virsh -c "$URI" destroy "$TAG-r$1" >/dev/null 2>&1 || true
   kill "${READER_PID[$1]}" 2>/dev/null || true
   wait "${READER_PID[$1]}" 2>/dev/null || true
 }
@@ -167,6 +169,7 @@ test_one_vm_boots() {
     pass "guest_first_line (${FIRST_LINE_MS} ms from start: $FIRST_LINE)"
   else
     fail "guest_first_line: no guest-up line within ${FIRST_LINE_WAIT_SECONDS}s; console: $(tail -5 "$RUN/r1/console.log")"
+    vm_stop 1
     return
   fi
   if wait_ping "$(replica_addr 1)"; then pass "guest_answers_ping"; else fail "guest_answers_ping"; fi
@@ -215,7 +218,7 @@ bench_boots() { # count
   for ((i = 0; i < $1; i++)); do
     make_config 1 "--help"
     vm_start 1
-    if ! wait_first_line 1; then fail "bench_boot $i: no first line"; return; fi
+    if ! wait_first_line 1; then fail "bench_boot $i: no first line"; vm_stop 1; return; fi
     times+=("$FIRST_LINE_MS")
     vm_stop 1
   done
@@ -262,7 +265,7 @@ main() {
   "$REPO/scripts/libvirt-up.sh"
   "$REPO/scripts/net-up.sh" "$BRIDGE" "$HOST_ADDR/24"
   if [ -z "${RSMR_SKIP_BUILD:-}" ]; then test_reproducible_build; fi
-  CMDLINE=$("$HERE/host-cmdline.sh" "$OUT/manifest.json")
+  CMDLINE="$("$HERE/host-cmdline.sh" "$OUT/manifest.json")${RSMR_EXTRA_CMDLINE:+ $RSMR_EXTRA_CMDLINE}"
   test_one_vm_boots
   test_bad_config_disk_reported
   test_blank_data_disk_formatted
