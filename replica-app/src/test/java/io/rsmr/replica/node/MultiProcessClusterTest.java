@@ -1,0 +1,164 @@
+package io.rsmr.replica.node;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+import io.rsmr.common.config.ClusterConfigLoader;
+import io.rsmr.replica.client.ClientSettings;
+import io.rsmr.replica.client.KvClient;
+import io.rsmr.replica.client.RsmrClient;
+import io.rsmr.replica.kv.KvLimits;
+import io.rsmr.replica.kv.KvResult;
+import io.rsmr.replica.transport.Membership;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.BooleanSupplier;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+/**
+ * Real replica JVMs on loopback. Clients keep writing while the leader is SIGKILLed and later
+ * restarted, with one replica Byzantine throughout; then every acknowledged write must be
+ * readable and every correct replica must reach the same state digest.
+ *
+ * <p>n = 4 (k = 0): the Byzantine replica sends clients wrong results (the client's k'+1 vote
+ * must outvote it); n = 6 (k = k' = 1): it also garbles every protocol message it sends, while
+ * the killed leader is the one silent replica k allows. Takes about 30-60 s per cluster here.
+ */
+class MultiProcessClusterTest {
+    private static final long PHASE_MILLIS_MAX = 60_000;
+    private static final int WRITERS = 4;
+    private static final int WRITES_PER_PHASE = 40;
+    private static final List<String> REPLICA_JVM = List.of("-Xmx128m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1");
+
+    @TempDir
+    Path dir;
+
+    private final Map<String, String> acknowledged = new ConcurrentHashMap<>();
+    private final AtomicBoolean writing = new AtomicBoolean(true);
+
+    @ParameterizedTest(name = "n={0} k={1} k'={2}, replica {3} {4}")
+    @CsvSource({"4, 0, 1, 4, WRONG_REPLIES", "6, 1, 1, 3, GARBLE"})
+    void acknowledgedWritesSurviveLeaderCrashRestartAndAByzantineReplica(int n, int k, int kPrime, int byzantineId,
+            ByzantineMode mode) throws Exception {
+        LocalCluster.Spec spec = new LocalCluster.Spec("mp-test", n, k, kPrime, REPLICA_JVM, Map.of(byzantineId, mode));
+        try (LocalCluster cluster = LocalCluster.create(dir, spec)) {
+            cluster.startAll();
+            Membership membership = Membership.of(new ClusterConfigLoader().load(cluster.configFile()));
+            try (RsmrClient client = RsmrClient.start(ClientSettings.defaults(membership, WRITERS)
+                    .withRequestTimeoutMillis(20_000))) {
+                KvClient kv = new KvClient(client, KvLimits.defaults());
+                List<Thread> writers = startWriters(kv);
+                awaitWrites("the cluster serves writes", WRITES_PER_PHASE, cluster);
+                cluster.kill(1);
+                awaitWrites("writes go on after the leader (replica 1) was killed", WRITES_PER_PHASE, cluster);
+                cluster.start(1);
+                awaitWrites("writes go on after replica 1 restarted", WRITES_PER_PHASE, cluster);
+                writing.set(false);
+                for (Thread writer : writers) {
+                    writer.join(PHASE_MILLIS_MAX);
+                }
+                assertEveryAcknowledgedWriteIsThere(kv);
+                assertScanSeesWriterZero(kv);
+                Set<Integer> correct = membership.members().stream().map(Membership.Member::id)
+                        .filter(id -> id != byzantineId).collect(Collectors.toSet());
+                awaitSameState(cluster, correct);
+            }
+        }
+    }
+
+    private List<Thread> startWriters(KvClient kv) {
+        List<Thread> writers = new ArrayList<>();
+        for (int t = 0; t < WRITERS; t++) {
+            int writer = t;
+            Thread thread = new Thread(() -> write(kv, writer), "writer-" + t);
+            thread.setDaemon(true);
+            thread.start();
+            writers.add(thread);
+        }
+        return writers;
+    }
+
+    private void write(KvClient kv, int writer) {
+        for (int i = 0; writing.get(); i++) {
+            String key = "w" + writer + "-" + String.format("%06d", i);
+            String value = "value " + i + " of writer " + writer;
+            try {
+                KvResult result = kv.put(bytes(key), bytes(value));
+                assertInstanceOf(KvResult.Ok.class, result, key);
+                acknowledged.put(key, value);
+            } catch (TimeoutException e) {
+                // Unacknowledged: it may or may not have been applied; nothing is promised.
+            } catch (InterruptedException e) {
+                return;
+            }
+        }
+    }
+
+    private void awaitWrites(String what, int more, LocalCluster cluster) throws InterruptedException {
+        int target = acknowledged.size() + more;
+        await(what + " (" + target + " acknowledged, logs in " + dir + ")", () -> acknowledged.size() >= target);
+    }
+
+    private void assertEveryAcknowledgedWriteIsThere(KvClient kv) throws Exception {
+        assertTrue(acknowledged.size() >= 3 * WRITES_PER_PHASE);
+        for (Map.Entry<String, String> write : acknowledged.entrySet()) {
+            KvResult read = kv.get(bytes(write.getKey()));
+            assertInstanceOf(KvResult.Value.class, read, "acknowledged write of " + write.getKey() + " lost");
+            assertArrayEquals(bytes(write.getValue()), ((KvResult.Value) read).value(), write.getKey());
+        }
+    }
+
+    private void assertScanSeesWriterZero(KvClient kv) throws Exception {
+        Set<String> writerZero = acknowledged.keySet().stream().filter(key -> key.startsWith("w0-"))
+                .collect(Collectors.toSet());
+        KvResult.Entries entries = (KvResult.Entries) kv.scan(bytes("w0-"), new byte[0], 1000);
+        Set<String> scanned = entries.entries().stream().map(e -> new String(e.key(), StandardCharsets.UTF_8))
+                .collect(Collectors.toSet());
+        assertTrue(scanned.containsAll(writerZero), "scan misses acknowledged keys of writer 0");
+    }
+
+    private void awaitSameState(LocalCluster cluster, Set<Integer> correct) throws InterruptedException {
+        await("correct replicas " + correct + " reach the same state", () -> {
+            Set<String> digests = correct.stream().map(cluster::status)
+                    .map(status -> status.map(s -> s.lastExecutedSeq() + "/" + s.stateDigest()).orElse("none"))
+                    .collect(Collectors.toSet());
+            return digests.size() == 1 && !digests.contains("none");
+        });
+        Optional<LocalCluster.Status> one = cluster.status(correct.iterator().next());
+        assertTrue(one.isPresent() && one.get().lastExecutedSeq() > 0);
+        for (int id : correct) {
+            LocalCluster.Status status = cluster.status(id).orElseThrow();
+            assertEquals(one.get().stateDigest(), status.stateDigest(), "replica " + id);
+            assertEquals(one.get().chainHash(), status.chainHash(), "replica " + id);
+            assertTrue(status.view() >= 1, "replica " + id + " moved past the killed leader's view 0");
+        }
+    }
+
+    private static void await(String what, BooleanSupplier condition) throws InterruptedException {
+        long deadline = System.currentTimeMillis() + PHASE_MILLIS_MAX;
+        while (!condition.getAsBoolean()) {
+            if (System.currentTimeMillis() > deadline) {
+                fail("timed out after " + PHASE_MILLIS_MAX + " ms waiting until " + what);
+            }
+            Thread.sleep(50);
+        }
+    }
+
+    private static byte[] bytes(String text) {
+        return text.getBytes(StandardCharsets.UTF_8);
+    }
+}
