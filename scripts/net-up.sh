@@ -19,21 +19,26 @@ subnet_of() { # a.b.c.d/len -> network/len (len must be 24 here: all project net
 }
 
 ensure_bridge() {
-  ip link show "$BRIDGE" >/dev/null 2>&1 || ip link add "$BRIDGE" type bridge
+  # Tolerates a concurrent run (another test making the same bridge): add, then check it is there.
+  ip link add "$BRIDGE" type bridge 2>/dev/null || ip link show "$BRIDGE" >/dev/null
   # No STP and no forwarding delay: a guest's tap must carry traffic as soon as it is attached.
   ip link set "$BRIDGE" type bridge stp_state 0 forward_delay 0
-  ip addr show dev "$BRIDGE" | grep -qw "inet $HOST_CIDR" || ip addr add "$HOST_CIDR" dev "$BRIDGE"
+  ip addr replace "$HOST_CIDR" dev "$BRIDGE"
   ip link set "$BRIDGE" up
+}
+
+ensure_rule() { # rule... (appended to our chain unless already there)
+  iptables -w -C "$CHAIN" "$@" 2>/dev/null || iptables -w -A "$CHAIN" "$@"
 }
 
 # A chain of our own, hooked once into FORWARD, so that re-running changes nothing.
 ensure_no_forwarding_out() {
   local subnet
   subnet=$(subnet_of "$HOST_CIDR")
-  iptables -w -N "$CHAIN" 2>/dev/null || iptables -w -F "$CHAIN"
-  iptables -w -A "$CHAIN" -i "$BRIDGE" ! -o "$BRIDGE" -j DROP
-  iptables -w -A "$CHAIN" -s "$subnet" ! -o "$BRIDGE" -j DROP
-  iptables -w -A "$CHAIN" -o "$BRIDGE" ! -i "$BRIDGE" -j DROP
+  iptables -w -N "$CHAIN" 2>/dev/null || true
+  ensure_rule -i "$BRIDGE" ! -o "$BRIDGE" -j DROP
+  ensure_rule -s "$subnet" ! -o "$BRIDGE" -j DROP
+  ensure_rule -o "$BRIDGE" ! -i "$BRIDGE" -j DROP
   iptables -w -C FORWARD -j "$CHAIN" 2>/dev/null || iptables -w -I FORWARD 1 -j "$CHAIN"
 }
 
