@@ -15,6 +15,7 @@
 #   SOURCE_DATE_EPOCH  the time stamped on every file (default: a constant, so that the digests
 #                      depend on the inputs' contents only, not on when they were committed)
 #   RSMR_IMAGE_OUT     output directory (default vm-images/out)
+#   RSMR_DEB_CACHE     where downloaded Debian packages are kept (default vm-images/out/cache)
 set -euo pipefail
 umask 022
 export LC_ALL=C TZ=UTC
@@ -26,7 +27,7 @@ readonly JAR=${RSMR_REPLICA_JAR:-$REPO/replica-app/target/rsmr-replica.jar}
 readonly KERNEL_META=${RSMR_KERNEL_META:-linux-image-cloud-amd64}
 readonly JDK_HOME=${RSMR_JDK_HOME:-/usr/lib/jvm/java-17-openjdk-amd64}
 readonly WORK=$OUT/work
-readonly CACHE=$OUT/cache
+readonly CACHE=${RSMR_DEB_CACHE:-$HERE/out/cache}
 readonly BUILD_PACKAGES=(squashfs-tools cpio dpkg-dev)
 # Modules the initramfs loads, dependencies resolved at build time from each module's modinfo.
 readonly INITRAMFS_MODULES=(virtio_pci virtio_blk virtio_net virtio_console virtio-rng squashfs)

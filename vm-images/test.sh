@@ -25,6 +25,9 @@ readonly DATA_DISK_MIB=64
 readonly FIRST_LINE_WAIT_SECONDS=60
 readonly PING_WAIT_SECONDS=20
 readonly RUN=$(mktemp -d /var/tmp/rsmr-vmtest.XXXXXX)
+readonly SERVICE_PORT=7001
+# The image the next vm_start boots: the real one, or the test-service variant.
+IMAGE=$OUT
 readonly TAG=rsmr-test-$$
 
 DOMAINS=()
@@ -74,8 +77,8 @@ domain_features() {
 domain_xml() { # index
   local d=$RUN/r$1
   sed -e "s|@NAME@|$TAG-r$1|" -e "s|@DOMAIN_TYPE@|$DOMAIN_TYPE|" -e "s|@MEMORY_MIB@|$MEMORY_MIB|" \
-    -e "s|@KERNEL@|$OUT/vmlinuz|" -e "s|@INITRD@|$OUT/initramfs.img|" -e "s|@CMDLINE@|$CMDLINE|" \
-    -e "s|@ROOT_OVERLAY@|$d/root.qcow2|" -e "s|@ROOT_GOLDEN@|$OUT/root.img|" \
+    -e "s|@KERNEL@|$IMAGE/vmlinuz|" -e "s|@INITRD@|$IMAGE/initramfs.img|" -e "s|@CMDLINE@|$CMDLINE|" \
+    -e "s|@ROOT_OVERLAY@|$d/root.qcow2|" -e "s|@ROOT_GOLDEN@|$IMAGE/root.img|" \
     -e "s|@DATA_DISK@|$d/data.img|" -e "s|@CONFIG_DISK@|$d/config.img|" \
     -e "s|@SMW_SOCKET@|$d/smw.sock|" -e "s|@BRIDGE@|$BRIDGE|" \
     -e "s|@FEATURES@|$(domain_features)|" -e "s|@MAC@|$(printf '52:54:00:18:00:%02x' $((10 + $1)))|" -e "s|@CONSOLE_LOG@|$d/console.log|" \
@@ -88,7 +91,7 @@ vm_start() { # index
   local d=$RUN/r$1
   mkdir -p "$d"
   rm -f "$d/smw.lines" "$d/root.qcow2" "$d/data.img"
-  qemu-img create -q -f qcow2 -F raw -b "$OUT/root.img" "$d/root.qcow2"
+  qemu-img create -q -f qcow2 -F raw -b "$IMAGE/root.img" "$d/root.qcow2"
   truncate -s "${DATA_DISK_MIB}M" "$d/data.img"
   [ -n "${BLANK_DATA_DISK:-}" ] || mke2fs -q -F -t ext4 -L rsmr-data "$d/data.img"
   : >"$d/console.log" # <serial type='file'> appends
@@ -209,6 +212,64 @@ test_blank_data_disk_formatted() {
   vm_stop 1
 }
 
+# Waits until replica $1's guest has sent a line matching $2 on io.rsmr.smw.0; sets LINE.
+wait_line() { # index pattern [seconds]
+  local deadline=$(($(now_ms) + ${3:-$FIRST_LINE_WAIT_SECONDS} * 1000))
+  while [ "$(now_ms)" -lt "$deadline" ]; do
+    LINE=$(grep -a -m1 -e "$2" "$RUN/r$1/smw.lines" 2>/dev/null) && return 0
+    sleep 0.05
+  done
+  return 1
+}
+
+# Waits until replica $1's guest has sent $3 lines matching $2.
+wait_count() { # index pattern count seconds
+  local deadline=$(($(now_ms) + $4 * 1000))
+  while [ "$(now_ms)" -lt "$deadline" ]; do
+    [ "$(grep -ac -e "$2" "$RUN/r$1/smw.lines" 2>/dev/null)" -ge "$3" ] && return 0
+    sleep 0.05
+  done
+  return 1
+}
+
+# Sends one line to a TCP service and prints the first line of the answer.
+ask() { # address port line
+  printf '%s\n' "$3" | timeout 10 socat -t 5 - "TCP:$1:$2,connect-timeout=5" 2>/dev/null | head -n1
+}
+
+# The image mechanics any service relies on, shown with a stand-in Java service
+# (test-service/, beside the real replica's tests): the jlink runtime runs, entropy is there,
+# the service answers on the payload network and writes to io.rsmr.smw.0 after the init, and the
+# init restarts it when it dies and tells the agent.
+test_service_supervised() {
+  local img=$RUN/test-service-image classes=$RUN/test-service-classes t0 addr
+  addr=$(replica_addr 1)
+  mkdir -p "$classes"
+  javac -Xlint:all -Werror --release 17 -d "$classes" "$HERE/test-service/io/rsmr/vmtest/EchoService.java"
+  jar --create --file "$RUN/test-service.jar" --main-class io.rsmr.vmtest.EchoService -C "$classes" .
+  RSMR_IMAGE_OUT=$img RSMR_REPLICA_JAR=$RUN/test-service.jar "$HERE/build.sh" 2>/dev/null
+  IMAGE=$img
+  make_config 1 "$SERVICE_PORT"
+  t0=$(now_ms)
+  vm_start 1
+  if wait_line 1 '"event":"service-ready"'; then
+    SERVICE_READY_MS=$(($(now_ms) - t0))
+    pass "service_ready_line (${SERVICE_READY_MS} ms from start: $LINE)"
+  else
+    fail "service_ready_line: none; console: $(tail -5 "$RUN/r1/console.log")"
+  fi
+  if [ "$(ask "$addr" "$SERVICE_PORT" hello)" = "echo hello" ]; then pass "service_answers_tcp"; else fail "service_answers_tcp"; fi
+  ask "$addr" "$SERVICE_PORT" exit >/dev/null
+  if wait_line 1 '"event":"replica-exited","status":3,"restarts":1' 10; then pass "service_exit_reported ($LINE)"; else fail "service_exit_reported"; fi
+  if wait_count 1 '"event":"service-ready"' 2 30 && [ "$(ask "$addr" "$SERVICE_PORT" again)" = "echo again" ]; then
+    pass "service_restarted"
+  else
+    fail "service_restarted: $(cat "$RUN/r1/smw.lines")"
+  fi
+  vm_stop 1
+  IMAGE=$OUT
+}
+
 median() { sort -n | awk '{a[NR] = $1} END {print (NR % 2) ? a[(NR + 1) / 2] : int((a[NR / 2] + a[NR / 2 + 1]) / 2)}'; }
 
 # Boots replica 1 $1 times, each from a fresh overlay, and records start -> first line.
@@ -261,6 +322,15 @@ EOB
 
 main() {
   [ "$(id -u)" -eq 0 ] || { log "must run as root"; exit 1; }
+  if [ -n "${RSMR_ONLY:-}" ]; then # one test, for diagnosis: RSMR_ONLY=test_service_supervised
+    "$REPO/scripts/libvirt-up.sh" && "$REPO/scripts/net-up.sh" "$BRIDGE" "$HOST_ADDR/24"
+    CMDLINE="$("$HERE/host-cmdline.sh" "$OUT/manifest.json")${RSMR_EXTRA_CMDLINE:+ $RSMR_EXTRA_CMDLINE}"
+    chmod 755 "$RUN"
+    "$RSMR_ONLY"
+    echo "vm-test: $PASSED passed, $FAILED failed"
+    [ "$FAILED" -eq 0 ]
+    return
+  fi
   chmod 755 "$RUN"
   "$REPO/scripts/libvirt-up.sh"
   "$REPO/scripts/net-up.sh" "$BRIDGE" "$HOST_ADDR/24"
@@ -269,6 +339,7 @@ main() {
   test_one_vm_boots
   test_bad_config_disk_reported
   test_blank_data_disk_formatted
+  test_service_supervised
   bench_boots "${RSMR_BENCH_BOOTS:-3}"
   [ -z "${RSMR_BENCH:-}" ] || write_bench
   echo "vm-test: $PASSED passed, $FAILED failed"
