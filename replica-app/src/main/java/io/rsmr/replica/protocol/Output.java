@@ -39,6 +39,10 @@ public final class Output {
     public record LogEntry(long view, long seq, Batch batch) implements Persist {
     }
 
+    /** The replica holds a prepared certificate for (view, seq, digest): reported in view changes. */
+    public record Prepared(long view, long seq, byte[] digest) implements Persist {
+    }
+
     /** The replica moved to this view (or started changing to it). */
     public record ViewEntry(long view, boolean inViewChange) implements Persist {
     }

@@ -1,41 +1,176 @@
 package io.rsmr.replica.protocol;
 
+import io.rsmr.replica.protocol.NewViewDecision.Decided;
+import io.rsmr.replica.protocol.NewViewDecision.Decision;
+import io.rsmr.replica.protocol.message.Batch;
+import io.rsmr.replica.protocol.message.BatchData;
+import io.rsmr.replica.protocol.message.Checkpoint;
 import io.rsmr.replica.protocol.message.CheckpointCertificate;
+import io.rsmr.replica.protocol.message.Commit;
+import io.rsmr.replica.protocol.message.Digests;
+import io.rsmr.replica.protocol.message.FetchBatch;
+import io.rsmr.replica.protocol.message.FetchState;
+import io.rsmr.replica.protocol.message.Message;
+import io.rsmr.replica.protocol.message.MessageCodec;
+import io.rsmr.replica.protocol.message.NewView;
+import io.rsmr.replica.protocol.message.PrePrepare;
+import io.rsmr.replica.protocol.message.Prepare;
+import io.rsmr.replica.protocol.message.Reply;
+import io.rsmr.replica.protocol.message.Request;
+import io.rsmr.replica.protocol.message.SlotClaim;
+import io.rsmr.replica.protocol.message.StateData;
+import io.rsmr.replica.protocol.message.Status;
+import io.rsmr.replica.protocol.message.ViewChange;
 import io.rsmr.replica.service.Service;
 
+import java.nio.ByteBuffer;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.EnumMap;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
 
 /**
- * The pure ordering protocol of one replica (PBFT with q = n-k-k' quorums): {@code Output step(Input)}.
- * No threads, sockets, clocks or files; time arrives as {@link Input.Tick}.
+ * The pure ordering protocol of one replica: PBFT with quorums q = n-k-k' (k silent and k'
+ * Byzantine replicas at once), {@code Output step(Input)}. No threads, sockets, clocks or files;
+ * time arrives as {@link Input.Tick}. Not thread-safe: one caller at a time.
+ *
+ * <p>Normal case: the leader of a view (view mod n) batches the client requests it received and
+ * proposes them (pre-prepare) for up to {@code pipelineInstancesMax} sequence numbers at once,
+ * inside the window above the stable checkpoint. A backup accepts a proposal only if it received
+ * every request in it from its client itself, then sends a prepare; pre-prepare plus q-1 matching
+ * prepares make a prepared certificate and a commit; q matching commits decide the seq. Decided
+ * batches run in seq order. These messages are only MAC-authenticated by the transport.
+ *
+ * <p>Every {@code checkpointIntervalSeqs} seqs the replica signs the digest of its checkpoint state
+ * (service snapshot, reply cache, hash chain); q matching signatures are a stable checkpoint
+ * certificate, below which the log is dropped. A replica behind a certificate fetches that state.
+ *
+ * <p>View change: a request pending for {@code requestTimeoutTicks}, or proof that the leader
+ * misbehaved (two proposals for one seq, a malformed batch), makes a replica sign a view change with
+ * its prepared and pre-prepared claims; k'+1 view changes for higher views make a replica join.
+ * The new leader signs a new view holding the view changes it decided from; see
+ * {@link NewViewDecision}.
+ *
+ * <p>Retransmission: replicas broadcast a small status every {@code statusIntervalTicks}; a peer
+ * that lags gets the stable certificate, the current new view, or our own messages for the seqs it
+ * misses. Persistence rule: see {@link Output}.
+ *
+ * <p>A replica that restarted without its log ({@code recovering}) must not vote: it could
+ * contradict what it voted before. It listens, fetches state and executes decided batches, and
+ * votes again once its stable checkpoint passes every seq it could have voted on (the highest
+ * seq its peers report plus the window).
  */
 public class ReplicaCore {
     private final ProtocolConfig config;
-    private final int replicaId;
+    private final int me;
     private final Service service;
     private final Signatures signatures;
     private final Output out = new Output();
-    private final Map<DropReason, Long> drops = new EnumMap<>(DropReason.class);
+    private final EnumMap<DropReason, Long> drops = new EnumMap<>(DropReason.class);
 
+    private long now;
+    private long lastProgressTick;
+
+    private long view;
+    private boolean inViewChange;
+    private int failedViewChanges;
+    private long viewChangeStartTick;
+    private final ViewChange[] latestViewChange;
+    private NewView currentNewView;
+
+    private final Map<Long, Slot> slots = new HashMap<>();
+    private final TreeSet<Long> waitingSeqs = new TreeSet<>();
+    private long nextProposalSeq = 1;
+    private final Map<Long, Long> proposed = new HashMap<>();
+    private final ArrayDeque<Long> proposalQueue = new ArrayDeque<>();
+
+    private long lastExecuted;
+    private byte[] chain = new byte[Digests.DIGEST_BYTES];
+    private ReplyCache replies;
+    private final LinkedHashMap<Long, Pending> pending = new LinkedHashMap<>();
+
+    private CheckpointCertificate stableCert = CheckpointCertificate.genesis();
+    private byte[] stableState;
+    private final TreeMap<Long, byte[]> ownStates = new TreeMap<>();
+    private final TreeMap<Long, byte[]> ownDigests = new TreeMap<>();
+    private final TreeMap<Long, Checkpoint[]> checkpointVotes = new TreeMap<>();
+    private final TreeMap<Long, byte[]> certified = new TreeMap<>();
+    private CheckpointCertificate targetCert;
+    private int stateFetchAttempt;
+    private final long[] lastStateServedTick;
+    private final long[] peerLastExecuted;
+
+    private boolean recovering;
+    private final long[] recoveryReports;
+    private long recoveryPoint = -1;
+    private long recoveryCertSeq;
+
+    private static final class Pending {
+        final Request request;
+        long receivedTick;
+
+        Pending(Request request, long receivedTick) {
+            this.request = request;
+            this.receivedTick = receivedTick;
+        }
+    }
+
+    /** A replica of a freshly started cluster (or one whose log survived). */
     public ReplicaCore(ProtocolConfig config, int replicaId, Service service, Signatures signatures) {
+        this(config, replicaId, service, signatures, false);
+    }
+
+    /**
+     * @param recovering true when this replica ran before and lost its log (e.g. restarted with an
+     *        empty or untrusted disk): it then abstains from voting until it has caught up
+     */
+    public ReplicaCore(ProtocolConfig config, int replicaId, Service service, Signatures signatures,
+                       boolean recovering) {
         if (replicaId < 0 || replicaId >= config.n()) {
             throw new IllegalArgumentException("replicaId " + replicaId + " not in [0, " + config.n() + ")");
         }
         this.config = config;
-        this.replicaId = replicaId;
+        this.me = replicaId;
         this.service = service;
         this.signatures = signatures;
+        this.recovering = recovering;
+        this.replies = new ReplyCache(config.clientsMax());
+        this.latestViewChange = new ViewChange[config.n()];
+        this.lastStateServedTick = new long[config.n()];
+        Arrays.fill(lastStateServedTick, Long.MIN_VALUE / 2);
+        this.peerLastExecuted = new long[config.n()];
+        Arrays.fill(peerLastExecuted, -1);
+        this.recoveryReports = new long[config.n()];
+        Arrays.fill(recoveryReports, -1);
     }
 
     /** Handles one input; the returned Output is reused by the next call. */
     public Output step(Input input) {
         out.clear();
-        throw new UnsupportedOperationException("ReplicaCore.step is being written (API skeleton)");
+        if (input instanceof Input.Tick) {
+            onTick();
+        } else if (input instanceof Input.FromClient fc) {
+            onClientRequest(fc.clientId(), fc.request());
+        } else if (input instanceof Input.FromReplica fr) {
+            onReplicaMessage(fr.sender(), fr.message());
+        } else if (input instanceof Input.InstallCheckpoint ic) {
+            onInstallCheckpoint(ic.certificate(), ic.state());
+        }
+        return out;
     }
 
+    // ------------------------------------------------------------------ accessors
+
     public int replicaId() {
-        return replicaId;
+        return me;
     }
 
     public ProtocolConfig config() {
@@ -43,29 +178,33 @@ public class ReplicaCore {
     }
 
     public long view() {
-        throw new UnsupportedOperationException("API skeleton");
+        return view;
     }
 
     public boolean inViewChange() {
-        throw new UnsupportedOperationException("API skeleton");
+        return inViewChange;
+    }
+
+    public boolean recovering() {
+        return recovering;
     }
 
     public long lastExecutedSeq() {
-        throw new UnsupportedOperationException("API skeleton");
+        return lastExecuted;
     }
 
     public byte[] chainHash() {
-        throw new UnsupportedOperationException("API skeleton");
+        return chain.clone();
     }
 
     /** The latest stable checkpoint certificate (what a recovering peer asks for). */
     public CheckpointCertificate stableCertificate() {
-        throw new UnsupportedOperationException("API skeleton");
+        return stableCert;
     }
 
-    /** The checkpoint state certified by {@link #stableCertificate()}. */
+    /** The checkpoint state certified by {@link #stableCertificate()} (null for the genesis one). */
     public byte[] stableState() {
-        throw new UnsupportedOperationException("API skeleton " + service + signatures);
+        return stableState;
     }
 
     public long dropCount(DropReason reason) {
@@ -74,5 +213,972 @@ public class ReplicaCore {
 
     public Map<DropReason, Long> dropCounts() {
         return Map.copyOf(drops);
+    }
+
+    /**
+     * Matching prepares (counting the leader's proposal) and commits that make a certificate. Only
+     * a test's deliberately broken subclass overrides this, to show that the simulator's checkers
+     * catch an unsafe protocol.
+     */
+    protected int certificateQuorum() {
+        return config.quorum();
+    }
+
+    // ------------------------------------------------------------------ dispatch
+
+    private void drop(DropReason reason) {
+        drops.merge(reason, 1L, Long::sum);
+    }
+
+    private int leader() {
+        return config.leaderOf(view);
+    }
+
+    private long stableSeq() {
+        return stableCert.seq();
+    }
+
+    private boolean inWindow(long seq) {
+        return seq > stableSeq() && seq <= stableSeq() + config.logWindowSeqs();
+    }
+
+    private boolean canVote() {
+        return !recovering;
+    }
+
+    private Slot slot(long seq) {
+        return slots.computeIfAbsent(seq, s -> new Slot(s, config.n()));
+    }
+
+    private void onReplicaMessage(int sender, Message m) {
+        if (sender < 0 || sender >= config.n() || sender == me) {
+            drop(DropReason.NOT_FROM_REPLICA);
+        } else if (m instanceof PrePrepare pp) {
+            onPrePrepare(sender, pp);
+        } else if (m instanceof Prepare p) {
+            onPrepare(sender, p);
+        } else if (m instanceof Commit c) {
+            onCommit(sender, c);
+        } else if (m instanceof Checkpoint c) {
+            onCheckpoint(sender, c);
+        } else if (m instanceof CheckpointCertificate cc) {
+            onCertificate(cc);
+        } else if (m instanceof ViewChange vc) {
+            onViewChange(sender, vc);
+        } else if (m instanceof NewView nv) {
+            onNewView(nv);
+        } else if (m instanceof Status s) {
+            onStatus(sender, s);
+        } else if (m instanceof FetchBatch f) {
+            onFetchBatch(sender, f);
+        } else if (m instanceof BatchData b) {
+            onBatchData(b);
+        } else if (m instanceof FetchState f) {
+            onFetchState(sender, f);
+        } else if (m instanceof StateData s) {
+            onStateData(s);
+        } else {
+            drop(DropReason.UNEXPECTED);
+        }
+    }
+
+    // ------------------------------------------------------------------ client requests
+
+    private void onClientRequest(long clientId, Request r) {
+        if (r.clientId() != clientId) {
+            drop(DropReason.CLIENT_ID_MISMATCH);
+            return;
+        }
+        if (r.operation().length > config.requestBytesMax()) {
+            drop(DropReason.REQUEST_TOO_LARGE);
+            return;
+        }
+        ReplyCache.Entry done = replies.get(clientId);
+        if (done != null && r.requestSeq() <= done.requestSeq()) {
+            resendReply(clientId, r.requestSeq(), done);
+            return;
+        }
+        Pending p = pending.get(clientId);
+        if (p != null && p.request.requestSeq() >= r.requestSeq()) {
+            drop(p.request.requestSeq() == r.requestSeq() ? DropReason.DUPLICATE : DropReason.OLD_REQUEST);
+            return;
+        }
+        if (p == null && pending.size() >= config.clientsMax()) {
+            drop(DropReason.TOO_MANY_CLIENTS);
+            return;
+        }
+        pending.remove(clientId);
+        pending.put(clientId, new Pending(r, now));
+        if (leader() == me && !inViewChange) {
+            proposalQueue.add(clientId);
+            tryPropose();
+        } else {
+            recheckWaiting();
+        }
+    }
+
+    private void resendReply(long clientId, long requestSeq, ReplyCache.Entry done) {
+        if (requestSeq == done.requestSeq()) {
+            out.reply(clientId, new Reply(clientId, requestSeq, done.result()));
+        } else {
+            drop(DropReason.OLD_REQUEST);
+        }
+    }
+
+    // ------------------------------------------------------------------ normal case
+
+    private void tryPropose() {
+        if (inViewChange || leader() != me || recovering) {
+            return;
+        }
+        while (nextProposalSeq - 1 - lastExecuted < config.pipelineInstancesMax()
+                && nextProposalSeq <= stableSeq() + config.logWindowSeqs()
+                && !proposalQueue.isEmpty()) {
+            List<Request> batch = takeBatch();
+            if (batch.isEmpty()) {
+                return;
+            }
+            long seq = nextProposalSeq++;
+            Batch b = Batch.of(batch);
+            out.broadcast(new PrePrepare(view, seq, b));
+            accept(slot(seq), b);
+        }
+    }
+
+    private List<Request> takeBatch() {
+        List<Request> batch = new ArrayList<>();
+        long bytes = 0;
+        while (!proposalQueue.isEmpty() && batch.size() < config.batchRequestsMax()) {
+            long clientId = proposalQueue.peekFirst();
+            Pending p = pending.get(clientId);
+            if (p == null || proposed.getOrDefault(clientId, 0L) >= p.request.requestSeq()
+                    || replies.lastExecuted(clientId) >= p.request.requestSeq()) {
+                proposalQueue.pollFirst();
+                continue;
+            }
+            if (bytes + p.request.operation().length > config.batchBytesMax()) {
+                break;
+            }
+            proposalQueue.pollFirst();
+            batch.add(p.request);
+            bytes += p.request.operation().length;
+            proposed.put(clientId, p.request.requestSeq());
+        }
+        return batch;
+    }
+
+    private void onPrePrepare(int sender, PrePrepare pp) {
+        if (inViewChange || pp.view() != view) {
+            drop(DropReason.WRONG_VIEW);
+            return;
+        }
+        if (sender != leader()) {
+            drop(DropReason.NOT_FROM_LEADER);
+            return;
+        }
+        if (!inWindow(pp.seq())) {
+            drop(DropReason.OUTSIDE_WINDOW);
+            return;
+        }
+        Slot slot = slot(pp.seq());
+        byte[] digest = pp.batch().digest();
+        if (slot.accepted(view) || (slot.waiting != null && slot.waiting.view() == view)) {
+            byte[] known = slot.accepted(view) ? slot.acceptedDigest : slot.waiting.batch().digest();
+            if (Arrays.equals(known, digest)) {
+                drop(DropReason.DUPLICATE);
+            } else {
+                leaderMisbehaved(DropReason.CONFLICTING_PROPOSAL);
+            }
+            return;
+        }
+        if (!wellFormed(pp.batch())) {
+            leaderMisbehaved(DropReason.INVALID_BATCH);
+            return;
+        }
+        if (allRequestsKnown(pp.batch())) {
+            accept(slot, pp.batch());
+        } else {
+            slot.waiting = pp;
+            waitingSeqs.add(pp.seq());
+        }
+    }
+
+    private void leaderMisbehaved(DropReason reason) {
+        drop(reason);
+        if (!recovering) {
+            startViewChange(view + 1);
+        }
+    }
+
+    /** A correct leader never puts two requests of one client in a batch. */
+    private static boolean wellFormed(Batch batch) {
+        Set<Long> clients = new HashSet<>();
+        for (Request r : batch.requests()) {
+            if (!clients.add(r.clientId())) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** Every request was received from its client here, or already ran (and will be skipped). */
+    private boolean allRequestsKnown(Batch batch) {
+        for (Request r : batch.requests()) {
+            if (replies.lastExecuted(r.clientId()) >= r.requestSeq()) {
+                continue;
+            }
+            Pending p = pending.get(r.clientId());
+            if (p == null || !p.request.sameAs(r)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private void recheckWaiting() {
+        for (Long seq : new ArrayList<>(waitingSeqs)) {
+            Slot slot = slots.get(seq);
+            if (slot == null || slot.waiting == null || slot.waiting.view() != view || inViewChange) {
+                if (slot != null) {
+                    slot.waiting = null;
+                }
+                waitingSeqs.remove(seq);
+            } else if (allRequestsKnown(slot.waiting.batch())) {
+                waitingSeqs.remove(seq);
+                accept(slot, slot.waiting.batch());
+            }
+        }
+    }
+
+    /** Accepts a proposal of the current view (leader: its own; backup: a verified pre-prepare). */
+    private void accept(Slot slot, Batch batch) {
+        slot.acceptedView = view;
+        slot.acceptedDigest = batch.digest();
+        slot.waiting = null;
+        holdAccepted(slot, batch);
+        tryExecute();
+    }
+
+    /** The batch of the current view's accepted proposal is here: claim it, persist it, vote. */
+    private void holdAccepted(Slot slot, Batch batch) {
+        slot.keep(batch);
+        slot.notePrePrepared(view, batch.digest(), config.prePreparedClaimsPerSeqMax());
+        out.persist(new Output.LogEntry(view, slot.seq, batch));
+        markProposed(batch);
+        sendPrepare(slot);
+        checkPrepared(slot);
+    }
+
+    private void sendPrepare(Slot slot) {
+        Prepare own = slot.prepares[me];
+        if (me != leader() && canVote() && (own == null || own.view() != view)) {
+            Prepare p = new Prepare(view, slot.seq, slot.acceptedDigest);
+            slot.prepares[me] = p;
+            out.broadcast(p);
+        }
+    }
+
+    private void onPrepare(int sender, Prepare p) {
+        if (inViewChange || p.view() != view) {
+            drop(DropReason.WRONG_VIEW);
+            return;
+        }
+        if (sender == leader() || !inWindow(p.seq())) {
+            drop(sender == leader() ? DropReason.UNEXPECTED : DropReason.OUTSIDE_WINDOW);
+            return;
+        }
+        Slot slot = slot(p.seq());
+        Prepare old = slot.prepares[sender];
+        if (old != null && old.view() == p.view() && Arrays.equals(old.digest(), p.digest())) {
+            drop(DropReason.DUPLICATE);
+            return;
+        }
+        slot.prepares[sender] = p;
+        checkPrepared(slot);
+    }
+
+    private void checkPrepared(Slot slot) {
+        if (!slot.accepted(view) || slot.preparedView == view || inViewChange
+                || slot.batchFor(slot.acceptedDigest) == null) {
+            return;
+        }
+        int matching = 1 + slot.matchingPrepares(view, slot.acceptedDigest, leader());
+        if (matching < certificateQuorum()) {
+            return;
+        }
+        slot.preparedView = view;
+        slot.preparedDigest = slot.acceptedDigest;
+        if (!canVote()) {
+            return;
+        }
+        out.persist(new Output.Prepared(view, slot.seq, slot.preparedDigest));
+        Commit c = new Commit(view, slot.seq, slot.preparedDigest);
+        slot.commits[me] = c;
+        slot.ownCommitView = view;
+        out.broadcast(c);
+        checkDecided(slot, view, slot.preparedDigest);
+    }
+
+    private void onCommit(int sender, Commit c) {
+        if (c.view() > view) {
+            drop(DropReason.WRONG_VIEW);
+            return;
+        }
+        if (!inWindow(c.seq())) {
+            drop(DropReason.OUTSIDE_WINDOW);
+            return;
+        }
+        Slot slot = slot(c.seq());
+        Commit old = slot.commits[sender];
+        if (old != null && (old.view() > c.view()
+                || (old.view() == c.view() && Arrays.equals(old.digest(), c.digest())))) {
+            drop(DropReason.DUPLICATE);
+            return;
+        }
+        slot.commits[sender] = c;
+        checkDecided(slot, c.view(), c.digest());
+    }
+
+    /**
+     * q matching commits in one view decide the seq: at least q-k' correct replicas prepared it, so
+     * every later view keeps it. This also lets a replica that missed the proposal catch up.
+     */
+    private void checkDecided(Slot slot, long commitView, byte[] digest) {
+        if (slot.decided() || slot.matchingCommits(commitView, digest) < certificateQuorum()) {
+            return;
+        }
+        slot.decidedDigest = digest;
+        slot.decidedView = commitView;
+        if (commitView > slot.preparedView) {
+            slot.preparedView = commitView;
+            slot.preparedDigest = digest;
+        }
+        if (Arrays.equals(digest, Batch.EMPTY.digest())) {
+            slot.keep(Batch.EMPTY);
+        }
+        if (slot.batchFor(digest) != null) {
+            slot.notePrePrepared(commitView, digest, config.prePreparedClaimsPerSeqMax());
+        } else {
+            out.broadcast(new FetchBatch(slot.seq, digest));
+        }
+        tryExecute();
+    }
+
+    // ------------------------------------------------------------------ execution
+
+    private void tryExecute() {
+        boolean progressed = false;
+        for (Slot s = slots.get(lastExecuted + 1); s != null && s.executable(); s = slots.get(lastExecuted + 1)) {
+            execute(s);
+            progressed = true;
+        }
+        if (progressed) {
+            lastProgressTick = now;
+            if (!inViewChange) {
+                failedViewChanges = 0;
+            }
+            tryPropose();
+        }
+    }
+
+    private void execute(Slot slot) {
+        Batch batch = slot.batchFor(slot.decidedDigest);
+        List<Request> run = new ArrayList<>(batch.size());
+        List<byte[]> operations = new ArrayList<>(batch.size());
+        Set<Long> clients = new HashSet<>();
+        for (Request r : batch.requests()) {
+            if (r.requestSeq() > replies.lastExecuted(r.clientId()) && clients.add(r.clientId())) {
+                run.add(r);
+                operations.add(r.operation());
+            }
+        }
+        List<byte[]> results = operations.isEmpty() ? List.of() : service.executeBatch(operations);
+        if (results.size() != operations.size()) {
+            throw new IllegalStateException("service returned " + results.size() + " results for "
+                    + operations.size() + " operations at seq " + slot.seq);
+        }
+        for (int i = 0; i < run.size(); i++) {
+            recordResult(run.get(i), results.get(i));
+        }
+        lastExecuted = slot.seq;
+        chain = Digests.chain(chain, slot.seq, batch.digest());
+        out.executed(new Output.Executed(slot.seq, batch.digest(), chain, run));
+        if (slot.seq % config.checkpointIntervalSeqs() == 0) {
+            takeCheckpoint();
+        }
+    }
+
+    private void recordResult(Request r, byte[] result) {
+        if (result.length > config.replyBytesMax()) {
+            throw new IllegalStateException("service result of " + result.length + " bytes exceeds replyBytesMax "
+                    + config.replyBytesMax() + " (client " + r.clientId() + ")");
+        }
+        replies.put(r.clientId(), r.requestSeq(), result);
+        Pending p = pending.get(r.clientId());
+        if (p != null && p.request.requestSeq() <= r.requestSeq()) {
+            pending.remove(r.clientId());
+        }
+        proposed.remove(r.clientId());
+        out.reply(r.clientId(), new Reply(r.clientId(), r.requestSeq(), result));
+    }
+
+    // ------------------------------------------------------------------ checkpoints
+
+    private void takeCheckpoint() {
+        byte[] state = CheckpointState.encode(lastExecuted, chain, replies, service.snapshot());
+        if (state.length > config.stateBytesMax()) {
+            throw new IllegalStateException("checkpoint state of " + state.length + " bytes exceeds stateBytesMax "
+                    + config.stateBytesMax());
+        }
+        byte[] digest = Digests.sha256(state);
+        ownStates.put(lastExecuted, state);
+        ownDigests.put(lastExecuted, digest);
+        long epoch = signatures.epoch();
+        byte[] sig = signatures.sign(MessageCodec.signedBytes(me, epoch, lastExecuted, digest));
+        Checkpoint c = new Checkpoint(me, epoch, lastExecuted, digest, sig);
+        out.broadcast(c);
+        recordCheckpointVote(c);
+    }
+
+    private void onCheckpoint(int sender, Checkpoint c) {
+        if (c.replicaId() != sender) {
+            drop(DropReason.NOT_FROM_REPLICA);
+            return;
+        }
+        if (!inWindow(c.seq()) || c.seq() % config.checkpointIntervalSeqs() != 0) {
+            drop(DropReason.OUTSIDE_WINDOW);
+            return;
+        }
+        Checkpoint[] votes = checkpointVotes.get(c.seq());
+        if (votes != null && votes[sender] != null && Arrays.equals(votes[sender].stateDigest(), c.stateDigest())) {
+            drop(DropReason.DUPLICATE);
+            return;
+        }
+        if (!verifyCheckpoint(c)) {
+            drop(DropReason.BAD_SIGNATURE);
+            return;
+        }
+        recordCheckpointVote(c);
+    }
+
+    private void recordCheckpointVote(Checkpoint c) {
+        Checkpoint[] votes = checkpointVotes.computeIfAbsent(c.seq(), s -> new Checkpoint[config.n()]);
+        votes[c.replicaId()] = c;
+        List<Checkpoint> matching = new ArrayList<>();
+        for (Checkpoint v : votes) {
+            if (v != null && Arrays.equals(v.stateDigest(), c.stateDigest())) {
+                matching.add(v);
+            }
+        }
+        if (matching.size() >= config.quorum()) {
+            onCertified(new CheckpointCertificate(c.seq(), c.stateDigest(), matching));
+        }
+    }
+
+    private boolean verifyCheckpoint(Checkpoint c) {
+        return signatures.verify(c.replicaId(), c.epoch(),
+                MessageCodec.signedBytes(c.replicaId(), c.epoch(), c.seq(), c.stateDigest()), c.signature());
+    }
+
+    /** True iff cert is the genesis certificate or q distinct replicas validly signed its (seq, digest). */
+    private boolean verifyCertificate(CheckpointCertificate cert) {
+        if (cert.seq() == 0) {
+            return cert.proofs().isEmpty() && Arrays.equals(cert.stateDigest(), new byte[Digests.DIGEST_BYTES]);
+        }
+        if (cert.seq() % config.checkpointIntervalSeqs() != 0) {
+            return false;
+        }
+        byte[] known = certified.get(cert.seq());
+        if (known != null && Arrays.equals(known, cert.stateDigest())) {
+            return true;
+        }
+        boolean[] seen = new boolean[config.n()];
+        for (Checkpoint c : cert.proofs()) {
+            if (c.seq() != cert.seq() || !Arrays.equals(c.stateDigest(), cert.stateDigest())
+                    || seen[c.replicaId()] || !verifyCheckpoint(c)) {
+                return false;
+            }
+            seen[c.replicaId()] = true;
+        }
+        if (cert.proofs().size() < config.quorum()) {
+            return false;
+        }
+        certified.put(cert.seq(), cert.stateDigest());
+        return true;
+    }
+
+    private void onCertificate(CheckpointCertificate cert) {
+        if (cert.seq() <= stableSeq()) {
+            drop(DropReason.DUPLICATE);
+            return;
+        }
+        if (!verifyCertificate(cert)) {
+            drop(DropReason.BAD_CERTIFICATE);
+            return;
+        }
+        onCertified(cert);
+    }
+
+    /** A verified certificate above the stable one: make it stable, or fetch its state. */
+    private void onCertified(CheckpointCertificate cert) {
+        if (cert.seq() <= stableSeq()) {
+            return;
+        }
+        certified.put(cert.seq(), cert.stateDigest());
+        recoveryCertSeq = Math.max(recoveryCertSeq, cert.seq());
+        byte[] own = ownDigests.get(cert.seq());
+        if (own != null && Arrays.equals(own, cert.stateDigest())) {
+            makeStable(cert, ownStates.get(cert.seq()));
+        } else if (targetCert == null || targetCert.seq() < cert.seq()) {
+            targetCert = cert;
+        }
+    }
+
+    private void makeStable(CheckpointCertificate cert, byte[] state) {
+        stableCert = cert;
+        stableState = state;
+        out.persist(new Output.StableCheckpoint(cert, state));
+        slots.keySet().removeIf(seq -> seq <= cert.seq());
+        waitingSeqs.headSet(cert.seq(), true).clear();
+        ownStates.headMap(cert.seq(), true).clear();
+        ownDigests.headMap(cert.seq(), true).clear();
+        checkpointVotes.headMap(cert.seq(), true).clear();
+        certified.headMap(cert.seq(), false).clear();
+        if (targetCert != null && targetCert.seq() <= cert.seq()) {
+            targetCert = null;
+        }
+        nextProposalSeq = Math.max(nextProposalSeq, cert.seq() + 1);
+        checkRecovered();
+        tryPropose();
+    }
+
+    private void onFetchState(int sender, FetchState f) {
+        if (stableState == null || f.seq() > stableSeq()
+                || now - lastStateServedTick[sender] < config.statusIntervalTicks()) {
+            drop(DropReason.UNEXPECTED);
+            return;
+        }
+        lastStateServedTick[sender] = now;
+        if (f.seq() < stableSeq()) {
+            out.send(sender, stableCert);
+        }
+        out.send(sender, new StateData(stableSeq(), stableState));
+    }
+
+    private void onStateData(StateData s) {
+        if (targetCert == null || s.seq() != targetCert.seq() || s.seq() <= lastExecuted) {
+            drop(DropReason.UNEXPECTED);
+            return;
+        }
+        if (!Arrays.equals(Digests.sha256(s.state()), targetCert.stateDigest())) {
+            drop(DropReason.BAD_STATE);
+            return;
+        }
+        installState(targetCert, s.state());
+    }
+
+    private void onInstallCheckpoint(CheckpointCertificate cert, byte[] state) {
+        if (!verifyCertificate(cert) || cert.seq() == 0) {
+            drop(DropReason.BAD_CERTIFICATE);
+            return;
+        }
+        if (!Arrays.equals(Digests.sha256(state), cert.stateDigest())) {
+            drop(DropReason.BAD_STATE);
+            return;
+        }
+        if (cert.seq() <= lastExecuted) {
+            drop(DropReason.DUPLICATE);
+            return;
+        }
+        installState(cert, state);
+    }
+
+    /** Installs a state whose digest matches a verified certificate. */
+    private void installState(CheckpointCertificate cert, byte[] state) {
+        ReplyCache cache = new ReplyCache(config.clientsMax());
+        byte[] newChain;
+        try {
+            if (CheckpointState.seqOf(state) != cert.seq()) {
+                throw new IllegalArgumentException("state is for seq " + CheckpointState.seqOf(state));
+            }
+            ByteBuffer in = ByteBuffer.wrap(state);
+            in.getLong();
+            newChain = CheckpointState.chainOf(in);
+            cache.decode(in, config.replyBytesMax());
+            service.installSnapshot(CheckpointState.serviceOf(in));
+        } catch (IllegalArgumentException e) {
+            drop(DropReason.BAD_STATE);
+            return;
+        }
+        replies = cache;
+        chain = newChain;
+        lastExecuted = cert.seq();
+        lastProgressTick = now;
+        ownStates.put(cert.seq(), state);
+        ownDigests.put(cert.seq(), cert.stateDigest());
+        makeStable(cert, state);
+        tryExecute();
+    }
+
+    // ------------------------------------------------------------------ view change
+
+    private void startViewChange(long newView) {
+        if (newView <= view || recovering) {
+            return;
+        }
+        view = newView;
+        inViewChange = true;
+        viewChangeStartTick = now;
+        currentNewView = null;
+        proposed.clear();
+        proposalQueue.clear();
+        out.persist(new Output.ViewEntry(view, true));
+        ViewChange vc = signedViewChange();
+        latestViewChange[me] = vc;
+        out.broadcast(vc);
+        if (leader() == me) {
+            tryNewView();
+        }
+    }
+
+    private ViewChange signedViewChange() {
+        List<SlotClaim> prepared = new ArrayList<>();
+        List<SlotClaim> prePrepared = new ArrayList<>();
+        for (long seq = stableSeq() + 1; seq <= stableSeq() + config.logWindowSeqs(); seq++) {
+            Slot s = slots.get(seq);
+            if (s == null) {
+                continue;
+            }
+            if (s.preparedView >= 0) {
+                prepared.add(new SlotClaim(seq, s.preparedView, s.preparedDigest));
+            }
+            prePrepared.addAll(s.prePrepared);
+        }
+        long epoch = signatures.epoch();
+        ViewChange unsigned = new ViewChange(me, epoch, view, stableCert, prepared, prePrepared, new byte[0]);
+        byte[] sig = signatures.sign(MessageCodec.signedBytes(unsigned));
+        return new ViewChange(me, epoch, view, stableCert, prepared, prePrepared, sig);
+    }
+
+    private void onViewChange(int sender, ViewChange vc) {
+        if (vc.replicaId() != sender) {
+            drop(DropReason.NOT_FROM_REPLICA);
+            return;
+        }
+        if (vc.newView() < view || (vc.newView() == view && !inViewChange)) {
+            if (vc.newView() == view && currentNewView != null) {
+                out.send(sender, currentNewView);
+            }
+            drop(DropReason.WRONG_VIEW);
+            return;
+        }
+        ViewChange old = latestViewChange[sender];
+        if (old != null && old.newView() >= vc.newView()) {
+            drop(DropReason.DUPLICATE);
+            return;
+        }
+        if (!validViewChange(vc)) {
+            drop(DropReason.BAD_VIEW_CHANGE);
+            return;
+        }
+        latestViewChange[sender] = vc;
+        joinViewChange();
+        if (inViewChange && leader() == me && vc.newView() == view) {
+            tryNewView();
+        }
+    }
+
+    /** k'+1 replicas want a higher view: at least one correct one does, so join the lowest. */
+    private void joinViewChange() {
+        int higher = 0;
+        long lowest = Long.MAX_VALUE;
+        for (ViewChange v : latestViewChange) {
+            if (v != null && v.replicaId() != me && v.newView() > view) {
+                higher++;
+                lowest = Math.min(lowest, v.newView());
+            }
+        }
+        if (higher >= config.kPrime() + 1) {
+            startViewChange(lowest);
+        }
+    }
+
+    private boolean validViewChange(ViewChange vc) {
+        long low = vc.stable().seq();
+        long high = low + config.logWindowSeqs();
+        Set<Long> preparedSeqs = new HashSet<>();
+        for (SlotClaim c : vc.prepared()) {
+            if (c.seq() <= low || c.seq() > high || c.view() >= vc.newView() || !preparedSeqs.add(c.seq())) {
+                return false;
+            }
+        }
+        Map<Long, Integer> perSeq = new HashMap<>();
+        for (SlotClaim c : vc.prePrepared()) {
+            if (c.seq() <= low || c.seq() > high || c.view() >= vc.newView()
+                    || perSeq.merge(c.seq(), 1, Integer::sum) > config.prePreparedClaimsPerSeqMax()) {
+                return false;
+            }
+        }
+        return verifyCertificate(vc.stable())
+                && signatures.verify(vc.replicaId(), vc.epoch(), MessageCodec.signedBytes(vc), vc.signature());
+    }
+
+    private void tryNewView() {
+        List<ViewChange> s = new ArrayList<>();
+        for (ViewChange vc : latestViewChange) {
+            if (vc != null && vc.newView() == view) {
+                s.add(vc);
+            }
+        }
+        Decision decision = NewViewDecision.decide(config, s);
+        if (decision == null) {
+            return;
+        }
+        long epoch = signatures.epoch();
+        NewView unsigned = new NewView(me, epoch, view, s, new byte[0]);
+        NewView nv = new NewView(me, epoch, view, s, signatures.sign(MessageCodec.signedBytes(unsigned)));
+        out.broadcast(nv);
+        enterNewView(nv, decision);
+    }
+
+    private void onNewView(NewView nv) {
+        if (nv.view() < view || (nv.view() == view && !inViewChange)) {
+            drop(DropReason.DUPLICATE);
+            return;
+        }
+        Decision decision = validNewView(nv) ? NewViewDecision.decide(config, nv.viewChanges()) : null;
+        if (decision == null) {
+            drop(DropReason.BAD_NEW_VIEW);
+            return;
+        }
+        enterNewView(nv, decision);
+    }
+
+    private boolean validNewView(NewView nv) {
+        if (nv.replicaId() != config.leaderOf(nv.view())) {
+            return false;
+        }
+        boolean[] seen = new boolean[config.n()];
+        for (ViewChange vc : nv.viewChanges()) {
+            if (vc.newView() != nv.view() || seen[vc.replicaId()]) {
+                return false;
+            }
+            seen[vc.replicaId()] = true;
+        }
+        if (!signatures.verify(nv.replicaId(), nv.epoch(), MessageCodec.signedBytes(nv), nv.signature())) {
+            return false;
+        }
+        for (ViewChange vc : nv.viewChanges()) {
+            if (!validViewChange(vc)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private void enterNewView(NewView nv, Decision decision) {
+        view = nv.view();
+        inViewChange = false;
+        currentNewView = nv;
+        viewChangeStartTick = now;
+        lastProgressTick = now;
+        proposed.clear();
+        proposalQueue.clear();
+        out.persist(new Output.ViewEntry(view, false));
+        if (decision.base().seq() > stableSeq()) {
+            onCertified(decision.base());
+        }
+        for (Pending p : pending.values()) {
+            p.receivedTick = now;
+        }
+        for (Decided d : decision.slots()) {
+            installDecided(d);
+        }
+        nextProposalSeq = Math.max(decision.maxSeq(), stableSeq()) + 1;
+        if (leader() == me) {
+            proposalQueue.addAll(pending.keySet());
+            tryPropose();
+        }
+        tryExecute();
+    }
+
+    private void installDecided(Decided d) {
+        if (!inWindow(d.seq())) {
+            return;
+        }
+        Slot slot = slot(d.seq());
+        slot.acceptedView = view;
+        slot.acceptedDigest = d.digest();
+        slot.waiting = null;
+        if (d.isNull()) {
+            slot.keep(Batch.EMPTY);
+        }
+        Batch batch = slot.batchFor(d.digest());
+        if (batch != null) {
+            holdAccepted(slot, batch);
+        } else {
+            out.broadcast(new FetchBatch(d.seq(), d.digest()));
+        }
+    }
+
+    private void markProposed(Batch batch) {
+        if (leader() == me) {
+            for (Request r : batch.requests()) {
+                proposed.merge(r.clientId(), r.requestSeq(), Math::max);
+            }
+        }
+    }
+
+    private void onFetchBatch(int sender, FetchBatch f) {
+        Slot slot = slots.get(f.seq());
+        Batch batch = slot == null ? null : slot.batchFor(f.digest());
+        if (batch == null) {
+            drop(DropReason.UNEXPECTED);
+            return;
+        }
+        out.send(sender, new BatchData(f.seq(), batch));
+    }
+
+    private void onBatchData(BatchData b) {
+        Slot slot = slots.get(b.seq());
+        byte[] needed = slot == null ? null : neededDigest(slot);
+        if (needed == null || !Arrays.equals(needed, b.batch().digest())) {
+            drop(DropReason.UNEXPECTED);
+            return;
+        }
+        if (slot.decided() && Arrays.equals(needed, slot.decidedDigest)) {
+            slot.keep(b.batch());
+            slot.notePrePrepared(slot.decidedView, needed, config.prePreparedClaimsPerSeqMax());
+            out.persist(new Output.LogEntry(slot.decidedView, slot.seq, b.batch()));
+        }
+        if (slot.accepted(view) && Arrays.equals(needed, slot.acceptedDigest)) {
+            holdAccepted(slot, b.batch());
+        }
+        tryExecute();
+    }
+
+    /** The digest of the batch this slot still misses, or null. */
+    private byte[] neededDigest(Slot slot) {
+        byte[] want = slot.decided() ? slot.decidedDigest : (slot.accepted(view) ? slot.acceptedDigest : null);
+        return want == null || slot.batchFor(want) != null ? null : want;
+    }
+
+    // ------------------------------------------------------------------ time and retransmission
+
+    private void onTick() {
+        now++;
+        if (inViewChange) {
+            long timeout = (long) config.viewChangeTimeoutTicks() << Math.min(failedViewChanges, 6);
+            if (now - viewChangeStartTick > timeout) {
+                failedViewChanges++;
+                startViewChange(view + 1);
+            }
+        } else if (!recovering && requestTimedOut()) {
+            startViewChange(view + 1);
+        }
+        if (now % config.statusIntervalTicks() == 0) {
+            periodic();
+        }
+    }
+
+    private boolean requestTimedOut() {
+        for (Pending p : pending.values()) {
+            if (now - p.receivedTick > config.requestTimeoutTicks()
+                    && replies.lastExecuted(p.request.clientId()) < p.request.requestSeq()) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private void periodic() {
+        out.broadcast(new Status(view, inViewChange, lastExecuted, stableSeq()));
+        if (inViewChange && latestViewChange[me] != null && latestViewChange[me].newView() == view) {
+            out.broadcast(latestViewChange[me]);
+        }
+        for (long seq = stableSeq() + 1; seq <= stableSeq() + config.logWindowSeqs(); seq++) {
+            Slot slot = slots.get(seq);
+            byte[] needed = slot == null ? null : neededDigest(slot);
+            if (needed != null) {
+                out.broadcast(new FetchBatch(seq, needed));
+            }
+        }
+        fetchStateIfStuck();
+    }
+
+    private void fetchStateIfStuck() {
+        if (targetCert == null || targetCert.seq() <= lastExecuted
+                || now - lastProgressTick < config.statusIntervalTicks()) {
+            return;
+        }
+        List<Checkpoint> proofs = targetCert.proofs();
+        for (int i = 0; i < proofs.size(); i++) {
+            int peer = proofs.get((stateFetchAttempt + i) % proofs.size()).replicaId();
+            if (peer != me) {
+                stateFetchAttempt += i + 1;
+                out.send(peer, new FetchState(targetCert.seq()));
+                return;
+            }
+        }
+    }
+
+    private void onStatus(int sender, Status s) {
+        if (recovering) {
+            noteRecoveryReport(sender, s.lastExecutedSeq());
+        }
+        if (stableSeq() > s.lastExecutedSeq()) {
+            out.send(sender, stableCert);
+        }
+        if (currentNewView != null && !inViewChange
+                && (s.view() < view || (s.view() == view && s.inViewChange()))) {
+            out.send(sender, currentNewView);
+        }
+        boolean stuck = s.lastExecutedSeq() == peerLastExecuted[sender];
+        peerLastExecuted[sender] = s.lastExecutedSeq();
+        if (stuck && !inViewChange && s.view() == view && !s.inViewChange()) {
+            retransmit(sender, s.lastExecutedSeq());
+        }
+    }
+
+    /** Our own messages for the seqs a stuck peer misses (MAC-only messages cannot be relayed). */
+    private void retransmit(int to, long peerExecuted) {
+        for (long seq = peerExecuted + 1; seq <= peerExecuted + config.retransmitSeqsMax(); seq++) {
+            Slot slot = slots.get(seq);
+            if (slot == null) {
+                continue;
+            }
+            Batch accepted = slot.accepted(view) ? slot.batchFor(slot.acceptedDigest) : null;
+            if (accepted != null && me == leader()) {
+                out.send(to, new PrePrepare(view, seq, accepted));
+            } else if (slot.accepted(view) && slot.prepares[me] != null && slot.prepares[me].view() == view) {
+                out.send(to, slot.prepares[me]);
+            }
+            if (slot.commits[me] != null) {
+                out.send(to, slot.commits[me]);
+            }
+        }
+    }
+
+    // ------------------------------------------------------------------ recovery
+
+    private void noteRecoveryReport(int sender, long peerExecuted) {
+        recoveryReports[sender] = Math.max(recoveryReports[sender], peerExecuted);
+        if (recoveryPoint >= 0) {
+            return;
+        }
+        long[] reported = Arrays.stream(recoveryReports).filter(r -> r >= 0).sorted().toArray();
+        if (reported.length < config.quorum()) {
+            return;
+        }
+        // the (k'+1)-th highest report: at least one correct replica executed that far
+        long executedByCorrect = reported[reported.length - 1 - config.kPrime()];
+        recoveryPoint = Math.max(executedByCorrect, recoveryCertSeq) + config.logWindowSeqs();
+        checkRecovered();
+    }
+
+    private void checkRecovered() {
+        if (recovering && recoveryPoint >= 0 && stableSeq() >= recoveryPoint) {
+            recovering = false;
+        }
     }
 }

@@ -4,22 +4,37 @@ import java.util.List;
 
 /**
  * An ordered batch of client requests with its SHA-256 digest over the canonical encoding
- * ({@link MessageCodec#batchDigest}). The digest is computed once, where the batch is made or
- * decoded, and travels with it.
+ * ({@link MessageCodec#batchDigest}). The digest is computed once, where the batch is made
+ * ({@link #of}) or decoded, and nobody can pair a batch with a digest of other bytes.
  */
-public record Batch(List<Request> requests, byte[] digest) {
+public final class Batch {
     public static final Batch EMPTY = of(List.of());
 
-    public Batch {
-        requests = List.copyOf(requests);
-        if (digest == null || digest.length != Digests.DIGEST_BYTES) {
-            throw new IllegalArgumentException("batch digest must be " + Digests.DIGEST_BYTES + " bytes");
-        }
+    private final List<Request> requests;
+    private final byte[] digest;
+
+    private Batch(List<Request> requests, byte[] digest) {
+        this.requests = List.copyOf(requests);
+        this.digest = digest;
     }
 
     /** Makes a batch, computing its digest. */
     public static Batch of(List<Request> requests) {
         return new Batch(requests, MessageCodec.batchDigest(requests));
+    }
+
+    /** For the decoder, which hashed exactly the canonical bytes it decoded. */
+    static Batch decoded(List<Request> requests, byte[] digest) {
+        return new Batch(requests, digest);
+    }
+
+    public List<Request> requests() {
+        return requests;
+    }
+
+    /** The digest (callers must not modify the array). */
+    public byte[] digest() {
+        return digest;
     }
 
     public int size() {

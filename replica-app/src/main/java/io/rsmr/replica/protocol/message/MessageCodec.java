@@ -285,7 +285,7 @@ public final class MessageCodec {
             }
             requests.add(req);
         }
-        return new Batch(requests, Digests.sha256(r.buf, start, r.pos - start));
+        return Batch.decoded(requests, Digests.sha256(r.buf, start, r.pos - start));
     }
 
     private Checkpoint readCheckpoint(Reader r) throws DecodeException {

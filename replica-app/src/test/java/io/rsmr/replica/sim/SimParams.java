@@ -1,0 +1,101 @@
+package io.rsmr.replica.sim;
+
+import io.rsmr.replica.protocol.ProtocolConfig;
+
+import java.util.ArrayList;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Set;
+import java.util.SplittableRandom;
+
+/** Every setting of one simulation run, all derived from its seed. */
+record SimParams(
+        long seed,
+        ProtocolConfig config,
+        int clients, int opsPerClient, int keys, int thinkTicksMax, int clientRetransmitTicks,
+        double lossRate, double duplicateRate, int delayTicksMax, int partitionsMax,
+        List<Byzantine> byzantine, boolean crashes,
+        int safetyTicks, int livenessTicksMax, int floodMessagesPerTick) {
+
+    /** A Byzantine replica and what it does. */
+    record Byzantine(int replicaId, Set<Behavior> behaviors) {
+    }
+
+    /** Scripted Byzantine behaviours. */
+    enum Behavior {
+        SILENT, SILENT_LEADER, EQUIVOCATE, ALTER, FORGE, REPLAY, WRONG_REPLY, FALSE_CHECKPOINT, FLOOD, TWINS
+    }
+
+    /** (n, k, k') shapes the simulator draws from; the first two are the ones the issue names. */
+    private static final int[][] SHAPES = {
+        {4, 0, 1}, {6, 1, 1}, {4, 0, 1}, {6, 1, 1}, {3, 1, 0}, {5, 2, 0}, {7, 0, 2}, {8, 2, 1}, {9, 1, 2}, {1, 0, 0},
+    };
+
+    static SimParams derive(long seed) {
+        SplittableRandom r = new SplittableRandom(seed);
+        int[] shape = SHAPES[r.nextInt(SHAPES.length)];
+        return derive(seed, r, shape[0], shape[1], shape[2]);
+    }
+
+    static SimParams derive(long seed, int n, int k, int kPrime) {
+        SplittableRandom r = new SplittableRandom(seed);
+        r.nextInt(SHAPES.length);
+        return derive(seed, r, n, k, kPrime);
+    }
+
+    private static SimParams derive(long seed, SplittableRandom r, int n, int k, int kPrime) {
+        int interval = 1 << r.nextInt(1, 4);
+        int window = interval * r.nextInt(2, 4);
+        ProtocolConfig config = ProtocolConfig.defaults(n, k, kPrime)
+                .withWindow(interval, window, r.nextInt(1, window + 1))
+                .withBatch(r.nextInt(1, 9), 1 << 16)
+                .withTimeouts(60 + r.nextInt(60), 40 + r.nextInt(40), 5);
+        int clients = r.nextInt(1, 5);
+        int keys = r.nextInt(1, 4);
+        int opsPerClient = r.nextInt(5, 26);
+        boolean faulty = r.nextInt(8) != 0;
+        double loss = faulty ? r.nextDouble() * 0.15 : 0;
+        double duplicate = faulty ? r.nextDouble() * 0.1 : 0;
+        int delayMax = faulty ? r.nextInt(1, 12) : 1;
+        int partitions = faulty ? r.nextInt(0, 3) : 0;
+        List<Byzantine> byzantine = chooseByzantine(r, n, kPrime);
+        return new SimParams(seed, config, clients, opsPerClient, keys, r.nextInt(0, 20), 25,
+                loss, duplicate, delayMax, partitions, byzantine, k > 0 && faulty && r.nextBoolean(),
+                150 + r.nextInt(500), 40_000, 3);
+    }
+
+    private static List<Byzantine> chooseByzantine(SplittableRandom r, int n, int kPrime) {
+        int count = kPrime == 0 ? 0 : r.nextInt(kPrime + 1);
+        List<Integer> ids = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            ids.add(i);
+        }
+        List<Byzantine> out = new ArrayList<>();
+        Behavior[] all = Behavior.values();
+        for (int b = 0; b < count; b++) {
+            int id = ids.remove(r.nextInt(ids.size()));
+            Set<Behavior> behaviors = EnumSet.noneOf(Behavior.class);
+            int howMany = r.nextInt(1, 4);
+            for (int i = 0; i < howMany; i++) {
+                behaviors.add(all[r.nextInt(all.length)]);
+            }
+            out.add(new Byzantine(id, behaviors));
+        }
+        return out;
+    }
+
+    boolean isByzantine(int replicaId) {
+        return byzantine.stream().anyMatch(b -> b.replicaId() == replicaId);
+    }
+
+    @Override
+    public String toString() {
+        return "seed=" + seed + " n=" + config.n() + " k=" + config.k() + " k'=" + config.kPrime()
+                + " K=" + config.checkpointIntervalSeqs() + " L=" + config.logWindowSeqs()
+                + " pipeline=" + config.pipelineInstancesMax() + " batch=" + config.batchRequestsMax()
+                + " clients=" + clients + "x" + opsPerClient + " keys=" + keys
+                + String.format(" loss=%.3f dup=%.3f", lossRate, duplicateRate) + " delayMax=" + delayTicksMax
+                + " partitions=" + partitionsMax + " crashes=" + crashes + " byzantine=" + byzantine
+                + " safetyTicks=" + safetyTicks;
+    }
+}

@@ -1,0 +1,117 @@
+package io.rsmr.replica.sim;
+
+import io.rsmr.replica.protocol.ProtocolConfig;
+import io.rsmr.replica.protocol.ReplicaCore;
+import io.rsmr.replica.protocol.Signatures;
+import io.rsmr.replica.service.Service;
+import org.junit.jupiter.api.Test;
+
+import java.util.SplittableRandom;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Runs the deterministic simulator. {@code -Dsim.seed=N} replays one seed (every test then runs
+ * only that seed); {@code -Dsim.seeds=N} sets how many random seeds CI runs;
+ * {@code -Dsim.soakSeconds=N} runs random seeds for that long.
+ */
+class SimulationTest {
+    private static final int FIXED_SEEDS = 150;
+    private static final int RANDOM_SEEDS_DEFAULT = 2000;
+    private static final int BROKEN_SEEDS_MAX = 400;
+
+    static final Simulator.RecoveringCoreFactory CORRECT = ReplicaCore::new;
+
+    /** Commits on q-1 matching prepares and commits: unsafe, and the checkers must notice. */
+    static final class BrokenReplicaCore extends ReplicaCore {
+        BrokenReplicaCore(ProtocolConfig config, int id, Service service, Signatures signatures, boolean recovering) {
+            super(config, id, service, signatures, recovering);
+        }
+
+        @Override
+        protected int certificateQuorum() {
+            return Math.max(1, config().quorum() - 1);
+        }
+    }
+
+    private static Long replaySeed() {
+        String s = System.getProperty("sim.seed", "");
+        return s.isBlank() ? null : Long.parseLong(s.trim());
+    }
+
+    private static Simulator.Stats run(SimParams params, Simulator.RecoveringCoreFactory factory) {
+        return new Simulator(params, factory).run();
+    }
+
+    @Test
+    void fixedSeedsOfTheTwoNamedShapes() {
+        Long replay = replaySeed();
+        long first = replay != null ? replay : 1;
+        long last = replay != null ? replay : FIXED_SEEDS;
+        long executed = 0;
+        for (long seed = first; seed <= last; seed++) {
+            System.out.println("sim seed " + seed + " n=4 k=0 k'=1");
+            executed += run(SimParams.derive(seed, 4, 0, 1), CORRECT).executedSeqs();
+            System.out.println("sim seed " + seed + " n=6 k=1 k'=1");
+            executed += run(SimParams.derive(seed, 6, 1, 1), CORRECT).executedSeqs();
+        }
+        assertTrue(executed > 0, "the fixed seeds ordered nothing");
+    }
+
+    @Test
+    void randomSeedsOfAllShapes() {
+        Long replay = replaySeed();
+        if (replay != null) {
+            System.out.println("sim seed " + replay + ": " + SimParams.derive(replay));
+            run(SimParams.derive(replay), CORRECT);
+            return;
+        }
+        int count = Integer.parseInt(System.getProperty("sim.seeds", "").isBlank()
+                ? String.valueOf(RANDOM_SEEDS_DEFAULT) : System.getProperty("sim.seeds").trim());
+        long base = new SplittableRandom().nextLong();
+        System.out.println("sim random seeds: base " + base + ", " + count + " seeds (seed i = base + i)");
+        long started = System.nanoTime();
+        for (int i = 0; i < count; i++) {
+            run(SimParams.derive(base + i), CORRECT);
+        }
+        System.out.printf("sim random seeds: %d seeds in %.1f s%n", count, (System.nanoTime() - started) / 1e9);
+    }
+
+    @Test
+    void soakForAsLongAsAsked() {
+        String soak = System.getProperty("sim.soakSeconds", "");
+        long seconds = soak.isBlank() ? 0 : Long.parseLong(soak.trim());
+        long base = new SplittableRandom().nextLong();
+        long deadline = System.nanoTime() + seconds * 1_000_000_000L;
+        long runs = 0;
+        while (System.nanoTime() < deadline) {
+            run(SimParams.derive(base + runs), CORRECT);
+            runs++;
+        }
+        System.out.println("sim soak: base " + base + ", " + runs + " seeds in " + seconds + " s");
+        assertEquals(seconds == 0, runs == 0);
+    }
+
+    @Test
+    void deliberatelyBrokenProtocolIsCaught() {
+        Long replay = replaySeed();
+        long first = replay != null ? replay : 1;
+        Simulator.Violation caught = null;
+        long seed = first;
+        for (; seed < first + BROKEN_SEEDS_MAX && caught == null; seed++) {
+            try {
+                run(SimParams.derive(seed, 4, 0, 1), BrokenReplicaCore::new);
+            } catch (Simulator.Violation v) {
+                caught = v;
+            }
+        }
+        assertNotNull(caught, "committing on q-1 certificates went unnoticed for " + BROKEN_SEEDS_MAX + " seeds");
+        System.out.println("broken protocol caught at seed " + (seed - 1) + ": " + caught.getMessage());
+        long caughtSeed = seed - 1;
+        assertThrows(Simulator.Violation.class, () -> run(SimParams.derive(caughtSeed, 4, 0, 1), BrokenReplicaCore::new),
+                "the violating seed must replay");
+    }
+}

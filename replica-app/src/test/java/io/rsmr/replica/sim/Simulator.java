@@ -1,0 +1,336 @@
+package io.rsmr.replica.sim;
+
+import io.rsmr.replica.protocol.ClientCore;
+import io.rsmr.replica.protocol.Input;
+import io.rsmr.replica.protocol.Output;
+import io.rsmr.replica.protocol.ProtocolConfig;
+import io.rsmr.replica.protocol.ReplicaCore;
+import io.rsmr.replica.protocol.message.DecodeException;
+import io.rsmr.replica.protocol.message.Message;
+import io.rsmr.replica.protocol.message.MessageCodec;
+import io.rsmr.replica.protocol.message.Reply;
+import io.rsmr.replica.protocol.message.Request;
+
+import java.util.Arrays;
+import java.util.PriorityQueue;
+import java.util.SplittableRandom;
+
+/**
+ * Deterministic simulation of a whole cluster in one thread (in the spirit of TigerBeetle's VOPR):
+ * the real {@link ReplicaCore}s and {@link ClientCore}s over a simulated network and clock, every
+ * message through the real codec. A safety phase with message loss, duplication, delay
+ * (reordering), partitions, crash-restarts of up to k replicas and up to k' scripted Byzantine
+ * replicas is followed by a liveness phase on a healed network that must complete every client
+ * operation within a bound. {@link Checkers} run after every step.
+ */
+final class Simulator {
+    /** A frame in flight between endpoints (replicas 0..n-1, clients n..n+c-1). */
+    private record Packet(long time, long order, int from, int to, byte[] bytes) {
+    }
+
+    /** A protocol violation or a liveness failure, with the seed that reproduces it. */
+    static final class Violation extends AssertionError {
+        Violation(String message) {
+            super(message);
+        }
+    }
+
+    private final SimParams params;
+    private final int n;
+    private final SplittableRandom random;
+    private final MessageCodec codec;
+    private final Checkers checkers;
+    private final RecoveringCoreFactory factory;
+    private final byte[][] secrets;
+    private final ReplicaCore[] replicas;
+    private final ByzantineNode[] byzantine;
+    private final SimClient[] clients;
+    private final PriorityQueue<Packet> network = new PriorityQueue<>(
+            (a, b) -> a.time != b.time ? Long.compare(a.time, b.time) : Long.compare(a.order, b.order));
+    private long packetOrder;
+    private long now;
+    private boolean healed;
+    private final int[] partitionOf;
+    private long partitionEndTick;
+    private final long[] crashedUntil;
+    private long decodeFailures;
+    private long delivered;
+
+    Simulator(SimParams params, RecoveringCoreFactory factory) {
+        this.params = params;
+        this.n = params.config().n();
+        this.random = new SplittableRandom(params.seed() ^ 0x5DEECE66DL);
+        this.codec = new MessageCodec(params.config());
+        this.checkers = new Checkers(params);
+        this.secrets = new byte[n][];
+        for (int i = 0; i < n; i++) {
+            secrets[i] = new byte[16];
+            random.nextBytes(secrets[i]);
+        }
+        this.factory = factory;
+        this.replicas = new ReplicaCore[n];
+        this.byzantine = new ByzantineNode[n];
+        this.partitionOf = new int[n];
+        this.crashedUntil = new long[n];
+        for (int i = 0; i < n; i++) {
+            replicas[i] = newCore(i, false);
+        }
+        for (SimParams.Byzantine b : params.byzantine()) {
+            byzantine[b.replicaId()] = new ByzantineNode(b, params.config(), codec, random.split(),
+                    () -> newCore(b.replicaId(), false), new SimSignatures(b.replicaId(), secrets));
+        }
+        this.clients = new SimClient[params.clients()];
+        for (int c = 0; c < clients.length; c++) {
+            clients[c] = new SimClient(n + c, 1000 + c,
+                    new ClientCore(params.config(), 1000 + c, 1, params.clientRetransmitTicks()),
+                    params, random.split(), checkers);
+        }
+    }
+
+    /** Makes replica cores; a test subclass of ReplicaCore plugs in here. */
+    interface RecoveringCoreFactory {
+        ReplicaCore create(ProtocolConfig config, int id, SimKv service,
+                           SimSignatures signatures, boolean recovering);
+    }
+
+    private ReplicaCore newCore(int id, boolean recovering) {
+        return factory.create(params.config(), id, new SimKv(), new SimSignatures(id, secrets), recovering);
+    }
+
+    /** Runs both phases; throws {@link Violation} naming the seed on any failure. */
+    Stats run() {
+        try {
+            runPhases();
+        } catch (Violation v) {
+            throw new Violation("seed " + params.seed() + " (" + params + "): " + v.getMessage());
+        }
+        String lin = new LinearizabilityChecker(4096).check(checkers.history());
+        if (lin != null) {
+            throw new Violation("seed " + params.seed() + ": linearizability violated: " + lin);
+        }
+        return new Stats(now, delivered, decodeFailures, checkers.executedSeqs(), checkers.history().size());
+    }
+
+    /** Figures of one run. */
+    record Stats(long ticks, long delivered, long decodeFailures, long executedSeqs, int operations) {
+    }
+
+    private void runPhases() {
+        long livenessDeadline = params.safetyTicks() + params.livenessTicksMax();
+        while (!allClientsDone()) {
+            if (now == params.safetyTicks()) {
+                heal();
+            }
+            if (now >= livenessDeadline) {
+                throw new Violation("liveness: clients not done " + params.livenessTicksMax()
+                        + " ticks after healing; " + progressReport());
+            }
+            step();
+        }
+    }
+
+    private boolean allClientsDone() {
+        for (SimClient c : clients) {
+            if (!c.done()) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private String progressReport() {
+        StringBuilder sb = new StringBuilder();
+        for (int i = 0; i < n; i++) {
+            ReplicaCore r = byzantine[i] != null ? byzantine[i].core() : replicas[i];
+            sb.append(String.format("r%d[view=%d%s exec=%d stable=%d%s%s drops=%s] ", i, r.view(), r.inViewChange() ? " vc" : "",
+                    r.lastExecutedSeq(), r.stableCertificate().seq(), r.recovering() ? " recovering" : "",
+                    byzantine[i] != null ? " byz" : crashedUntil[i] > now ? " down" : "", r.dropCounts()));
+        }
+        for (SimClient c : clients) {
+            sb.append(c.describe()).append(' ');
+        }
+        return sb.toString();
+    }
+
+    private void heal() {
+        healed = true;
+        for (int i = 0; i < n; i++) {
+            partitionOf[i] = 0;
+            if (crashedUntil[i] > now) {
+                crashedUntil[i] = now;
+                restart(i);
+            }
+        }
+    }
+
+    private void step() {
+        deliverDue();
+        if (!healed) {
+            maybePartition();
+            maybeCrash();
+        }
+        for (int i = 0; i < n; i++) {
+            if (crashedUntil[i] > now) {
+                continue;
+            }
+            if (crashedUntil[i] == now && now > 0) {
+                restart(i);
+            }
+            tickReplica(i);
+        }
+        for (SimClient c : clients) {
+            for (Request r : c.tick(now)) {
+                broadcastFromClient(c, r);
+            }
+        }
+        now++;
+    }
+
+    private void tickReplica(int i) {
+        if (byzantine[i] != null) {
+            byzantine[i].tick(now, this::sendBytes);
+        } else {
+            handleOutput(i, replicas[i].step(Input.TICK));
+        }
+    }
+
+    private void deliverDue() {
+        while (!network.isEmpty() && network.peek().time <= now) {
+            Packet p = network.poll();
+            delivered++;
+            deliver(p);
+        }
+    }
+
+    private void deliver(Packet p) {
+        if (p.to < n && crashedUntil[p.to] > now) {
+            return;
+        }
+        Message m;
+        try {
+            m = codec.decode(p.bytes);
+        } catch (DecodeException e) {
+            decodeFailures++;
+            return;
+        }
+        if (p.to >= n) {
+            if (m instanceof Reply reply && p.from < n) {
+                clients[p.to - n].onReply(p.from, reply, checkers);
+            }
+            return;
+        }
+        Input input;
+        if (p.from >= n) {
+            if (!(m instanceof Request r)) {
+                return;
+            }
+            input = new Input.FromClient(clients[p.from - n].clientId(), r);
+        } else {
+            input = new Input.FromReplica(p.from, m);
+        }
+        if (byzantine[p.to] != null) {
+            byzantine[p.to].deliver(input, now, this::sendBytes);
+        } else {
+            handleOutput(p.to, replicas[p.to].step(input));
+        }
+    }
+
+    private void handleOutput(int replica, Output out) {
+        for (Output.Executed e : out.executed()) {
+            checkers.onExecuted(replica, e, replicas[replica]);
+        }
+        for (Output.Outbound o : out.toReplicas()) {
+            byte[] bytes = codec.encode(o.message());
+            if (o.to() == Output.ALL) {
+                for (int to = 0; to < n; to++) {
+                    if (to != replica) {
+                        sendBytes(replica, to, bytes);
+                    }
+                }
+            } else {
+                sendBytes(replica, o.to(), bytes);
+            }
+        }
+        for (Output.ClientReply r : out.toClients()) {
+            int endpoint = (int) (r.clientId() - 1000) + n;
+            if (endpoint >= n && endpoint < n + clients.length) {
+                sendBytes(replica, endpoint, codec.encode(r.reply()));
+            }
+        }
+    }
+
+    private void broadcastFromClient(SimClient c, Request r) {
+        byte[] bytes = codec.encode(r);
+        for (int to = 0; to < n; to++) {
+            sendBytes(c.endpoint(), to, bytes);
+        }
+    }
+
+    /** The network: loss, duplication, delay and partitions apply until the heal. */
+    void sendBytes(int from, int to, byte[] bytes) {
+        if (!healed) {
+            if (from < n && to < n && partitionOf[from] != partitionOf[to]) {
+                return;
+            }
+            if (random.nextDouble() < params.lossRate()) {
+                return;
+            }
+            if (random.nextDouble() < params.duplicateRate()) {
+                enqueue(from, to, bytes);
+            }
+        }
+        enqueue(from, to, bytes);
+    }
+
+    private void enqueue(int from, int to, byte[] bytes) {
+        int delayMax = healed ? 2 : params.delayTicksMax();
+        network.add(new Packet(now + 1 + random.nextInt(delayMax), packetOrder++, from, to, bytes));
+    }
+
+    private void maybePartition() {
+        if (now >= partitionEndTick && partitionOf[0] + sumPartitions() > 0) {
+            Arrays.fill(partitionOf, 0);
+        }
+        if (params.partitionsMax() == 0 || now < partitionEndTick || random.nextInt(60) != 0) {
+            return;
+        }
+        for (int i = 0; i < n; i++) {
+            partitionOf[i] = random.nextInt(2);
+        }
+        partitionEndTick = now + 20 + random.nextInt(130);
+    }
+
+    private int sumPartitions() {
+        int sum = 0;
+        for (int p : partitionOf) {
+            sum += p;
+        }
+        return sum;
+    }
+
+    /** Crashes a correct replica when fewer than k are down or still recovering. */
+    private void maybeCrash() {
+        if (!params.crashes() || random.nextInt(80) != 0) {
+            return;
+        }
+        int silent = 0;
+        for (int i = 0; i < n; i++) {
+            if (crashedUntil[i] > now || replicas[i].recovering()) {
+                silent++;
+            }
+        }
+        if (silent >= params.config().k()) {
+            return;
+        }
+        int victim = random.nextInt(n);
+        if (byzantine[victim] != null || crashedUntil[victim] > now) {
+            return;
+        }
+        crashedUntil[victim] = now + 30 + random.nextInt(300);
+    }
+
+    /** A crashed replica comes back with an empty state and no log: it must recover. */
+    private void restart(int i) {
+        replicas[i] = newCore(i, true);
+    }
+}
