@@ -1,8 +1,9 @@
 #!/bin/bash
 # The test command of the README, run as-is by .ci/run: every unit, simulation and multi-process
-# test (mvn -B verify), then the VM tests on real libvirt and QEMU (vm-images/test.sh).
-# Installs what it needs. RSMR_SKIP_VM_TESTS=1 runs only the Maven part (for a machine without
-# root); CI never sets it.
+# test, the system tests on network namespaces and libvirt guests (mvn -B verify -Psystem-tests),
+# then the VM image tests (vm-images/test.sh).
+# Installs what it needs. RSMR_SKIP_SYSTEM_TESTS=1 runs only the tests that need no root (a
+# developer's quick loop); CI never sets it.
 set -euo pipefail
 
 readonly REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -13,13 +14,20 @@ section() { printf '\n=== %s (%s)\n' "$*" "$(date -u +%H:%M:%S)"; }
 section "build dependencies"
 scripts/install-build-deps.sh
 
-section "mvn -B verify"
-mvn -B -ntp verify
-
-if [ -n "${RSMR_SKIP_VM_TESTS:-}" ]; then
-  section "VM tests skipped (RSMR_SKIP_VM_TESTS is set)"
+if [ -n "${RSMR_SKIP_SYSTEM_TESTS:-}" ]; then
+  section "mvn -B verify (system tests skipped: RSMR_SKIP_SYSTEM_TESTS is set)"
+  mvn -B -ntp verify
   exit 0
 fi
 
-section "VM tests"
+# The system tests (*SystemIT: network namespaces, bridges, libvirt guests) need these up.
+section "host setup: libvirt, payload bridge, management LAN"
+scripts/libvirt-up.sh
+scripts/net-up.sh
+scripts/mgmt-net-up.sh
+
+section "mvn -B verify -Psystem-tests"
+mvn -B -ntp verify -Psystem-tests
+
+section "VM image tests"
 vm-images/test.sh

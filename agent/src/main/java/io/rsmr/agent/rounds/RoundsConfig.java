@@ -17,18 +17,21 @@ import java.util.Map;
  * @param tpMillis           T_p
  * @param tdMillis           T_d
  * @param localExecMillis    T_localexec, one group's slot
+ * @param clockOffsetMaxMillis bound on the offset between two agents' clocks (the paper's P2);
+ *                           a larger offset seen in a heartbeat raises an alert
  * @param startSlackMillis   how late a group's "started" may be seen and still count as on time:
- *                           the bound on clock offsets between agents plus the management LAN's
- *                           delivery bound (the paper's P1 and P2)
+ *                           twice the clock offset bound plus the management LAN's delivery bound
+ *                           and one tick (the paper's P1 and P2)
  * @param silenceMaxMillis   an agent not heard from for this long is reported silent
  * @param rebroadcastMillis  how often known round messages are sent again (they may be lost; they
  *                           are idempotent, so a copy never hurts)
  * @param roundsKept         how many past rounds the status keeps
  */
 public record RoundsConfig(Map<Integer, String> replicaHosts, int k, long epochMillis, long tpMillis, long tdMillis,
-                           long localExecMillis, long startSlackMillis, long silenceMaxMillis, long rebroadcastMillis,
+                           long localExecMillis, long clockOffsetMaxMillis, long startSlackMillis, long silenceMaxMillis, long rebroadcastMillis,
                            int roundsKept) {
-    public static final long START_SLACK_MILLIS_DEFAULT = 500;
+    public static final long CLOCK_OFFSET_MAX_MILLIS_DEFAULT = 200;
+    public static final long START_SLACK_MILLIS_DEFAULT = 2 * CLOCK_OFFSET_MAX_MILLIS_DEFAULT + 200;
     public static final long SILENCE_MAX_MILLIS_DEFAULT = 3_000;
     public static final long REBROADCAST_MILLIS_DEFAULT = 1_000;
     public static final int ROUNDS_KEPT_DEFAULT = 16;
@@ -52,7 +55,7 @@ public record RoundsConfig(Map<Integer, String> replicaHosts, int k, long epochM
             hosts.put(r.id(), r.host());
         }
         return new RoundsConfig(hosts, c.faults().k(), c.timing().epoch().toEpochMilli(), millis(c.timing().tp()),
-                millis(c.timing().td()), millis(c.timing().localExec()), START_SLACK_MILLIS_DEFAULT,
+                millis(c.timing().td()), millis(c.timing().localExec()), CLOCK_OFFSET_MAX_MILLIS_DEFAULT, START_SLACK_MILLIS_DEFAULT,
                 SILENCE_MAX_MILLIS_DEFAULT, REBROADCAST_MILLIS_DEFAULT, ROUNDS_KEPT_DEFAULT);
     }
 

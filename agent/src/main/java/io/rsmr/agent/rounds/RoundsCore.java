@@ -37,6 +37,7 @@ public final class RoundsCore {
     private final Map<Integer, Long> localRunning = new HashMap<>();
     private final Map<String, Long> lastHeard = new HashMap<>();
     private final Set<String> silent = new HashSet<>();
+    private final Set<String> offClock = new HashSet<>();
     private final List<RoundsAction> out = new ArrayList<>();
     private long now = Long.MIN_VALUE;
     private long heartbeatSequence;
@@ -100,15 +101,33 @@ public final class RoundsCore {
             return;
         }
         // Only an agent's own heartbeats prove it alive: its Started and Done are relayed by the others.
-        if (m instanceof Heartbeat) {
-            lastHeard.put(m.origin(), now);
-            if (silent.remove(m.origin())) {
-                out.add(new RoundsAction.Alert("agent " + m.origin() + " is heard again"));
+        if (m instanceof Heartbeat h) {
+            lastHeard.put(h.origin(), now);
+            if (silent.remove(h.origin())) {
+                out.add(new RoundsAction.Alert("agent " + h.origin() + " is heard again"));
             }
+            watchClock(h);
         } else if (m instanceof Started s && owns(s.origin(), s.replicaId()) && keep(s.round())) {
             round(s.round()).started.putIfAbsent(s.replicaId(), s);
         } else if (m instanceof Done d && owns(d.origin(), d.replicaId()) && keep(d.round())) {
             round(d.round()).done.putIfAbsent(d.replicaId(), d);
+        }
+    }
+
+    /**
+     * The sender's clock minus ours, as far as one heartbeat shows: the message's delay only makes the
+     * sender look further behind, so an estimate beyond the bound in either direction is reported.
+     */
+    private void watchClock(Heartbeat h) {
+        long offset = h.sentMillis() - now;
+        if (Math.abs(offset) > cfg.clockOffsetMaxMillis()) {
+            if (offClock.add(h.origin())) {
+                out.add(new RoundsAction.Alert("clock of agent " + h.origin() + " is " + Math.abs(offset) + " ms "
+                        + (offset > 0 ? "ahead of" : "behind") + " ours, beyond the bound of " + cfg.clockOffsetMaxMillis()
+                        + " ms: deadlines are not trustworthy"));
+            }
+        } else if (offClock.remove(h.origin())) {
+            out.add(new RoundsAction.Alert("clock of agent " + h.origin() + " is back within " + cfg.clockOffsetMaxMillis() + " ms"));
         }
     }
 
@@ -187,7 +206,10 @@ public final class RoundsCore {
         long interval = cfg.silenceMaxMillis() / HEARTBEATS_PER_SILENCE;
         if (lastHeartbeatMillis == Long.MIN_VALUE || now - lastHeartbeatMillis >= interval) {
             lastHeartbeatMillis = now;
-            out.add(new RoundsAction.Broadcast(new Heartbeat(self, ++heartbeatSequence, now)));
+            // From the clock, so that it keeps growing across a restart of this agent (receivers refuse
+            // a heartbeat whose sequence does not grow: it would be a replay).
+            heartbeatSequence = Math.max(heartbeatSequence + 1, now);
+            out.add(new RoundsAction.Broadcast(new Heartbeat(self, heartbeatSequence, now)));
         }
     }
 

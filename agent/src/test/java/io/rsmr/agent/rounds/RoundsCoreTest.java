@@ -31,7 +31,7 @@ class RoundsCoreTest {
         for (int i = 1; i <= 4; i++) {
             hosts.put(i, "h" + i);
         }
-        return new RoundsConfig(hosts, 1, EPOCH, TP, TD, LOCAL, SLACK, SILENCE, 1_000, 4);
+        return new RoundsConfig(hosts, 1, EPOCH, TP, TD, LOCAL, 200, SLACK, SILENCE, 1_000, 4);
     }
 
     private static List<RoundsAction> tick(RoundsCore c, long now) {
@@ -150,6 +150,20 @@ class RoundsCoreTest {
         List<FailSafe> fired = only(tick(h1, EPOCH + 4_001), FailSafe.class);
         assertEquals(List.of(new FailSafe(0, "agent h4 is silent and its replica 4 can no longer be rejuvenated within T_d"
                 + " of round 0")), fired);
+    }
+
+    @Test
+    void aClockBeyondTheOffsetBoundIsReportedOnceAndItsReturnToo() {
+        RoundsCore h1 = new RoundsCore(cfg(), "h1");
+        tick(h1, EPOCH - 5_000);
+        List<RoundsAction.Alert> ahead = only(receive(h1, EPOCH - 4_000, new Heartbeat("h2", 1, EPOCH - 4_000 + 201)),
+                RoundsAction.Alert.class);
+        assertEquals(List.of(new RoundsAction.Alert("clock of agent h2 is 201 ms ahead of ours, beyond the bound of 200 ms:"
+                + " deadlines are not trustworthy")), ahead);
+        assertEquals(List.of(), only(receive(h1, EPOCH - 3_000, new Heartbeat("h2", 2, EPOCH - 3_000 + 900)),
+                RoundsAction.Alert.class), "reported once while it lasts");
+        assertEquals(List.of(new RoundsAction.Alert("clock of agent h2 is back within 200 ms")),
+                only(receive(h1, EPOCH - 2_000, new Heartbeat("h2", 3, EPOCH - 2_000 - 200)), RoundsAction.Alert.class));
     }
 
     @Test

@@ -102,7 +102,7 @@ final class RoundsSimulation {
         this.delayMaxMillis = 1 + random.nextInt(50);
         // Two agents' clocks differ by up to twice the offset bound; add delivery and one tick.
         long startSlack = 2 * CLOCK_OFFSET_MAX_MILLIS + delayMaxMillis + TICK_MILLIS;
-        this.cfg = new RoundsConfig(hosts, k, 10_000, tp, td, localExec, startSlack, 3_000, 1_000, 8);
+        this.cfg = new RoundsConfig(hosts, k, 10_000, tp, td, localExec, 2 * CLOCK_OFFSET_MAX_MILLIS + delayMaxMillis, startSlack, 3_000, 1_000, 8);
         this.fault = forcedFault != null ? forcedFault : Fault.values()[random.nextInt(Fault.values().length)];
         this.rounds = 3 + random.nextInt(2);
         this.lossProbability = fault == Fault.LOSSY_NETWORK ? 0.05 + random.nextDouble() * 0.2 : 0;
