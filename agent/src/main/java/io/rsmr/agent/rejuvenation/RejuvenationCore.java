@@ -40,6 +40,11 @@ public final class RejuvenationCore {
         this.localExecNanos = localExecNanos;
     }
 
+    /** The timings of the steps that ended so far, in order. */
+    public List<StepTiming> timings() {
+        return List.copyOf(timings);
+    }
+
     public boolean finished() {
         return finished;
     }

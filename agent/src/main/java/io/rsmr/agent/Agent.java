@@ -1,0 +1,349 @@
+package io.rsmr.agent;
+
+import io.rsmr.agent.failsafe.FailSafe;
+import io.rsmr.agent.failsafe.FailSafeState;
+import io.rsmr.agent.failsafe.WebhookAlerter;
+import io.rsmr.agent.journal.Journal;
+import io.rsmr.agent.libvirt.Hypervisor;
+import io.rsmr.agent.libvirt.LibvirtHypervisor;
+import io.rsmr.agent.metrics.Metrics;
+import io.rsmr.agent.metrics.MetricsServer;
+import io.rsmr.agent.rejuvenation.GoldenStore;
+import io.rsmr.agent.rejuvenation.HostSteps;
+import io.rsmr.agent.rejuvenation.RejuvenationReport;
+import io.rsmr.agent.rejuvenation.Rejuvenator;
+import io.rsmr.agent.rejuvenation.StepFailure;
+import io.rsmr.common.config.ClusterConfig;
+import io.rsmr.common.config.ClusterConfigLoader;
+import io.rsmr.common.config.ConfigException;
+import io.rsmr.common.config.ReplicaSpec;
+import io.rsmr.common.crypto.Ed25519Keys;
+import io.rsmr.common.crypto.KeyFileException;
+import io.rsmr.common.crypto.KeyFiles;
+import io.rsmr.common.image.ImageManifest;
+import io.rsmr.common.image.ImageVerifier.FileCheck;
+import io.rsmr.common.plan.Condition;
+import io.rsmr.common.plan.Plan;
+import io.rsmr.common.plan.Planner;
+import io.rsmr.common.plan.Slot;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.net.InetSocketAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * The local SMW of one host: checks at start that it may run (feasible plan, its own key, a golden
+ * store that verifies), finishes a rejuvenation that a crash interrupted, and rejuvenates its own
+ * replica VMs, one at a time, never touching another host's.
+ */
+public final class Agent implements AutoCloseable {
+    private final ClusterConfig config;
+    private final AgentSettings settings;
+    private final List<ReplicaSpec> own;
+    private final Hypervisor hypervisor;
+    private final Events events;
+    private final Metrics metrics = new Metrics();
+    private final FailSafe failSafe;
+    private final Rejuvenator rejuvenator;
+    private final HostSteps.Host host;
+    private final Clock clock;
+    private MetricsServer metricsServer;
+
+    private Agent(ClusterConfig config, Path configFile, AgentSettings settings, Ed25519Keys.SigningKey key,
+                  byte[] operatorKey, JsonLog log, Clock clock) {
+        this.config = config;
+        this.settings = settings;
+        this.clock = clock;
+        this.own = config.replicas().stream().filter(r -> r.host().equals(settings.host())).toList();
+        this.hypervisor = new LibvirtHypervisor(own.get(0).libvirtUri());
+        this.events = new Events(new Journal(settings.stateDir().resolve("journal.jsonl"), key, clock), log);
+        this.failSafe = new FailSafe(config.failSafe().actions(), new WebhookAlerter(config.failSafe().alertWebhooks(), log),
+                hypervisor, own.stream().map(ReplicaSpec::domain).toList(), new FailSafeState(settings.stateDir()), events,
+                metrics::failSafe);
+        this.rejuvenator = new Rejuvenator(config.timing(), System::nanoTime, clock, failSafe, events, metrics);
+        this.host = new HostSteps.Host(config.cluster(), configFile, settings, key, hypervisor,
+                new GoldenStore(config.images(), operatorKey), HostFacts.tscKhz(), log);
+    }
+
+    /** Loads and checks everything; a {@link StartupException} says what is wrong and nothing was started. */
+    public static Agent start(Path configFile, Path settingsFile, PrintStream logOut) throws StartupException {
+        ClusterConfig config;
+        AgentSettings settings;
+        try {
+            config = new ClusterConfigLoader().load(configFile);
+            settings = AgentSettings.load(settingsFile);
+        } catch (ConfigException e) {
+            throw new StartupException(e.getMessage());
+        } catch (IOException e) {
+            throw new StartupException(e.getMessage());
+        }
+        requireFeasible(config);
+        requireOwnReplicas(config, settings);
+        Ed25519Keys.SigningKey key = ownKey(config, settings);
+        byte[] operatorKey = readPublicKey(config.keys().operatorPublicKey(), "keys.operatorPublicKey");
+        try {
+            Files.createDirectories(settings.stateDir());
+        } catch (IOException e) {
+            throw new StartupException("cannot create the state folder " + settings.stateDir() + ": " + e.getMessage());
+        }
+        Agent agent = new Agent(config, configFile, settings, key, operatorKey, new JsonLog(logOut, Clock.systemUTC()),
+                Clock.systemUTC());
+        agent.verifyStore();
+        agent.events.record("agent-started", Map.of("host", settings.host(),
+                "replicas", agent.own.stream().map(ReplicaSpec::id).toList(), "localExecMs", config.timing().localExec().toMillis()));
+        return agent;
+    }
+
+    private static void requireFeasible(ClusterConfig config) throws StartupException {
+        Plan plan = Planner.plan(config);
+        if (!plan.feasible()) {
+            List<String> failed = plan.conditions().stream().filter(c -> !c.holds())
+                    .map(c -> c.formula() + ": " + c.detail()).toList();
+            throw new StartupException("the cluster config's plan is infeasible (see rsmr plan): " + String.join("; ", failed)
+                    + (plan.suggestions().isEmpty() ? "" : "; suggestions: " + String.join("; ", plan.suggestions())));
+        }
+        assert plan.conditions().stream().allMatch(Condition::holds);
+    }
+
+    private static void requireOwnReplicas(ClusterConfig config, AgentSettings settings) throws StartupException {
+        List<ReplicaSpec> own = config.replicas().stream().filter(r -> r.host().equals(settings.host())).toList();
+        if (own.isEmpty()) {
+            throw new StartupException("host '" + settings.host() + "' runs no replica in the cluster config (hosts: "
+                    + config.replicas().stream().map(ReplicaSpec::host).distinct().toList() + ")");
+        }
+        if (own.stream().map(ReplicaSpec::libvirtUri).distinct().count() > 1) {
+            throw new StartupException("the replicas of host '" + settings.host() + "' name different libvirt URIs");
+        }
+    }
+
+    /** The agent's key must be the one the cluster config trusts for this host. */
+    private static Ed25519Keys.SigningKey ownKey(ClusterConfig config, AgentSettings settings) throws StartupException {
+        Path trusted = config.keys().agentPublicKeys().get(settings.host());
+        if (trusted == null) {
+            throw new StartupException("keys.agentPublicKeys has no key for host '" + settings.host() + "'");
+        }
+        Ed25519Keys.SigningKey key;
+        try {
+            key = KeyFiles.readSigningKey(settings.signingKey());
+        } catch (KeyFileException e) {
+            throw new StartupException(e.getMessage());
+        }
+        if (!Arrays.equals(key.publicKey(), readPublicKey(trusted, "keys.agentPublicKeys." + settings.host()))) {
+            throw new StartupException("the signing key " + settings.signingKey() + " is not the key the cluster config "
+                    + "trusts for host '" + settings.host() + "' (" + trusted + ")");
+        }
+        return key;
+    }
+
+    private static byte[] readPublicKey(Path file, String field) throws StartupException {
+        try {
+            return KeyFiles.readPublicKey(file);
+        } catch (KeyFileException e) {
+            throw new StartupException(field + ": " + e.getMessage());
+        }
+    }
+
+    /** The golden store must verify now; a corrupt file with a good read-only copy is restored. */
+    private void verifyStore() throws StartupException {
+        GoldenStore golden = host.golden();
+        try {
+            ImageManifest m = golden.manifest();
+            List<Path> all = new ArrayList<>(golden.osCode());
+            all.addAll(golden.smCode());
+            for (FileCheck c : golden.check(m, all)) {
+                events.record("golden-file-corrupt", Map.of("file", c.path().toString(), "detail", c.detail()));
+                golden.restore(m, c.path());
+                events.record("golden-file-restored", Map.of("file", c.path().toString()));
+            }
+        } catch (StepFailure e) {
+            throw new StartupException("the golden store cannot be verified: " + e.getMessage());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new StartupException("interrupted while verifying the golden store");
+        }
+    }
+
+    public List<ReplicaSpec> ownReplicas() {
+        return own;
+    }
+
+    public Events events() {
+        return events;
+    }
+
+    public Metrics metrics() {
+        return metrics;
+    }
+
+    /** Serves the metrics on this host's management address (the port from the settings). */
+    public InetSocketAddress serveMetrics() throws IOException {
+        InetSocketAddress at = new InetSocketAddress(own.get(0).managementAddress().host(), settings.metricsPort());
+        metricsServer = new MetricsServer(at, metrics);
+        return metricsServer.address();
+    }
+
+    /** Runs Algorithm 1 for one of this host's replicas, unless the fail-safe holds them off. */
+    public Optional<RejuvenationReport> rejuvenate(int replicaId) throws InterruptedException {
+        ReplicaSpec r = own.stream().filter(s -> s.id() == replicaId).findFirst()
+                .orElseThrow(() -> new IllegalArgumentException("replica " + replicaId + " is not on host " + settings.host()
+                        + " (its replicas: " + own.stream().map(ReplicaSpec::id).toList() + ")"));
+        if (failSafe.state().shutdown()) {
+            events.record("rejuvenation-refused", Map.of("replica", replicaId,
+                    "reason", "fail-safe shutdown in force until an operator clears it: " + shutdownReason()));
+            return Optional.empty();
+        }
+        long epoch = nextEpoch(replicaId);
+        return Optional.of(rejuvenator.run(replicaId, epoch, new HostSteps(host, r, epoch)));
+    }
+
+    private String shutdownReason() {
+        try {
+            return failSafe.state().shutdownReason();
+        } catch (IOException e) {
+            return "(unreadable: " + e.getMessage() + ")";
+        }
+    }
+
+    /**
+     * Finds in the journal each own replica whose last rejuvenation started but never finished (the
+     * agent died), and does it again from the start, in a new epoch.
+     */
+    public Map<Integer, RejuvenationReport> finishInterrupted() throws InterruptedException {
+        Map<Integer, RejuvenationReport> out = new LinkedHashMap<>();
+        for (Map.Entry<Integer, Long> e : interrupted().entrySet()) {
+            events.record("rejuvenation-interrupted", Map.of("replica", e.getKey(), "epoch", e.getValue(),
+                    "action", "redo from the start"));
+            rejuvenate(e.getKey()).ifPresent(r -> out.put(e.getKey(), r));
+        }
+        return out;
+    }
+
+    /**
+     * Operator: lifts the fail-safe state (replica VMs held off, rounds halted) and journals why.
+     * Needs only the settings and the key, so it works even when the agent would refuse to start.
+     */
+    public static boolean clearFailSafe(Path settingsFile, String reason, PrintStream logOut)
+            throws IOException, KeyFileException {
+        AgentSettings settings = AgentSettings.load(settingsFile);
+        FailSafeState state = new FailSafeState(settings.stateDir());
+        List<String> was = new ArrayList<>();
+        if (state.shutdown()) {
+            was.add("shutdown: " + state.shutdownReason());
+        }
+        if (state.roundsHalted()) {
+            was.add("halt-rounds");
+        }
+        Events ev = new Events(new Journal(settings.stateDir().resolve("journal.jsonl"),
+                KeyFiles.readSigningKey(settings.signingKey()), Clock.systemUTC()), new JsonLog(logOut, Clock.systemUTC()));
+        ev.record("failsafe-cleared", Map.of("was", was, "reason", reason));
+        return state.clear();
+    }
+
+    /** Replica -> epoch of its started-but-unfinished rejuvenation. */
+    Map<Integer, Long> interrupted() {
+        Map<Integer, Long> open = new LinkedHashMap<>();
+        for (Map<String, Object> b : journalBodies()) {
+            if (!(b.get("replica") instanceof Number n)) {
+                continue;
+            }
+            int replica = n.intValue();
+            if ("rejuvenation-started".equals(b.get("type"))) {
+                open.put(replica, ((Number) b.get("epoch")).longValue());
+            } else if ("rejuvenation-finished".equals(b.get("type"))) {
+                open.remove(replica);
+            }
+        }
+        open.keySet().retainAll(own.stream().map(ReplicaSpec::id).toList());
+        return open;
+    }
+
+    /** Epochs only grow: one more than any epoch this agent ever started for the replica. */
+    long nextEpoch(int replicaId) {
+        Map<Integer, Long> max = new HashMap<>();
+        for (Map<String, Object> b : journalBodies()) {
+            if ("rejuvenation-started".equals(b.get("type")) && b.get("replica") instanceof Number n) {
+                max.merge(n.intValue(), ((Number) b.get("epoch")).longValue(), Math::max);
+            }
+        }
+        return max.getOrDefault(replicaId, 0L) + 1;
+    }
+
+    private List<Map<String, Object>> journalBodies() {
+        try {
+            return events.journal().bodies();
+        } catch (IOException | IllegalArgumentException e) {
+            throw new IllegalStateException("cannot read the journal " + events.journal().file() + ": " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Until the agents agree rounds among themselves (issue 7), each agent rejuvenates its own
+     * replicas at their planned slots: round r starts at epoch + r·T_p, group g at + g·T_localexec.
+     */
+    public void runSchedule() throws InterruptedException {
+        Plan plan = Planner.plan(config);
+        while (!Thread.currentThread().isInterrupted()) {
+            Map.Entry<Instant, Slot> next = nextSlot(plan, own.stream().map(ReplicaSpec::id).toList(), clock.instant());
+            long waitMillis = Duration.between(clock.instant(), next.getKey()).toMillis();
+            events.log().info("next-slot", Map.of("start", next.getKey().toString(), "group", next.getValue().group()));
+            if (waitMillis > 0) {
+                Thread.sleep(waitMillis);
+            }
+            if (failSafe.state().roundsHalted()) {
+                events.record("slot-skipped", Map.of("reason", "rounds halted by the fail-safe until an operator clears it"));
+                continue;
+            }
+            for (int id : next.getValue().replicas()) {
+                if (own.stream().anyMatch(r -> r.id() == id)) {
+                    rejuvenate(id);
+                }
+            }
+        }
+    }
+
+    /** The earliest slot at or after {@code now} that holds one of {@code ownIds}. */
+    static Map.Entry<Instant, Slot> nextSlot(Plan plan, List<Integer> ownIds, Instant now) {
+        List<Slot> mine = plan.schedule().stream().filter(s -> s.replicas().stream().anyMatch(ownIds::contains)).toList();
+        if (mine.isEmpty()) {
+            throw new IllegalArgumentException("no slot holds replicas " + ownIds);
+        }
+        long tpMillis = plan.tp().toMillis();
+        long sinceEpoch = Duration.between(plan.roundStart(), now).toMillis();
+        long round = Math.max(0, Math.floorDiv(sinceEpoch, tpMillis));
+        for (long r = round; ; r++) {
+            Instant roundStart = plan.roundStart().plusMillis(r * tpMillis);
+            for (Slot s : mine) {
+                Instant start = roundStart.plus(s.start());
+                if (!start.isBefore(now)) {
+                    return Map.entry(start, s);
+                }
+            }
+        }
+    }
+
+    @Override
+    public void close() {
+        if (metricsServer != null) {
+            metricsServer.close();
+        }
+        hypervisor.close();
+    }
+
+    /** The agent cannot start; the message says why. */
+    public static final class StartupException extends Exception {
+        public StartupException(String message) {
+            super(message);
+        }
+    }
+}
