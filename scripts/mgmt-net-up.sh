@@ -13,18 +13,24 @@ readonly HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 
 log() { echo "mgmt-net-up: $*" >&2; }
 
+# Output is captured before grep -q: with pipefail, grep -q's early exit makes the writer die of
+# SIGPIPE, the pipeline "fail", and the fallback run although the match was found.
+has_line() { # text pattern
+  grep -qw -- "$2" <<<"$1"
+}
+
 ensure_namespace() { # i
   local i=$1 ns=rsmr-h$1 outside=rsmr-h$1-br
-  ip netns list | grep -qw "^$ns" || ip netns add "$ns"
+  has_line "$(ip netns list)" "^$ns" || ip netns add "$ns"
   if ! ip link show "$outside" >/dev/null 2>&1; then
     ip link add "$outside" type veth peer name eth0 netns "$ns"
   fi
   ip link set "$outside" master "$BRIDGE" up
   ip -n "$ns" link set lo up
   ip -n "$ns" link set eth0 up
-  ip -n "$ns" addr show dev eth0 | grep -qw "inet $PREFIX.$((10 + i))/24" \
+  has_line "$(ip -n "$ns" addr show dev eth0)" "inet $PREFIX.$((10 + i))/24" \
     || ip -n "$ns" addr add "$PREFIX.$((10 + i))/24" dev eth0
-  if ip -n "$ns" route show default | grep -q .; then
+  if [ -n "$(ip -n "$ns" route show default)" ]; then
     log "$ns has a default route; this LAN must not route out"
     exit 1
   fi

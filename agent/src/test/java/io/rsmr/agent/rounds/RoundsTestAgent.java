@@ -1,0 +1,106 @@
+package io.rsmr.agent.rounds;
+
+import io.rsmr.common.crypto.Ed25519Keys;
+import io.rsmr.common.crypto.KeyFiles;
+import java.io.PrintWriter;
+import java.io.Reader;
+import java.net.InetSocketAddress;
+import java.net.SocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Properties;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * One agent's rounds in a process of its own, for the system tests: the real {@link RoundsRunner}
+ * on the real management LAN, with a local rejuvenation that only takes time (the real one needs a
+ * VM; the rounds do not care what it does). Settings come from a properties file; every event is
+ * written as one tab-separated line {@code millis kind detail} for the test to read.
+ *
+ * <p>Properties: {@code self}, {@code cluster}, {@code epochMillis}, {@code tpMillis}, {@code tdMillis},
+ * {@code localExecMillis}, {@code k}, {@code replicas} ({@code 1=h1,2=h2,...}), {@code address.<host>}
+ * ({@code ip:port}), {@code key.<host>} (public key file), {@code signingKey} (this agent's key file),
+ * {@code rejuvenationMillis} (default), {@code rejuvenationMillis.<round>.<replica>} (one override),
+ * {@code clockSkewMillis}, {@code events} (output file).
+ */
+public final class RoundsTestAgent {
+    private RoundsTestAgent() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        Properties p = new Properties();
+        try (Reader r = Files.newBufferedReader(Path.of(args[0]))) {
+            p.load(r);
+        }
+        String self = p.getProperty("self");
+        Map<Integer, String> replicas = new LinkedHashMap<>();
+        for (String pair : p.getProperty("replicas").split(",")) {
+            String[] kv = pair.split("=");
+            replicas.put(Integer.parseInt(kv[0]), kv[1]);
+        }
+        RoundsConfig cfg = new RoundsConfig(replicas, Integer.parseInt(p.getProperty("k")), Long.parseLong(p.getProperty("epochMillis")),
+                Long.parseLong(p.getProperty("tpMillis")), Long.parseLong(p.getProperty("tdMillis")),
+                Long.parseLong(p.getProperty("localExecMillis")), 200, 600, 2_000, 500, 4);
+        Map<String, byte[]> keys = new HashMap<>();
+        Map<String, InetSocketAddress> peers = new LinkedHashMap<>();
+        for (String host : cfg.hosts()) {
+            keys.put(host, KeyFiles.readPublicKey(Path.of(p.getProperty("key." + host))));
+            String[] hostPort = p.getProperty("address." + host).split(":");
+            peers.put(host, new InetSocketAddress(hostPort[0], Integer.parseInt(hostPort[1])));
+        }
+        InetSocketAddress bind = peers.remove(self);
+        Ed25519Keys.SigningKey key = KeyFiles.readSigningKey(Path.of(p.getProperty("signingKey")));
+        Clock clock = Clock.offset(Clock.systemUTC(), Duration.ofMillis(Long.parseLong(p.getProperty("clockSkewMillis", "0"))));
+        PrintWriter events = new PrintWriter(Files.newBufferedWriter(Path.of(p.getProperty("events")), StandardCharsets.UTF_8), true);
+        ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor();
+
+        RoundsRunner.LocalRejuvenation rejuvenation = (start, finished) -> {
+            long millis = Long.parseLong(p.getProperty("rejuvenationMillis." + start.round() + "." + start.replicaId(),
+                    p.getProperty("rejuvenationMillis")));
+            long startedAt = clock.millis();
+            emit(events, "down", start.round() + " " + start.replicaId());
+            timer.schedule(() -> {
+                emit(events, "up", start.round() + " " + start.replicaId());
+                finished.finished(true, startedAt);
+            }, millis, TimeUnit.MILLISECONDS);
+        };
+        RoundsRunner.Sink sink = new RoundsRunner.Sink() {
+            @Override
+            public void failSafe(RoundsAction.FailSafe f) {
+                emit(events, "failsafe", f.round() + " " + f.reason());
+            }
+
+            @Override
+            public void alert(String reason) {
+                emit(events, "alert", reason);
+            }
+
+            @Override
+            public void record(GroupRecord g) {
+                emit(events, "record", g.round() + " " + g.group() + " ok=" + g.ok() + " start=" + g.actualStartMillis()
+                        + " end=" + g.actualEndMillis() + " deadlineMargin=" + g.deadlineMarginMillis());
+            }
+
+            @Override
+            public void rejected(SocketAddress from, RoundWire.Rejection reason, String detail) {
+                emit(events, "rejected", reason + " " + detail);
+            }
+        };
+        new RoundsRunner(cfg, self, new RoundWire(p.getProperty("cluster"), keys), key, bind, peers, rejuvenation, sink, clock).start();
+        emit(events, "ready", self);
+        Thread.currentThread().join();
+    }
+
+    /** The true (unskewed) time, so the test can compare events of all agents. */
+    private static synchronized void emit(PrintWriter out, String kind, String detail) {
+        out.println(System.currentTimeMillis() + "\t" + kind + "\t" + detail);
+    }
+}
