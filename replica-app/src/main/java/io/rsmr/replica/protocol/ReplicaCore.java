@@ -102,7 +102,8 @@ public class ReplicaCore {
     private final TreeMap<Long, byte[]> ownStates = new TreeMap<>();
     private final TreeMap<Long, byte[]> ownDigests = new TreeMap<>();
     private final TreeMap<Long, Checkpoint[]> checkpointVotes = new TreeMap<>();
-    private final TreeMap<Long, byte[]> certified = new TreeMap<>();
+    /** Verified certificates at or above the stable one (a lagging replica installs any of them). */
+    private final TreeMap<Long, CheckpointCertificate> certified = new TreeMap<>();
     private CheckpointCertificate targetCert;
     private int stateFetchAttempt;
     private final long[] lastStateServedTick;
@@ -436,6 +437,9 @@ public class ReplicaCore {
     }
 
     private void recheckWaiting() {
+        if (waitingSeqs.isEmpty()) {
+            return;
+        }
         for (Long seq : new ArrayList<>(waitingSeqs)) {
             Slot slot = slots.get(seq);
             if (slot == null || slot.waiting == null || slot.waiting.view() != view || inViewChange) {
@@ -688,8 +692,8 @@ public class ReplicaCore {
         if (cert.seq() % config.checkpointIntervalSeqs() != 0) {
             return false;
         }
-        byte[] known = certified.get(cert.seq());
-        if (known != null && Arrays.equals(known, cert.stateDigest())) {
+        CheckpointCertificate known = certified.get(cert.seq());
+        if (known != null && Arrays.equals(known.stateDigest(), cert.stateDigest())) {
             return true;
         }
         boolean[] seen = new boolean[config.n()];
@@ -703,7 +707,7 @@ public class ReplicaCore {
         if (cert.proofs().size() < config.quorum()) {
             return false;
         }
-        certified.put(cert.seq(), cert.stateDigest());
+        certified.put(cert.seq(), cert);
         return true;
     }
 
@@ -724,7 +728,7 @@ public class ReplicaCore {
         if (cert.seq() <= stableSeq()) {
             return;
         }
-        certified.put(cert.seq(), cert.stateDigest());
+        certified.put(cert.seq(), cert);
         recoveryCertSeq = Math.max(recoveryCertSeq, cert.seq());
         byte[] own = ownDigests.get(cert.seq());
         if (own != null && Arrays.equals(own, cert.stateDigest())) {
@@ -752,29 +756,33 @@ public class ReplicaCore {
         tryPropose();
     }
 
+    /**
+     * Serves our stable state, with its certificate, even when the asker wanted a later one that we
+     * lack: an older certified state is still progress for it.
+     */
     private void onFetchState(int sender, FetchState f) {
-        if (stableState == null || f.seq() > stableSeq()
-                || now - lastStateServedTick[sender] < config.statusIntervalTicks()) {
+        if (stableState == null || now - lastStateServedTick[sender] < config.statusIntervalTicks()) {
             drop(DropReason.UNEXPECTED);
             return;
         }
         lastStateServedTick[sender] = now;
-        if (f.seq() < stableSeq()) {
+        if (f.seq() != stableSeq()) {
             out.send(sender, stableCert);
         }
         out.send(sender, new StateData(stableSeq(), stableState));
     }
 
     private void onStateData(StateData s) {
-        if (targetCert == null || s.seq() != targetCert.seq() || s.seq() <= lastExecuted) {
+        CheckpointCertificate cert = certified.get(s.seq());
+        if (cert == null || s.seq() <= lastExecuted) {
             drop(DropReason.UNEXPECTED);
             return;
         }
-        if (!Arrays.equals(Digests.sha256(s.state()), targetCert.stateDigest())) {
+        if (!Arrays.equals(Digests.sha256(s.state()), cert.stateDigest())) {
             drop(DropReason.BAD_STATE);
             return;
         }
-        installState(targetCert, s.state());
+        installState(cert, s.state());
     }
 
     private void onInstallCheckpoint(CheckpointCertificate cert, byte[] state) {
@@ -1126,9 +1134,7 @@ public class ReplicaCore {
         if (recovering) {
             noteRecoveryReport(sender, s.lastExecutedSeq());
         }
-        if (stableSeq() > s.lastExecutedSeq()) {
-            out.send(sender, stableCert);
-        }
+        sendCheckpointProof(sender, s.stableSeq());
         if (currentNewView != null && !inViewChange
                 && (s.view() < view || (s.view() == view && s.inViewChange()))) {
             out.send(sender, currentNewView);
@@ -1137,6 +1143,25 @@ public class ReplicaCore {
         peerLastExecuted[sender] = s.lastExecutedSeq();
         if (stuck && !inViewChange && s.view() == view && !s.inViewChange()) {
             retransmit(sender, s.lastExecutedSeq());
+        }
+    }
+
+    /**
+     * Checkpoint messages are not retransmitted otherwise: a peer whose stable checkpoint is older
+     * than ours gets our certificate, one we could not use ourselves yet (we lack its state, the
+     * peer may not), and our own votes above its stable checkpoint.
+     */
+    private void sendCheckpointProof(int to, long peerStable) {
+        if (stableSeq() > peerStable) {
+            out.send(to, stableCert);
+        }
+        if (targetCert != null && targetCert.seq() > Math.max(peerStable, stableSeq())) {
+            out.send(to, targetCert);
+        }
+        for (Checkpoint[] votes : checkpointVotes.tailMap(peerStable, false).values()) {
+            if (votes[me] != null) {
+                out.send(to, votes[me]);
+            }
         }
     }
 

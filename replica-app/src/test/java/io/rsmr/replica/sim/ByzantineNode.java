@@ -123,7 +123,7 @@ final class ByzantineNode {
             Reply reply = r.reply();
             if (has(Behavior.WRONG_REPLY) && random.nextInt(3) != 0) {
                 reply = new Reply(reply.clientId(), reply.requestSeq(),
-                        new SimKv.Result(random.nextBoolean(), random.nextLong(3)).encode());
+                        new SimKv.Result((byte) random.nextInt(4), random.nextLong(3)).encode());
             }
             net.send(me, config.n() + (int) (r.clientId() - 1000), codec.encode(reply));
         }

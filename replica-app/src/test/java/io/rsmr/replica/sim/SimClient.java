@@ -73,8 +73,8 @@ final class SimClient {
             throw new Simulator.Violation("client " + clientId + " accepted a malformed result for seq " + seq);
         }
         checkers.onResponse(clientId, seq, decoded);
-        if (decoded.before() != SimKv.ABSENT) {
-            seenValues.add(decoded.before());
+        if (decoded.value() != SimKv.ABSENT) {
+            seenValues.add(decoded.value());
         }
         opsDone++;
         nextStartTick = lastTick + random.nextInt(params.thinkTicksMax() + 1);
@@ -83,9 +83,10 @@ final class SimClient {
     private SimKv.Op nextOp() {
         int key = random.nextInt(params.keys());
         long value = clientId * 1_000_000 + (++valueCounter);
-        return switch (random.nextInt(3)) {
-            case 0 -> new SimKv.Op(SimKv.PUT, key, 0, value);
-            case 1 -> new SimKv.Op(SimKv.GET, key, 0, 0);
+        return switch (random.nextInt(7)) {
+            case 0, 1 -> new SimKv.Op(SimKv.PUT, key, 0, value);
+            case 2, 3 -> new SimKv.Op(SimKv.GET, key, 0, 0);
+            case 4 -> new SimKv.Op(SimKv.DELETE, key, 0, 0);
             default -> new SimKv.Op(SimKv.CAS, key, expectedValue(), value);
         };
     }

@@ -1,121 +1,110 @@
 package io.rsmr.replica.sim;
 
-import io.rsmr.replica.protocol.message.Digests;
+import io.rsmr.replica.kv.KvFormatException;
+import io.rsmr.replica.kv.KvLimits;
+import io.rsmr.replica.kv.KvOperation;
+import io.rsmr.replica.kv.KvResult;
+import io.rsmr.replica.kv.KvService;
 import io.rsmr.replica.service.Service;
 
 import java.nio.ByteBuffer;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.Map;
-import java.util.TreeMap;
+import java.nio.charset.StandardCharsets;
 
 /**
- * A tiny deterministic key-value register service for the simulator (test-only, beside the real
- * KvService): put, get and compare-and-set of long values on int keys. Results carry enough
- * (previous values) for the linearizability checker to tell histories apart.
+ * The simulator's side of the real {@link KvService}: operations on a few keys with long values,
+ * their encoding as {@link KvOperation}s, the decoding of {@link KvResult}s, and the sequential
+ * model (one register per key) that the linearizability checker replays.
  */
-final class SimKv implements Service {
+final class SimKv {
     static final byte PUT = 1;
     static final byte GET = 2;
     static final byte CAS = 3;
+    static final byte DELETE = 4;
     static final long ABSENT = -1;
-    private static final byte[] ERROR = {(byte) 0xEE};
+    private static final KvLimits LIMITS = KvLimits.defaults();
 
-    /** A decoded operation. For GET value and expected are unused; for PUT expected is unused. */
+    private SimKv() {
+    }
+
+    static Service newService() {
+        return new KvService(LIMITS);
+    }
+
+    /** An operation; value is written by PUT and CAS, expected is CAS's (ABSENT: key absent). */
     record Op(byte type, int key, long expected, long value) {
         byte[] encode() {
-            return ByteBuffer.allocate(21).put(type).putInt(key).putLong(expected).putLong(value).array();
-        }
-
-        static Op decode(byte[] bytes) {
-            if (bytes.length != 21) {
-                return null;
-            }
-            ByteBuffer b = ByteBuffer.wrap(bytes);
-            byte type = b.get();
-            if (type < PUT || type > CAS) {
-                return null;
-            }
-            return new Op(type, b.getInt(), b.getLong(), b.getLong());
+            byte[] k = ("k" + key).getBytes(StandardCharsets.US_ASCII);
+            KvOperation op = switch (type) {
+                case PUT -> new KvOperation.Put(k, bytes(value));
+                case GET -> new KvOperation.Get(k);
+                case DELETE -> new KvOperation.Delete(k);
+                default -> new KvOperation.CompareAndSet(k, expected == ABSENT ? null : bytes(expected), bytes(value));
+            };
+            return op.encode();
         }
     }
 
-    /** A decoded result: for CAS ok says whether it swapped; value is the value before the op. */
-    record Result(boolean ok, long before) {
+    /** What a client saw: OK, VALUE(v), NOT_FOUND or CAS_FAILED(current). */
+    record Result(byte kind, long value) {
+        static final byte OK = 0;
+        static final byte VALUE = 1;
+        static final byte NOT_FOUND = 2;
+        static final byte CAS_FAILED = 3;
+
+        /** Null for anything the simulated clients never cause (errors, scans, foreign values). */
         static Result decode(byte[] bytes) {
-            if (bytes.length != 9) {
+            try {
+                KvResult r = KvResult.decode(bytes, LIMITS);
+                if (r instanceof KvResult.Ok) {
+                    return new Result(OK, ABSENT);
+                }
+                if (r instanceof KvResult.NotFound) {
+                    return new Result(NOT_FOUND, ABSENT);
+                }
+                if (r instanceof KvResult.Value v && v.value().length == 8) {
+                    return new Result(VALUE, ByteBuffer.wrap(v.value()).getLong());
+                }
+                if (r instanceof KvResult.CasFailed f && (f.current() == null || f.current().length == 8)) {
+                    return new Result(CAS_FAILED, f.current() == null ? ABSENT : ByteBuffer.wrap(f.current()).getLong());
+                }
+                return null;
+            } catch (KvFormatException e) {
                 return null;
             }
-            ByteBuffer b = ByteBuffer.wrap(bytes);
-            return new Result(b.get() == 1, b.getLong());
         }
 
         byte[] encode() {
-            return ByteBuffer.allocate(9).put((byte) (ok ? 1 : 0)).putLong(before).array();
+            KvResult r = switch (kind) {
+                case OK -> new KvResult.Ok();
+                case VALUE -> new KvResult.Value(bytes(value));
+                case NOT_FOUND -> new KvResult.NotFound();
+                default -> new KvResult.CasFailed(value == ABSENT ? null : bytes(value));
+            };
+            return r.encode();
         }
     }
 
-    private final TreeMap<Integer, Long> data = new TreeMap<>();
+    private static byte[] bytes(long value) {
+        return ByteBuffer.allocate(8).putLong(value).array();
+    }
 
-    /** Applies op to a value (the model shared with the linearizability checker). */
+    /** The register after op, from the register before it. */
     static long apply(Op op, long before) {
         return switch (op.type()) {
             case PUT -> op.value();
+            case DELETE -> ABSENT;
             case CAS -> before == op.expected() ? op.value() : before;
             default -> before;
         };
     }
 
+    /** The result op returns on the register before it. */
     static Result resultOf(Op op, long before) {
-        return new Result(op.type() != CAS || before == op.expected(), before);
-    }
-
-    @Override
-    public List<byte[]> executeBatch(List<byte[]> operations) {
-        List<byte[]> results = new ArrayList<>(operations.size());
-        for (byte[] bytes : operations) {
-            Op op = Op.decode(bytes);
-            if (op == null) {
-                results.add(ERROR);
-                continue;
-            }
-            long before = data.getOrDefault(op.key(), ABSENT);
-            long after = apply(op, before);
-            if (after != before) {
-                data.put(op.key(), after);
-            }
-            results.add(resultOf(op, before).encode());
-        }
-        return results;
-    }
-
-    @Override
-    public byte[] snapshot() {
-        ByteBuffer b = ByteBuffer.allocate(4 + data.size() * 12);
-        b.putInt(data.size());
-        for (Map.Entry<Integer, Long> e : data.entrySet()) {
-            b.putInt(e.getKey()).putLong(e.getValue());
-        }
-        return b.array();
-    }
-
-    @Override
-    public void installSnapshot(byte[] snapshot) {
-        ByteBuffer b = ByteBuffer.wrap(snapshot);
-        if (snapshot.length < 4 || snapshot.length != 4 + 12L * b.getInt(0)) {
-            throw new IllegalArgumentException("sim kv snapshot of " + snapshot.length + " bytes is malformed");
-        }
-        TreeMap<Integer, Long> fresh = new TreeMap<>();
-        int count = b.getInt();
-        for (int i = 0; i < count; i++) {
-            fresh.put(b.getInt(), b.getLong());
-        }
-        data.clear();
-        data.putAll(fresh);
-    }
-
-    @Override
-    public byte[] stateDigest() {
-        return Digests.sha256(snapshot());
+        return switch (op.type()) {
+            case PUT -> new Result(Result.OK, ABSENT);
+            case GET, DELETE -> before == ABSENT ? new Result(Result.NOT_FOUND, ABSENT)
+                    : op.type() == GET ? new Result(Result.VALUE, before) : new Result(Result.OK, ABSENT);
+            default -> before == op.expected() ? new Result(Result.OK, ABSENT) : new Result(Result.CAS_FAILED, before);
+        };
     }
 }

@@ -10,6 +10,7 @@ import io.rsmr.replica.protocol.message.Message;
 import io.rsmr.replica.protocol.message.MessageCodec;
 import io.rsmr.replica.protocol.message.Reply;
 import io.rsmr.replica.protocol.message.Request;
+import io.rsmr.replica.service.Service;
 
 import java.util.Arrays;
 import java.util.PriorityQueue;
@@ -30,8 +31,20 @@ final class Simulator {
 
     /** A protocol violation or a liveness failure, with the seed that reproduces it. */
     static final class Violation extends AssertionError {
+        private final boolean liveness;
+
         Violation(String message) {
+            this(message, false);
+        }
+
+        Violation(String message, boolean liveness) {
             super(message);
+            this.liveness = liveness;
+        }
+
+        /** True for "clients did not finish in time", false for a broken safety invariant. */
+        boolean liveness() {
+            return liveness;
         }
     }
 
@@ -89,12 +102,12 @@ final class Simulator {
 
     /** Makes replica cores; a test subclass of ReplicaCore plugs in here. */
     interface RecoveringCoreFactory {
-        ReplicaCore create(ProtocolConfig config, int id, SimKv service,
+        ReplicaCore create(ProtocolConfig config, int id, Service service,
                            SimSignatures signatures, boolean recovering);
     }
 
     private ReplicaCore newCore(int id, boolean recovering) {
-        return factory.create(params.config(), id, new SimKv(), new SimSignatures(id, secrets), recovering);
+        return factory.create(params.config(), id, SimKv.newService(), new SimSignatures(id, secrets), recovering);
     }
 
     /** Runs both phases; throws {@link Violation} naming the seed on any failure. */
@@ -102,7 +115,7 @@ final class Simulator {
         try {
             runPhases();
         } catch (Violation v) {
-            throw new Violation("seed " + params.seed() + " (" + params + "): " + v.getMessage());
+            throw new Violation("seed " + params.seed() + " (" + params + "): " + v.getMessage(), v.liveness());
         }
         String lin = new LinearizabilityChecker(4096).check(checkers.history());
         if (lin != null) {
@@ -123,7 +136,7 @@ final class Simulator {
             }
             if (now >= livenessDeadline) {
                 throw new Violation("liveness: clients not done " + params.livenessTicksMax()
-                        + " ticks after healing; " + progressReport());
+                        + " ticks after healing; " + progressReport(), true);
             }
             step();
         }
@@ -158,7 +171,6 @@ final class Simulator {
             partitionOf[i] = 0;
             if (crashedUntil[i] > now) {
                 crashedUntil[i] = now;
-                restart(i);
             }
         }
     }
@@ -315,7 +327,7 @@ final class Simulator {
         }
         int silent = 0;
         for (int i = 0; i < n; i++) {
-            if (crashedUntil[i] > now || replicas[i].recovering()) {
+            if (crashedUntil[i] >= now || replicas[i].recovering()) {
                 silent++;
             }
         }
@@ -329,7 +341,7 @@ final class Simulator {
         crashedUntil[victim] = now + 30 + random.nextInt(300);
     }
 
-    /** A crashed replica comes back with an empty state and no log: it must recover. */
+    /** A crashed replica comes back (at its crashedUntil tick) with an empty state and no log. */
     private void restart(int i) {
         replicas[i] = newCore(i, true);
     }

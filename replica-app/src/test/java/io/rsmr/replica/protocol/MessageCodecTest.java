@@ -1,0 +1,223 @@
+package io.rsmr.replica.protocol;
+
+import io.rsmr.replica.protocol.message.Batch;
+import io.rsmr.replica.protocol.message.BatchData;
+import io.rsmr.replica.protocol.message.Checkpoint;
+import io.rsmr.replica.protocol.message.CheckpointCertificate;
+import io.rsmr.replica.protocol.message.Commit;
+import io.rsmr.replica.protocol.message.DecodeException;
+import io.rsmr.replica.protocol.message.DecodeException.Reason;
+import io.rsmr.replica.protocol.message.Digests;
+import io.rsmr.replica.protocol.message.FetchBatch;
+import io.rsmr.replica.protocol.message.FetchState;
+import io.rsmr.replica.protocol.message.Message;
+import io.rsmr.replica.protocol.message.MessageCodec;
+import io.rsmr.replica.protocol.message.NewView;
+import io.rsmr.replica.protocol.message.PrePrepare;
+import io.rsmr.replica.protocol.message.Prepare;
+import io.rsmr.replica.protocol.message.Reply;
+import io.rsmr.replica.protocol.message.Request;
+import io.rsmr.replica.protocol.message.SlotClaim;
+import io.rsmr.replica.protocol.message.StateData;
+import io.rsmr.replica.protocol.message.Status;
+import io.rsmr.replica.protocol.message.ViewChange;
+import org.junit.jupiter.api.Test;
+
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Set;
+import java.util.SplittableRandom;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class MessageCodecTest {
+    private static final ProtocolConfig CONFIG = ProtocolConfig.defaults(4, 0, 1)
+            .withWindow(4, 8, 4).withBatch(4, 1 << 16);
+    private final MessageCodec codec = new MessageCodec(CONFIG);
+
+    private static byte[] digest(int seed) {
+        return Digests.sha256(new byte[] {(byte) seed});
+    }
+
+    private static Request request(long client, long seq, String op) {
+        return new Request(client, seq, op.getBytes(StandardCharsets.UTF_8));
+    }
+
+    private static Checkpoint checkpoint(int replica, long seq, byte[] digest) {
+        return new Checkpoint(replica, 0, seq, digest,
+                TestSignatures.mac(replica, MessageCodec.signedBytes(replica, 0, seq, digest)));
+    }
+
+    /** One valid message of every type (the fuzz corpus). */
+    static List<Message> samples() {
+        Batch batch = Batch.of(List.of(request(7, 1, "put a 1"), request(8, 3, "get a")));
+        CheckpointCertificate cert = new CheckpointCertificate(4, digest(4),
+                List.of(checkpoint(0, 4, digest(4)), checkpoint(1, 4, digest(4)), checkpoint(2, 4, digest(4))));
+        ViewChange vc = new ViewChange(2, 0, 3, cert,
+                List.of(new SlotClaim(5, 1, batch.digest())),
+                List.of(new SlotClaim(5, 1, batch.digest()), new SlotClaim(6, 2, digest(9))), digest(1));
+        return List.of(
+                request(7, 1, "put a 1"),
+                new Reply(7, 1, "ok".getBytes(StandardCharsets.UTF_8)),
+                new PrePrepare(1, 5, batch),
+                new Prepare(1, 5, batch.digest()),
+                new Commit(1, 5, batch.digest()),
+                checkpoint(3, 8, digest(8)),
+                cert,
+                vc,
+                new NewView(3, 0, 3, List.of(vc, vc), digest(2)),
+                new Status(3, true, 9, 8),
+                new FetchBatch(5, batch.digest()),
+                new BatchData(5, batch),
+                new FetchState(8),
+                new StateData(8, new byte[] {1, 2, 3}));
+    }
+
+    @Test
+    void everyMessageSurvivesARoundTrip() throws DecodeException {
+        for (Message m : samples()) {
+            byte[] bytes = codec.encode(m);
+            Message back = codec.decode(bytes);
+            assertEquals(m.getClass(), back.getClass());
+            assertArrayEquals(bytes, codec.encode(back), "re-encoding " + m.getClass().getSimpleName());
+        }
+    }
+
+    @Test
+    void decodedBatchCarriesTheDigestOfItsCanonicalBytes() throws DecodeException {
+        Batch batch = Batch.of(List.of(request(1, 1, "x"), request(2, 1, "y")));
+        PrePrepare back = (PrePrepare) codec.decode(codec.encode(new PrePrepare(0, 1, batch)));
+        assertArrayEquals(batch.digest(), back.batch().digest());
+        assertArrayEquals(MessageCodec.batchDigest(back.batch().requests()), back.batch().digest());
+    }
+
+    private Reason reasonOf(byte[] frame) {
+        return assertThrows(DecodeException.class, () -> codec.decode(frame)).reason();
+    }
+
+    @Test
+    void badFramesAreRefusedWithTheirReason() {
+        byte[] prepare = codec.encode(new Prepare(1, 5, digest(1)));
+        assertEquals(Reason.EMPTY, reasonOf(new byte[0]));
+        assertEquals(Reason.UNKNOWN_TYPE, reasonOf(new byte[] {99}));
+        assertEquals(Reason.TRUNCATED, reasonOf(Arrays.copyOf(prepare, prepare.length - 1)));
+        assertEquals(Reason.TRAILING_BYTES, reasonOf(Arrays.copyOf(prepare, prepare.length + 1)));
+        assertEquals(Reason.OVERSIZED, reasonOf(new byte[CONFIG.messageBytesMax() + 1]));
+
+        byte[] negativeView = prepare.clone();
+        negativeView[1] = (byte) 0x80;
+        assertEquals(Reason.BAD_VALUE, reasonOf(negativeView));
+
+        byte[] status = codec.encode(new Status(1, false, 2, 0));
+        status[9] = 2;
+        assertEquals(Reason.BAD_VALUE, reasonOf(status), "a boolean byte other than 0 or 1");
+
+        byte[] checkpoint = codec.encode(checkpoint(1, 4, digest(4)));
+        ByteBuffer.wrap(checkpoint).putInt(1, CONFIG.n());
+        assertEquals(Reason.BAD_VALUE, reasonOf(checkpoint), "a replica id >= n");
+
+        byte[] request = codec.encode(request(1, 1, "x"));
+        ByteBuffer.wrap(request).putInt(17, CONFIG.requestBytesMax() + 1);
+        assertEquals(Reason.FIELD_TOO_LONG, reasonOf(request));
+
+        byte[] zeroSeq = codec.encode(request(1, 1, "x"));
+        ByteBuffer.wrap(zeroSeq).putLong(9, 0);
+        assertEquals(Reason.BAD_VALUE, reasonOf(zeroSeq), "request seq 0");
+
+        byte[] pp = codec.encode(new PrePrepare(1, 5, Batch.EMPTY));
+        ByteBuffer.wrap(pp).putInt(17, CONFIG.batchRequestsMax() + 1);
+        assertEquals(Reason.TOO_MANY_ITEMS, reasonOf(pp));
+    }
+
+    @Test
+    void batchesOverTheByteLimitAreRefused() {
+        ProtocolConfig small = CONFIG.withBatch(4, 70_000);
+        MessageCodec wide = new MessageCodec(small);
+        MessageCodec narrow = new MessageCodec(small.withBatch(4, 65_536));
+        byte[] op = new byte[34_000];
+        byte[] frame = wide.encode(new PrePrepare(0, 1, Batch.of(List.of(new Request(1, 1, op), new Request(2, 1, op)))));
+        assertEquals(Reason.FIELD_TOO_LONG, assertThrows(DecodeException.class, () -> narrow.decode(frame)).reason());
+    }
+
+    @Test
+    void everyPrefixOfEveryMessageIsRefused() {
+        for (Message m : samples()) {
+            byte[] bytes = codec.encode(m);
+            for (int len = 0; len < bytes.length; len++) {
+                byte[] prefix = Arrays.copyOf(bytes, len);
+                assertThrows(DecodeException.class, () -> codec.decode(prefix),
+                        m.getClass().getSimpleName() + " prefix of " + len);
+            }
+        }
+    }
+
+    /**
+     * Mutates valid frames of every type (bit flips, random bytes, cuts, insertions, big length
+     * fields) and feeds them to the decoder: it either refuses them with a DecodeException or
+     * returns a message that encodes back to the same bytes. Whatever decodes is then stepped
+     * into a replica core, which must not throw.
+     */
+    @Test
+    void fuzzedFramesOfEveryDecoderNeverCrashTheDecoderOrTheCore() {
+        SplittableRandom random = new SplittableRandom(20261124);
+        ReplicaCore core = new ReplicaCore(CONFIG, 1, new MapService(), new TestSignatures(1));
+        Set<Reason> reasons = EnumSet.noneOf(Reason.class);
+        int decoded = 0;
+        for (Message m : samples()) {
+            byte[] valid = codec.encode(m);
+            for (int i = 0; i < 3000; i++) {
+                byte[] frame = mutate(valid, random);
+                Message back;
+                try {
+                    back = codec.decode(frame);
+                } catch (DecodeException e) {
+                    reasons.add(e.reason());
+                    continue;
+                }
+                decoded++;
+                assertArrayEquals(frame, codec.encode(back), "a decoded frame must be canonical");
+                core.step(new Input.FromReplica(random.nextInt(4), back));
+                core.step(Input.TICK);
+            }
+        }
+        assertTrue(decoded > 1000, "too few mutants decoded to exercise the core: " + decoded);
+        assertTrue(reasons.containsAll(EnumSet.of(Reason.TRUNCATED, Reason.TRAILING_BYTES, Reason.UNKNOWN_TYPE,
+                Reason.FIELD_TOO_LONG, Reason.TOO_MANY_ITEMS, Reason.BAD_VALUE)), "reasons seen: " + reasons);
+    }
+
+    private static byte[] mutate(byte[] valid, SplittableRandom random) {
+        byte[] b = valid.clone();
+        switch (random.nextInt(6)) {
+            case 0 -> b[random.nextInt(b.length)] ^= (byte) (1 << random.nextInt(8));
+            case 1 -> b[random.nextInt(b.length)] = (byte) random.nextInt(256);
+            case 2 -> b = Arrays.copyOf(b, random.nextInt(b.length));
+            case 3 -> {
+                List<Byte> bytes = new ArrayList<>();
+                for (byte x : b) {
+                    bytes.add(x);
+                }
+                bytes.add(random.nextInt(bytes.size() + 1), (byte) random.nextInt(256));
+                b = new byte[bytes.size()];
+                for (int i = 0; i < b.length; i++) {
+                    b[i] = bytes.get(i);
+                }
+            }
+            case 4 -> {
+                if (b.length >= 5) {
+                    ByteBuffer.wrap(b).putInt(1 + random.nextInt(b.length - 4), random.nextInt());
+                }
+            }
+            default -> {
+                b[0] = (byte) (1 + random.nextInt(14));
+            }
+        }
+        return b;
+    }
+}

@@ -1,0 +1,189 @@
+package io.rsmr.replica.protocol;
+
+import io.rsmr.replica.protocol.message.Batch;
+import io.rsmr.replica.protocol.message.PrePrepare;
+import io.rsmr.replica.protocol.message.Prepare;
+import io.rsmr.replica.protocol.message.Reply;
+import io.rsmr.replica.protocol.message.Request;
+import io.rsmr.replica.protocol.message.Status;
+import org.junit.jupiter.api.Test;
+
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** Scripted scenarios, one behaviour each, on a 4-replica (k=0, k'=1) cluster unless noted. */
+class ReplicaCoreTest {
+    private static final ProtocolConfig CONFIG = ProtocolConfig.defaults(4, 0, 1)
+            .withWindow(2, 4, 4).withBatch(8, 1 << 16).withTimeouts(20, 20, 5);
+
+    private static Request request(long client, long seq, String op) {
+        return new Request(client, seq, op.getBytes(StandardCharsets.UTF_8));
+    }
+
+    @Test
+    void configRefusesTooFewReplicasForTheFaults() {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> ProtocolConfig.defaults(5, 1, 1));
+        assertTrue(e.getMessage().contains("n must be >= 3k'+2k+1 = 6"), e.getMessage());
+        assertEquals(4, ProtocolConfig.defaults(6, 1, 1).quorum());
+        assertEquals(2, ProtocolConfig.defaults(6, 1, 1).replyQuorum());
+        assertEquals(3, ProtocolConfig.defaults(4, 0, 1).quorum());
+    }
+
+    @Test
+    void normalCaseOrdersARequestOnEveryReplicaAndTheClientAcceptsKPrimePlusOneReplies() {
+        TestCluster c = new TestCluster(CONFIG);
+        ClientCore client = new ClientCore(CONFIG, 7, 1, 10);
+        Request r = client.submit("put x 1".getBytes(StandardCharsets.UTF_8));
+        c.clientSends(r);
+        c.deliverAll();
+        for (int i = 0; i < 4; i++) {
+            assertEquals(1, c.replicas[i].lastExecutedSeq(), "replica " + i);
+            assertArrayEquals(c.replicas[0].chainHash(), c.replicas[i].chainHash());
+            assertEquals(1, c.services[i].applied.size());
+        }
+        assertNull(client.onReply(0, c.repliesByReplica.get(0).get(0)), "one reply is not enough for k'=1");
+        assertNull(client.onReply(0, c.repliesByReplica.get(0).get(0)), "the same replica twice is still one");
+        byte[] result = client.onReply(1, c.repliesByReplica.get(1).get(0));
+        assertArrayEquals("ok:put x 1".getBytes(StandardCharsets.UTF_8), result);
+        assertFalse(client.busy());
+    }
+
+    @Test
+    void clientRejectsMismatchingRepliesAndRetransmitsAfterItsTimeout() {
+        ClientCore client = new ClientCore(CONFIG, 7, 5, 3);
+        Request r = client.submit(new byte[] {1});
+        assertEquals(5, r.requestSeq());
+        assertNull(client.onReply(0, new Reply(7, 5, new byte[] {9})));
+        assertNull(client.onReply(1, new Reply(7, 5, new byte[] {8})));
+        assertNull(client.onReply(2, new Reply(7, 4, new byte[] {8})), "an old seq does not count");
+        assertNull(client.onTick());
+        assertNull(client.onTick());
+        assertEquals(r, client.onTick());
+        assertArrayEquals(new byte[] {8}, client.onReply(3, new Reply(7, 5, new byte[] {8})));
+    }
+
+    @Test
+    void aRetransmittedRequestGetsTheCachedReplyAndIsNotExecutedAgain() {
+        TestCluster c = new TestCluster(CONFIG);
+        Request r = request(7, 1, "inc");
+        c.clientSends(r);
+        c.deliverAll();
+        c.clientSends(r);
+        c.deliverAll();
+        c.tick(50);
+        for (int i = 0; i < 4; i++) {
+            assertEquals(1, c.services[i].applied.size(), "replica " + i + " executed twice");
+            assertEquals(2, c.repliesByReplica.get(i).size(), "replica " + i + " did not re-send its reply");
+        }
+    }
+
+    @Test
+    void aRequestUnderAnotherClientsIdIsDroppedAndCounted() {
+        TestCluster c = new TestCluster(CONFIG);
+        c.handle(1, c.replicas[1].step(new Input.FromClient(8, request(7, 1, "forged"))));
+        assertEquals(1, c.replicas[1].dropCount(DropReason.CLIENT_ID_MISMATCH));
+    }
+
+    @Test
+    void aBackupPreparesOnlyRequestsItReceivedFromTheClientItself() {
+        TestCluster c = new TestCluster(CONFIG);
+        Request r = request(7, 1, "put");
+        c.dropLink = (from, to) -> from == -1 && to == 3;
+        c.clientSends(r);
+        c.deliverAll();
+        assertEquals(1, c.replicas[0].lastExecutedSeq(), "q = 3 without replica 3");
+        Output out = c.replicas[3].step(new Input.FromReplica(0, new PrePrepare(0, 2, Batch.of(List.of(request(9, 1, "x"))))));
+        assertTrue(out.toReplicas().stream().noneMatch(o -> o.message() instanceof Prepare),
+                "no prepare for a request replica 3 never got from client 9");
+        out = c.replicas[3].step(new Input.FromClient(9, request(9, 1, "x")));
+        assertTrue(out.toReplicas().stream().anyMatch(o -> o.message() instanceof Prepare p && p.seq() == 2),
+                "the waiting proposal is prepared once the client's own copy arrives");
+    }
+
+    @Test
+    void twoProposalsForOneSeqFromTheLeaderStartAViewChange() {
+        ReplicaCore backup = new ReplicaCore(CONFIG, 1, new MapService(), new TestSignatures(1));
+        backup.step(new Input.FromReplica(0, new PrePrepare(0, 1, Batch.EMPTY)));
+        backup.step(new Input.FromReplica(0, new PrePrepare(0, 1, Batch.of(List.of()))));
+        assertFalse(backup.inViewChange(), "the same proposal twice is a duplicate");
+        Request r = request(7, 1, "a");
+        backup.step(new Input.FromClient(7, r));
+        backup.step(new Input.FromReplica(0, new PrePrepare(0, 1, Batch.of(List.of(r)))));
+        assertTrue(backup.inViewChange());
+        assertEquals(1, backup.view());
+        assertEquals(1, backup.dropCount(DropReason.CONFLICTING_PROPOSAL));
+    }
+
+    @Test
+    void aSilentLeaderIsReplacedAndTheRequestStillCompletes() {
+        TestCluster c = new TestCluster(CONFIG);
+        c.dropLink = (from, to) -> from == 0 || to == 0;
+        c.clientSends(request(7, 1, "a"));
+        c.deliverAll();
+        assertEquals(0, c.replicas[1].lastExecutedSeq());
+        c.tick(60);
+        for (int i = 1; i < 4; i++) {
+            assertEquals(1, c.replicas[i].view(), "replica " + i);
+            assertFalse(c.replicas[i].inViewChange());
+            assertEquals(1, c.replicas[i].lastExecutedSeq(), "replica " + i);
+        }
+    }
+
+    @Test
+    void checkpointsBecomeStableWithQSignaturesAndTruncateTheLog() {
+        TestCluster c = new TestCluster(CONFIG);
+        for (long seq = 1; seq <= 5; seq++) {
+            c.clientSends(request(7, seq, "op" + seq));
+            c.deliverAll();
+        }
+        for (int i = 0; i < 4; i++) {
+            assertEquals(5, c.replicas[i].lastExecutedSeq());
+            assertEquals(4, c.replicas[i].stableCertificate().seq(), "K = 2: stable at 4");
+            assertTrue(c.replicas[i].stableCertificate().proofs().size() >= CONFIG.quorum());
+            assertNotNull(c.replicas[i].stableState());
+        }
+    }
+
+    @Test
+    void aReplicaThatMissedAWholeWindowFetchesTheCertifiedStateAndCatchesUp() {
+        TestCluster c = new TestCluster(CONFIG);
+        c.dropLink = (from, to) -> to == 3 || from == 3;
+        for (long seq = 1; seq <= 9; seq++) {
+            c.clientSends(request(7, seq, "op" + seq));
+            c.deliverAll();
+        }
+        assertEquals(0, c.replicas[3].lastExecutedSeq());
+        c.dropLink = (from, to) -> false;
+        c.tick(40);
+        assertEquals(9, c.replicas[3].lastExecutedSeq());
+        assertEquals(c.replicas[0].stableCertificate().seq(), c.replicas[3].stableCertificate().seq());
+        c.clientSends(request(7, 10, "op10"));
+        c.deliverAll();
+        assertArrayEquals(c.replicas[0].chainHash(), c.replicas[3].chainHash());
+        assertArrayEquals(c.services[0].stateDigest(), c.services[3].stateDigest());
+        assertEquals(10, c.services[3].applied.size());
+    }
+
+    @Test
+    void aRecoveringReplicaDoesNotVoteUntilItPassedItsRecoveryPoint() {
+        MapService service = new MapService();
+        ReplicaCore fresh = new ReplicaCore(CONFIG, 2, service, new TestSignatures(2), true);
+        Request r = request(7, 1, "a");
+        fresh.step(new Input.FromClient(7, r));
+        Output out = fresh.step(new Input.FromReplica(0, new PrePrepare(0, 1, Batch.of(List.of(r)))));
+        assertTrue(out.toReplicas().isEmpty(), "a replica that lost its log must not prepare");
+        assertTrue(fresh.recovering());
+        for (int peer : new int[] {0, 1, 3}) {
+            fresh.step(new Input.FromReplica(peer, new Status(0, false, 0, 0)));
+        }
+        assertTrue(fresh.recovering(), "recovery point is the highest executed seq plus the window");
+    }
+}

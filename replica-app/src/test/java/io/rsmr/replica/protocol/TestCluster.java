@@ -1,0 +1,79 @@
+package io.rsmr.replica.protocol;
+
+import io.rsmr.replica.protocol.message.Message;
+import io.rsmr.replica.protocol.message.Reply;
+import io.rsmr.replica.protocol.message.Request;
+
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.BiPredicate;
+
+/** A scripted in-memory cluster for unit tests: FIFO delivery, optional per-link drops. */
+final class TestCluster {
+    record Envelope(int from, int to, Message message) {
+    }
+
+    final ProtocolConfig config;
+    final ReplicaCore[] replicas;
+    final MapService[] services;
+    final ArrayDeque<Envelope> queue = new ArrayDeque<>();
+    final List<List<Reply>> repliesByReplica = new ArrayList<>();
+    /** (from, to) -> true drops the message; from -1 is a client. */
+    BiPredicate<Integer, Integer> dropLink = (from, to) -> false;
+
+    TestCluster(ProtocolConfig config) {
+        this.config = config;
+        replicas = new ReplicaCore[config.n()];
+        services = new MapService[config.n()];
+        for (int i = 0; i < config.n(); i++) {
+            services[i] = new MapService();
+            replicas[i] = new ReplicaCore(config, i, services[i], new TestSignatures(i));
+            repliesByReplica.add(new ArrayList<>());
+        }
+    }
+
+    void clientSends(Request r) {
+        for (int i = 0; i < config.n(); i++) {
+            clientSendsTo(i, r);
+        }
+    }
+
+    void clientSendsTo(int replica, Request r) {
+        if (!dropLink.test(-1, replica)) {
+            handle(replica, replicas[replica].step(new Input.FromClient(r.clientId(), r)));
+        }
+    }
+
+    void handle(int from, Output out) {
+        for (Output.Outbound o : out.toReplicas()) {
+            for (int to = 0; to < config.n(); to++) {
+                if (to != from && (o.to() == Output.ALL || o.to() == to)) {
+                    queue.add(new Envelope(from, to, o.message()));
+                }
+            }
+        }
+        for (Output.ClientReply r : out.toClients()) {
+            repliesByReplica.get(from).add(r.reply());
+        }
+    }
+
+    /** Delivers until no message is left (bounded). */
+    void deliverAll() {
+        for (int i = 0; i < 1_000_000 && !queue.isEmpty(); i++) {
+            Envelope e = queue.poll();
+            if (!dropLink.test(e.from(), e.to())) {
+                handle(e.to(), replicas[e.to()].step(new Input.FromReplica(e.from(), e.message())));
+            }
+        }
+    }
+
+    void tick(int ticks) {
+        for (int t = 0; t < ticks; t++) {
+            for (int i = 0; i < config.n(); i++) {
+                handle(i, replicas[i].step(Input.TICK));
+            }
+            deliverAll();
+        }
+    }
+}
