@@ -4,6 +4,7 @@ import io.rsmr.replica.protocol.Input;
 import io.rsmr.replica.protocol.Output;
 import io.rsmr.replica.protocol.ProtocolConfig;
 import io.rsmr.replica.protocol.ReplicaCore;
+import io.rsmr.replica.protocol.Signatures;
 import io.rsmr.replica.protocol.message.Batch;
 import io.rsmr.replica.protocol.message.Checkpoint;
 import io.rsmr.replica.protocol.message.CheckpointCertificate;
@@ -45,13 +46,13 @@ final class ByzantineNode {
     private final ProtocolConfig config;
     private final MessageCodec codec;
     private final SplittableRandom random;
-    private final SimSignatures signatures;
+    private final Signatures signatures;
     private final List<ReplicaCore> cores = new ArrayList<>(2);
     private final ArrayDeque<byte[]> replayBuffer = new ArrayDeque<>();
     private final int me;
 
     ByzantineNode(SimParams.Byzantine spec, ProtocolConfig config, MessageCodec codec, SplittableRandom random,
-                  Supplier<ReplicaCore> makeCore, SimSignatures signatures) {
+                  Supplier<ReplicaCore> makeCore, Signatures signatures) {
         this.spec = spec;
         this.config = config;
         this.codec = codec;
@@ -161,7 +162,8 @@ final class ByzantineNode {
 
     private Checkpoint falseCheckpoint(long seq) {
         byte[] digest = randomDigest();
-        return new Checkpoint(me, 0, seq, digest, signatures.sign(MessageCodec.signedBytes(me, 0, seq, digest)));
+        long epoch = signatures.epoch();
+        return new Checkpoint(me, epoch, seq, digest, signatures.sign(MessageCodec.signedBytes(me, epoch, seq, digest)));
     }
 
     /** Messages that claim what the node cannot prove: others' signatures, others' leadership. */

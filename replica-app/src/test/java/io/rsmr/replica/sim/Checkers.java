@@ -35,6 +35,8 @@ final class Checkers {
     private final Map<Long, Open> open = new HashMap<>();
     private final List<LinearizabilityChecker.Call> history = new ArrayList<>();
     private long stamp;
+    private final Map<Integer, Long> lastSeqOf = new HashMap<>();
+    private int stateJumps;
 
     Checkers(SimParams params) {
         this.params = params;
@@ -64,9 +66,18 @@ final class Checkers {
         return bySeq.size();
     }
 
+    /** How often a correct replica skipped seqs (it installed a checkpoint state from a peer). */
+    int stateJumps() {
+        return stateJumps;
+    }
+
     void onExecuted(int replica, Output.Executed e, ReplicaCore core) {
         if (params.isByzantine(replica)) {
             return;
+        }
+        Long last = lastSeqOf.put(replica, e.seq());
+        if (last != null && e.seq() != last + 1) {
+            stateJumps++;
         }
         List<Long> keys = new ArrayList<>(e.executed().size());
         for (Request r : e.executed()) {

@@ -4,6 +4,8 @@ import io.rsmr.replica.protocol.Signatures;
 import io.rsmr.replica.protocol.message.Digests;
 
 import java.util.Arrays;
+import java.util.SplittableRandom;
+import java.util.function.IntFunction;
 
 /**
  * Fast stand-in for Ed25519 in the simulator: a replica's signature is SHA-256(secret || data),
@@ -14,7 +16,16 @@ final class SimSignatures implements Signatures {
     private final int replicaId;
     private final byte[][] secrets;
 
-    SimSignatures(int replicaId, byte[][] secrets) {
+    /** Random secrets for n replicas; each node gets the Signatures of its own id only. */
+    static IntFunction<Signatures> forCluster(int n, SplittableRandom random) {
+        byte[][] secrets = new byte[n][16];
+        for (byte[] s : secrets) {
+            random.nextBytes(s);
+        }
+        return id -> new SimSignatures(id, secrets);
+    }
+
+    private SimSignatures(int replicaId, byte[][] secrets) {
         this.replicaId = replicaId;
         this.secrets = secrets;
     }

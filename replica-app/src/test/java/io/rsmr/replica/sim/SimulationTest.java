@@ -1,12 +1,20 @@
 package io.rsmr.replica.sim;
 
+import io.rsmr.common.crypto.Ed25519Keys;
+import io.rsmr.common.crypto.EpochIdentity;
+import io.rsmr.replica.crypto.EpochSignatures;
+import io.rsmr.replica.crypto.ReplicaKeyRing;
 import io.rsmr.replica.protocol.ProtocolConfig;
 import io.rsmr.replica.protocol.ReplicaCore;
 import io.rsmr.replica.protocol.Signatures;
 import io.rsmr.replica.service.Service;
 import org.junit.jupiter.api.Test;
 
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
 import java.util.SplittableRandom;
+import java.util.function.IntFunction;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
@@ -46,6 +54,16 @@ class SimulationTest {
         return new Simulator(params, factory).run();
     }
 
+    /** Runs one seed of a test; a failure names the command that replays exactly that run. */
+    private static Simulator.Stats runOrExplain(String test, SimParams params) {
+        try {
+            return run(params, CORRECT);
+        } catch (Simulator.Violation v) {
+            throw new AssertionError(v.getMessage() + "\nreplay: mvn -B -o -pl replica-app verify -Dtest=SimulationTest#"
+                    + test + " -Dsim.seed=" + params.seed(), v);
+        }
+    }
+
     @Test
     void fixedSeedsOfTheTwoNamedShapes() {
         Long replay = replaySeed();
@@ -53,10 +71,10 @@ class SimulationTest {
         long last = replay != null ? replay : FIXED_SEEDS;
         long executed = 0;
         for (long seed = first; seed <= last; seed++) {
-            System.out.println("sim seed " + seed + " n=4 k=0 k'=1");
-            executed += run(SimParams.derive(seed, 4, 0, 1), CORRECT).executedSeqs();
-            System.out.println("sim seed " + seed + " n=6 k=1 k'=1");
-            executed += run(SimParams.derive(seed, 6, 1, 1), CORRECT).executedSeqs();
+            for (SimParams params : List.of(SimParams.derive(seed, 4, 0, 1), SimParams.derive(seed, 6, 1, 1))) {
+                System.out.println(params);
+                executed += runOrExplain("fixedSeedsOfTheTwoNamedShapes", params).executedSeqs();
+            }
         }
         assertTrue(executed > 0, "the fixed seeds ordered nothing");
     }
@@ -65,8 +83,8 @@ class SimulationTest {
     void randomSeedsOfAllShapes() {
         Long replay = replaySeed();
         if (replay != null) {
-            System.out.println("sim seed " + replay + ": " + SimParams.derive(replay));
-            run(SimParams.derive(replay), CORRECT);
+            System.out.println(SimParams.derive(replay));
+            runOrExplain("randomSeedsOfAllShapes", SimParams.derive(replay));
             return;
         }
         int count = Integer.parseInt(System.getProperty("sim.seeds", "").isBlank()
@@ -75,7 +93,9 @@ class SimulationTest {
         System.out.println("sim random seeds: base " + base + ", " + count + " seeds (seed i = base + i)");
         long started = System.nanoTime();
         for (int i = 0; i < count; i++) {
-            run(SimParams.derive(base + i), CORRECT);
+            SimParams params = SimParams.derive(base + i);
+            System.out.println(params);
+            runOrExplain("randomSeedsOfAllShapes", params);
         }
         System.out.printf("sim random seeds: %d seeds in %.1f s%n", count, (System.nanoTime() - started) / 1e9);
     }
@@ -88,11 +108,43 @@ class SimulationTest {
         long deadline = System.nanoTime() + seconds * 1_000_000_000L;
         long runs = 0;
         while (System.nanoTime() < deadline) {
-            run(SimParams.derive(base + runs), CORRECT);
+            runOrExplain("randomSeedsOfAllShapes", SimParams.derive(base + runs));
             runs++;
         }
         System.out.println("sim soak: base " + base + ", " + runs + " seeds in " + seconds + " s");
         assertEquals(seconds == 0, runs == 0);
+    }
+
+    /** Real Ed25519 with agent-certified epoch keys (the production Signatures) on one seed. */
+    @Test
+    void oneSeedWithRealEd25519EpochSignatures() {
+        Long replay = replaySeed();
+        SimParams params = SimParams.derive(replay != null ? replay : 7, 6, 1, 1);
+        SplittableRandom keys = new SplittableRandom(params.seed());
+        int n = params.config().n();
+        Map<Integer, byte[]> agentKeys = new HashMap<>();
+        EpochIdentity[] identities = new EpochIdentity[n];
+        for (int i = 0; i < n; i++) {
+            Ed25519Keys.SigningKey agent = Ed25519Keys.fromPrivate(randomBytes(keys));
+            agentKeys.put(i + 1, agent.publicKey());
+            identities[i] = EpochIdentity.issue(agent, Ed25519Keys.fromPrivate(randomBytes(keys)), "sim", i + 1, 1);
+        }
+        IntFunction<Signatures> real = id -> {
+            ReplicaKeyRing ring = new ReplicaKeyRing("sim", agentKeys);
+            for (EpochIdentity identity : identities) {
+                ring.admit(identity.certificate());
+            }
+            return new EpochSignatures(identities[id], ring, core -> core + 1);
+        };
+        System.out.println("sim seed " + params.seed() + " with Ed25519: " + params);
+        Simulator.Stats stats = new Simulator(params, CORRECT, real).run();
+        assertTrue(stats.executedSeqs() > 0, "nothing ordered");
+    }
+
+    private static byte[] randomBytes(SplittableRandom random) {
+        byte[] b = new byte[Ed25519Keys.PRIVATE_KEY_BYTES];
+        random.nextBytes(b);
+        return b;
     }
 
     @Test

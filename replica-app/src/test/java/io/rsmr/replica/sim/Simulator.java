@@ -1,10 +1,12 @@
 package io.rsmr.replica.sim;
 
 import io.rsmr.replica.protocol.ClientCore;
+import io.rsmr.replica.protocol.DropReason;
 import io.rsmr.replica.protocol.Input;
 import io.rsmr.replica.protocol.Output;
 import io.rsmr.replica.protocol.ProtocolConfig;
 import io.rsmr.replica.protocol.ReplicaCore;
+import io.rsmr.replica.protocol.Signatures;
 import io.rsmr.replica.protocol.message.DecodeException;
 import io.rsmr.replica.protocol.message.Message;
 import io.rsmr.replica.protocol.message.MessageCodec;
@@ -13,8 +15,11 @@ import io.rsmr.replica.protocol.message.Request;
 import io.rsmr.replica.service.Service;
 
 import java.util.Arrays;
+import java.util.EnumMap;
+import java.util.Map;
 import java.util.PriorityQueue;
 import java.util.SplittableRandom;
+import java.util.function.IntFunction;
 
 /**
  * Deterministic simulation of a whole cluster in one thread (in the spirit of TigerBeetle's VOPR):
@@ -54,7 +59,7 @@ final class Simulator {
     private final MessageCodec codec;
     private final Checkers checkers;
     private final RecoveringCoreFactory factory;
-    private final byte[][] secrets;
+    private final IntFunction<Signatures> signaturesOf;
     private final ReplicaCore[] replicas;
     private final ByzantineNode[] byzantine;
     private final SimClient[] clients;
@@ -68,18 +73,21 @@ final class Simulator {
     private final long[] crashedUntil;
     private long decodeFailures;
     private long delivered;
+    private int restarts;
 
+    /** A simulation with the fast stand-in signatures. */
     Simulator(SimParams params, RecoveringCoreFactory factory) {
+        this(params, factory, SimSignatures.forCluster(params.config().n(), new SplittableRandom(params.seed())));
+    }
+
+    /** A simulation whose replicas sign with {@code signaturesOf.apply(replicaId)}. */
+    Simulator(SimParams params, RecoveringCoreFactory factory, IntFunction<Signatures> signaturesOf) {
         this.params = params;
         this.n = params.config().n();
         this.random = new SplittableRandom(params.seed() ^ 0x5DEECE66DL);
         this.codec = new MessageCodec(params.config());
         this.checkers = new Checkers(params);
-        this.secrets = new byte[n][];
-        for (int i = 0; i < n; i++) {
-            secrets[i] = new byte[16];
-            random.nextBytes(secrets[i]);
-        }
+        this.signaturesOf = signaturesOf;
         this.factory = factory;
         this.replicas = new ReplicaCore[n];
         this.byzantine = new ByzantineNode[n];
@@ -90,7 +98,7 @@ final class Simulator {
         }
         for (SimParams.Byzantine b : params.byzantine()) {
             byzantine[b.replicaId()] = new ByzantineNode(b, params.config(), codec, random.split(),
-                    () -> newCore(b.replicaId(), false), new SimSignatures(b.replicaId(), secrets));
+                    () -> newCore(b.replicaId(), false), signaturesOf.apply(b.replicaId()));
         }
         this.clients = new SimClient[params.clients()];
         for (int c = 0; c < clients.length; c++) {
@@ -103,11 +111,11 @@ final class Simulator {
     /** Makes replica cores; a test subclass of ReplicaCore plugs in here. */
     interface RecoveringCoreFactory {
         ReplicaCore create(ProtocolConfig config, int id, Service service,
-                           SimSignatures signatures, boolean recovering);
+                           Signatures signatures, boolean recovering);
     }
 
     private ReplicaCore newCore(int id, boolean recovering) {
-        return factory.create(params.config(), id, SimKv.newService(), new SimSignatures(id, secrets), recovering);
+        return factory.create(params.config(), id, SimKv.newService(), signaturesOf.apply(id), recovering);
     }
 
     /** Runs both phases; throws {@link Violation} naming the seed on any failure. */
@@ -121,11 +129,21 @@ final class Simulator {
         if (lin != null) {
             throw new Violation("seed " + params.seed() + ": linearizability violated: " + lin);
         }
-        return new Stats(now, delivered, decodeFailures, checkers.executedSeqs(), checkers.history().size());
+        long maxView = 0;
+        Map<DropReason, Long> drops = new EnumMap<>(DropReason.class);
+        for (int i = 0; i < n; i++) {
+            if (byzantine[i] == null) {
+                maxView = Math.max(maxView, replicas[i].view());
+                replicas[i].dropCounts().forEach((reason, count) -> drops.merge(reason, count, Long::sum));
+            }
+        }
+        return new Stats(now, delivered, decodeFailures, checkers.executedSeqs(), checkers.history().size(),
+                maxView, restarts, checkers.stateJumps(), drops);
     }
 
-    /** Figures of one run. */
-    record Stats(long ticks, long delivered, long decodeFailures, long executedSeqs, int operations) {
+    /** Figures of one run (to show which paths the seeds exercised). */
+    record Stats(long ticks, long delivered, long decodeFailures, long executedSeqs, int operations,
+                 long maxView, int restarts, int stateJumps, Map<DropReason, Long> drops) {
     }
 
     private void runPhases() {
@@ -344,5 +362,6 @@ final class Simulator {
     /** A crashed replica comes back (at its crashedUntil tick) with an empty state and no log. */
     private void restart(int i) {
         replicas[i] = newCore(i, true);
+        restarts++;
     }
 }
