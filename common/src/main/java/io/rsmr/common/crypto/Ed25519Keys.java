@@ -5,11 +5,11 @@ import java.util.Arrays;
 import org.bouncycastle.math.ec.rfc8032.Ed25519;
 
 /**
-  * Ed25519 through Bouncy Castle's low-level RFC 8032 code rather than JDK 17's EdDSA provider:
-  * measured here (2 cores, JDK 17.0.15, BC 1.80, 100-byte message, warm) BC signs in 35 us and
-  * verifies in 100 us, the JDK in 640 us and 650 us — 18x and 6x slower. Checkpoints and view
-  * changes carry many signatures, so this matters.
-  */
+ * Ed25519 through Bouncy Castle's low-level RFC 8032 code rather than JDK 17's EdDSA provider:
+ * measured here (2 cores, JDK 17.0.15, BC 1.80, 100-byte message, warm) BC signs in 35 us and
+ * verifies in 100 us, the JDK in 640 us and 650 us — 18x and 6x slower. Checkpoints and view
+ * changes carry many signatures, so this matters.
+ */
 public final class Ed25519Keys {
     public static final int PUBLIC_KEY_BYTES = Ed25519.PUBLIC_KEY_SIZE;
     public static final int PRIVATE_KEY_BYTES = Ed25519.SECRET_KEY_SIZE;

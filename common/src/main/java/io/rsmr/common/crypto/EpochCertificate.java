@@ -9,10 +9,10 @@ import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 
 /**
-  * A host agent's statement "replica {@code replicaId} of cluster {@code clusterName} uses
-  * {@code publicKey} in epoch {@code epoch}", signed with the agent's Ed25519 key. The agent issues
-  * a fresh one for every rejuvenation; peers trust the agent keys from the cluster config.
-  */
+ * A host agent's statement "replica {@code replicaId} of cluster {@code clusterName} uses
+ * {@code publicKey} in epoch {@code epoch}", signed with the agent's Ed25519 key. The agent issues
+ * a fresh one for every rejuvenation; peers trust the agent keys from the cluster config.
+ */
 public record EpochCertificate(
         String clusterName, int replicaId, long epoch, byte[] publicKey, byte[] agentSignature) {
 

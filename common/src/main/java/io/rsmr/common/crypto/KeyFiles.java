@@ -13,18 +13,18 @@ import java.util.Map;
 import java.util.Set;
 
 /**
-  * Key files in a small text format, one {@code name=value} per line, {@code #} comments, binary
-  * values in base64. The {@code kind} line says what the file holds:
-  *
-  * <pre>
-  * kind=signing-key           privateKey, publicKey              (an agent's or a client's key)
-  * kind=public-key            publicKey                          (a trusted agent key)
-  * kind=replica-identity      cluster, replicaId, epoch, privateKey, publicKey, agentSignature
-  * </pre>
-  *
-  * Unknown or repeated names, missing names and a public key that does not match the private key
-  * are errors that name the file. Files with a private key are written with mode 0600.
-  */
+ * Key files in a small text format, one {@code name=value} per line, {@code #} comments, binary
+ * values in base64. The {@code kind} line says what the file holds:
+ *
+ * <pre>
+ * kind=signing-key           privateKey, publicKey              (an agent's or a client's key)
+ * kind=public-key            publicKey                          (a trusted agent key)
+ * kind=replica-identity      cluster, replicaId, epoch, privateKey, publicKey, agentSignature
+ * </pre>
+ *
+ * Unknown or repeated names, missing names and a public key that does not match the private key
+ * are errors that name the file. Files with a private key are written with mode 0600.
+ */
 public final class KeyFiles {
     /** Key files are tiny; refusing bigger ones keeps a wrong path from being read whole. */
     public static final long FILE_BYTES_MAX = 64 * 1024;

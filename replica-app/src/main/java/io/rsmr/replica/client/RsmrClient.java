@@ -36,8 +36,10 @@ import java.util.logging.Logger;
  * {@code requestTimeoutMillis}.
  *
  * <p>Concurrency: {@code sessions} requests may be outstanding at once, each under its own
- * client id (its own fresh key — the protocol orders one request per client id at a time);
- * {@link #submit} waits for a free session. One I/O thread does all network work. Thread-safe.
+ * client id (the protocol orders one request per client id at a time); a fresh key owns up to
+ * {@link ClientIds#SESSIONS_PER_KEY} of them and one connection per replica carries them all.
+ * {@link #submit} waits for a free session; {@link #submitAsync} never waits. One I/O thread does
+ * all network work and runs the completions. Thread-safe.
  */
 public final class RsmrClient implements AutoCloseable {
     private static final Logger LOG = Logger.getLogger(RsmrClient.class.getName());
@@ -53,11 +55,20 @@ public final class RsmrClient implements AutoCloseable {
     private final Thread ioThread;
     private volatile boolean running = true;
 
+    /**
+     * What to do with a result ({@code failure == null}) or a failure such as a
+     * {@link TimeoutException}. Runs on the client's I/O thread: keep it short, never block in it.
+     */
+    @FunctionalInterface
+    public interface Completion {
+        void done(byte[] result, Throwable failure);
+    }
+
     /** One client id: its pure client logic and the request it has in flight. */
     private static final class Session {
         final int endpoint;
         final ClientCore core;
-        CompletableFuture<byte[]> result;
+        Completion completion;
         long deadlineNanos;
 
         Session(int endpoint, ClientCore core) {
@@ -66,7 +77,7 @@ public final class RsmrClient implements AutoCloseable {
         }
     }
 
-    private record Submission(Session session, byte[] operation, CompletableFuture<byte[]> result) {
+    private record Submission(Session session, byte[] operation, Completion completion) {
     }
 
     private RsmrClient(ClientSettings settings) throws IOException {
@@ -77,10 +88,13 @@ public final class RsmrClient implements AutoCloseable {
         SecureRandom random = new SecureRandom();
         List<Ed25519Keys.SigningKey> keys = new ArrayList<>();
         for (int i = 0; i < settings.sessions(); i++) {
-            Ed25519Keys.SigningKey key = Ed25519Keys.generate(random);
-            keys.add(key);
-            // A fresh key is a fresh client id, so request numbers may start at 1.
-            Session session = new Session(i, new ClientCore(settings.protocol(), ClientIds.of(key.publicKey()), 1,
+            int endpoint = i / ClientIds.SESSIONS_PER_KEY;
+            if (endpoint == keys.size()) {
+                keys.add(Ed25519Keys.generate(random));
+            }
+            long clientId = ClientIds.session(ClientIds.of(keys.get(endpoint).publicKey()), i % ClientIds.SESSIONS_PER_KEY);
+            // A fresh key gives fresh client ids, so request numbers may start at 1.
+            Session session = new Session(endpoint, new ClientCore(settings.protocol(), clientId, 1,
                     settings.retransmitTicks()));
             sessions.add(session);
             sessionsById.put(session.core.clientId(), session);
@@ -104,6 +118,33 @@ public final class RsmrClient implements AutoCloseable {
      * result, or with a {@link TimeoutException}.
      */
     public CompletableFuture<byte[]> submit(byte[] operation) throws InterruptedException {
+        check(operation);
+        CompletableFuture<byte[]> result = new CompletableFuture<>();
+        start(new Submission(free.take(), operation, (value, failure) -> {
+            if (failure == null) {
+                result.complete(value);
+            } else {
+                result.completeExceptionally(failure);
+            }
+        }));
+        return result;
+    }
+
+    /**
+     * Starts a request without waiting; {@code completion} runs on the I/O thread.
+     *
+     * @throws IllegalStateException when every session is busy
+     */
+    public void submitAsync(byte[] operation, Completion completion) {
+        check(operation);
+        Session session = free.poll();
+        if (session == null) {
+            throw new IllegalStateException("all " + settings.sessions() + " sessions are busy");
+        }
+        start(new Submission(session, operation, completion));
+    }
+
+    private void check(byte[] operation) {
         if (operation.length > settings.protocol().requestBytesMax()) {
             throw new IllegalArgumentException("operation of " + operation.length + " bytes exceeds requestBytesMax "
                     + settings.protocol().requestBytesMax());
@@ -111,11 +152,16 @@ public final class RsmrClient implements AutoCloseable {
         if (!running) {
             throw new IllegalStateException("client is closed");
         }
-        Session session = free.take();
-        CompletableFuture<byte[]> result = new CompletableFuture<>();
-        submissions.add(new Submission(session, operation, result));
-        transport.wakeup();
-        return result;
+    }
+
+    /** On the I/O thread (a completion resubmitting) the request leaves at once, else via the queue. */
+    private void start(Submission submission) {
+        if (Thread.currentThread() == ioThread) {
+            begin(submission);
+        } else {
+            submissions.add(submission);
+            transport.wakeup();
+        }
     }
 
     /** Runs one request to its result. */
@@ -171,11 +217,15 @@ public final class RsmrClient implements AutoCloseable {
     private void startSubmitted() {
         Submission submission;
         while ((submission = submissions.poll()) != null) {
-            Session session = submission.session();
-            session.result = submission.result();
-            session.deadlineNanos = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(settings.requestTimeoutMillis());
-            sendToAll(session, session.core.submit(submission.operation()));
+            begin(submission);
         }
+    }
+
+    private void begin(Submission submission) {
+        Session session = submission.session();
+        session.completion = submission.completion();
+        session.deadlineNanos = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(settings.requestTimeoutMillis());
+        sendToAll(session, session.core.submit(submission.operation()));
     }
 
     private void tick(long now) {
@@ -184,9 +234,11 @@ public final class RsmrClient implements AutoCloseable {
             if (again != null) {
                 sendToAll(session, again);
             }
-            if (session.result != null && !session.result.isDone() && now - session.deadlineNanos >= 0) {
+            if (session.completion != null && now - session.deadlineNanos >= 0) {
                 // The session stays busy until its request completes: its id may not start another.
-                session.result.completeExceptionally(new TimeoutException("no " + settings.protocol().replyQuorum()
+                Completion timedOut = session.completion;
+                session.completion = null;
+                timedOut.done(null, new TimeoutException("no " + settings.protocol().replyQuorum()
                         + " matching replies within " + settings.requestTimeoutMillis() + " ms"));
             }
         }
@@ -217,22 +269,25 @@ public final class RsmrClient implements AutoCloseable {
         }
         byte[] result = session.core.onReply(membership.coreIndex(replica.id()), reply);
         if (result != null) {
-            CompletableFuture<byte[]> done = session.result;
-            session.result = null;
+            Completion done = session.completion;
+            session.completion = null;
             free.add(session);
-            done.complete(result);
+            if (done != null) {
+                done.done(result, null);
+            }
         }
     }
 
     private void failAll(Exception cause) {
         for (Session session : sessions) {
-            if (session.result != null) {
-                session.result.completeExceptionally(cause);
+            if (session.completion != null) {
+                session.completion.done(null, cause);
+                session.completion = null;
             }
         }
         Submission submission;
         while ((submission = submissions.poll()) != null) {
-            submission.result().completeExceptionally(cause);
+            submission.completion().done(null, cause);
         }
     }
 }

@@ -3,12 +3,12 @@ package io.rsmr.replica.crypto;
 import javax.crypto.Mac;
 
 /**
-  * Checks incoming frame bodies of one connection direction (see {@link FrameSealer}). A frame is
-  * accepted only with a valid MAC and a counter above every counter accepted before; anything else
-  * is refused with a reason and changes nothing. A gap (frames removed in transit) is accepted:
-  * whoever can cut frames can cut the connection too, and the protocol above tolerates loss, while
-  * insisting on the exact next counter would turn one forged frame into a dead connection.
-  */
+ * Checks incoming frame bodies of one connection direction (see {@link FrameSealer}). A frame is
+ * accepted only with a valid MAC and a counter above every counter accepted before; anything else
+ * is refused with a reason and changes nothing. A gap (frames removed in transit) is accepted:
+ * whoever can cut frames can cut the connection too, and the protocol above tolerates loss, while
+ * insisting on the exact next counter would turn one forged frame into a dead connection.
+ */
 public final class FrameOpener {
     /** Counter and MAC. */
     public static final int BODY_OVERHEAD_BYTES = 8 + Hmac.TAG_BYTES;
@@ -25,9 +25,9 @@ public final class FrameOpener {
     }
 
     /**
-      * Checks {@code body[offset, offset+length)} (the bytes after the length prefix). On
-      * {@link Verdict#ACCEPTED} the payload is {@code body[offset+8, offset+length-32)}.
-      */
+     * Checks {@code body[offset, offset+length)} (the bytes after the length prefix). On
+     * {@link Verdict#ACCEPTED} the payload is {@code body[offset+8, offset+length-32)}.
+     */
     public Verdict open(byte[] body, int offset, int length) {
         if (length < BODY_OVERHEAD_BYTES) {
             return Verdict.TOO_SHORT;

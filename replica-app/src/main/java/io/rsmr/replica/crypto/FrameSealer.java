@@ -5,11 +5,11 @@ import javax.crypto.Mac;
 import javax.crypto.ShortBufferException;
 
 /**
-  * Seals outgoing frames of one connection direction: {@code length(4) counter(8) payload mac(32)}
-  * where the length counts everything after itself and the MAC is HMAC-SHA256 over counter and
-  * payload. The counter starts at 1 and rises by one per frame, so the receiver spots a replay.
-  * Not thread-safe: one sealer per connection, used by the thread that orders its frames.
-  */
+ * Seals outgoing frames of one connection direction: {@code length(4) counter(8) payload mac(32)}
+ * where the length counts everything after itself and the MAC is HMAC-SHA256 over counter and
+ * payload. The counter starts at 1 and rises by one per frame, so the receiver spots a replay.
+ * Not thread-safe: one sealer per connection, used by the thread that orders its frames.
+ */
 public final class FrameSealer {
     /** Bytes a sealed frame adds to its payload: length prefix, counter and MAC. */
     public static final int OVERHEAD_BYTES = 4 + FrameOpener.BODY_OVERHEAD_BYTES;
@@ -29,9 +29,9 @@ public final class FrameSealer {
     }
 
     /**
-      * Appends the whole frame to a heap buffer with at least {@code OVERHEAD_BYTES +
-      * payload.length} bytes remaining, so many frames share one buffer and one write.
-      */
+     * Appends the whole frame to a heap buffer with at least {@code OVERHEAD_BYTES +
+     * payload.length} bytes remaining, so many frames share one buffer and one write.
+     */
     public void sealInto(ByteBuffer out, byte[] payload) {
         assert out.hasArray() && out.remaining() >= OVERHEAD_BYTES + payload.length;
         counter++;

@@ -13,24 +13,24 @@ import java.util.List;
 import org.bouncycastle.math.ec.rfc7748.X25519;
 
 /**
-  * The authenticated key agreement at the start of every connection, as a pure state machine
-  * (bytes in, bytes out; the caller frames them and supplies the ephemeral key).
-  *
-  * <pre>
-  * initiator -> responder  HELLO_I = magic, HELLO, party, expected responder id, X25519 ephemeral
-  * responder -> initiator  HELLO_R = magic, HELLO, party, -1, X25519 ephemeral
-  * responder -> initiator  AUTH_R  = magic, AUTH, Ed25519 sig over ("R", H)
-  * initiator -> responder  AUTH_I  = magic, AUTH, Ed25519 sig over ("I", H)
-  *   H = SHA-256(domain, HELLO_I, HELLO_R); party = a replica's epoch certificate or a client's key
-  *   keys: HKDF(salt H, X25519 shared secret, "rsmr i2r" | "rsmr r2i") -> HMAC-SHA256 frame keys
-  * </pre>
-  *
-  * Each side signs the transcript with its static identity key, which proves it holds the key
-  * certified for its claimed identity and binds both ephemeral keys, so a man in the middle
-  * learns nothing and a recorded handshake cannot be replayed (fresh ephemerals every time). The
-  * role letter in the signed data stops a reflected signature. Only a replica responds; a replica
-  * or a client initiates.
-  */
+ * The authenticated key agreement at the start of every connection, as a pure state machine
+ * (bytes in, bytes out; the caller frames them and supplies the ephemeral key).
+ *
+ * <pre>
+ * initiator -> responder  HELLO_I = magic, HELLO, party, expected responder id, X25519 ephemeral
+ * responder -> initiator  HELLO_R = magic, HELLO, party, -1, X25519 ephemeral
+ * responder -> initiator  AUTH_R  = magic, AUTH, Ed25519 sig over ("R", H)
+ * initiator -> responder  AUTH_I  = magic, AUTH, Ed25519 sig over ("I", H)
+ *   H = SHA-256(domain, HELLO_I, HELLO_R); party = a replica's epoch certificate or a client's key
+ *   keys: HKDF(salt H, X25519 shared secret, "rsmr i2r" | "rsmr r2i") -> HMAC-SHA256 frame keys
+ * </pre>
+ *
+ * Each side signs the transcript with its static identity key, which proves it holds the key
+ * certified for its claimed identity and binds both ephemeral keys, so a man in the middle
+ * learns nothing and a recorded handshake cannot be replayed (fresh ephemerals every time). The
+ * role letter in the signed data stops a reflected signature. Only a replica responds; a replica
+ * or a client initiates.
+ */
 public final class Handshake {
     /** Longest handshake message; a certificate with the longest cluster name fits. */
     public static final int MESSAGE_BYTES_MAX = 512;

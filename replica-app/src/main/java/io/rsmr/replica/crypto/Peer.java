@@ -5,6 +5,6 @@ public sealed interface Peer {
     /** A replica, authenticated by its epoch certificate. */
     record Replica(int id, long epoch) implements Peer {}
 
-    /** A client, whose id is derived from its public key ({@link ClientIds}). */
+    /** A client key, by its key id ({@link ClientIds#of}): it may speak for that id's sessions. */
     record Client(long id) implements Peer {}
 }

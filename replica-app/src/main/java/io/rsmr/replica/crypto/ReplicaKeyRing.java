@@ -7,11 +7,11 @@ import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
-  * What this process trusts about replica keys: the cluster name, each replica's host-agent key
-  * (from the cluster config), and the epoch certificates it has checked. A certificate for an
-  * older epoch than the newest known for that replica is refused, so a key stolen before a
-  * rejuvenation is useless after it. Thread-safe.
-  */
+ * What this process trusts about replica keys: the cluster name, each replica's host-agent key
+ * (from the cluster config), and the epoch certificates it has checked. A certificate for an
+ * older epoch than the newest known for that replica is refused, so a key stolen before a
+ * rejuvenation is useless after it. Thread-safe.
+ */
 public final class ReplicaKeyRing {
     /** Keys of this many most recent epochs per replica stay verifiable (for signed certificates). */
     public static final int EPOCHS_KEPT_MAX = 4;
@@ -34,9 +34,9 @@ public final class ReplicaKeyRing {
     }
 
     /**
-      * Checks a certificate and, when good, remembers its key. Returns null when accepted, else why
-      * not (for the log and the drop counter).
-      */
+     * Checks a certificate and, when good, remembers its key. Returns null when accepted, else why
+     * not (for the log and the drop counter).
+     */
     public String admit(EpochCertificate certificate) {
         byte[] agentKey = agentKeys.get(certificate.replicaId());
         if (agentKey == null) {

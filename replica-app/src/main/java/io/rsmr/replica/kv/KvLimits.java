@@ -1,14 +1,14 @@
 package io.rsmr.replica.kv;
 
 /**
-  * Size limits of the key-value store, each checked when an operation is decoded.
-  *
-  * @param keyBytesMax longest key
-  * @param valueBytesMax longest value
-  * @param scanEntriesMax entries one scan returns at most
-  * @param scanResultBytesMax key and value bytes one scan returns at most (fits a reply)
-  * @param entriesMax keys the store holds at most; a put of a new key beyond it fails
-  */
+ * Size limits of the key-value store, each checked when an operation is decoded.
+ *
+ * @param keyBytesMax longest key
+ * @param valueBytesMax longest value
+ * @param scanEntriesMax entries one scan returns at most
+ * @param scanResultBytesMax key and value bytes one scan returns at most (fits a reply)
+ * @param entriesMax keys the store holds at most; a put of a new key beyond it fails
+ */
 public record KvLimits(
         int keyBytesMax, int valueBytesMax, int scanEntriesMax, int scanResultBytesMax, int entriesMax) {
     public KvLimits {

@@ -3,15 +3,16 @@ package io.rsmr.replica.kv;
 import java.nio.ByteBuffer;
 
 /**
-  * An operation on the store and its wire form: a type byte, then length-prefixed fields (key:
-  * u16 length; value: i32 length, -1 meaning absent where allowed).
-  */
+ * An operation on the store and its wire form: a type byte, then length-prefixed fields (key:
+ * u16 length; value: i32 length, -1 meaning absent where allowed).
+ */
 public sealed interface KvOperation {
     byte PUT = 1;
     byte GET = 2;
     byte DELETE = 3;
     byte COMPARE_AND_SET = 4;
     byte SCAN = 5;
+    byte ECHO = 6;
 
     record Put(byte[] key, byte[] value) implements KvOperation {
         public Put {
@@ -50,6 +51,20 @@ public sealed interface KvOperation {
         }
     }
 
+    /**
+     * Changes nothing and returns {@code replyBytes} zero bytes: the benchmark's operation, which
+     * measures the replication path with exact request and reply sizes (as BFT-SMaRt's
+     * throughput-latency benchmark does). Ordered like every other operation.
+     */
+    record Echo(byte[] payload, int replyBytes) implements KvOperation {
+        public Echo {
+            java.util.Objects.requireNonNull(payload, "payload");
+            if (replyBytes < 0) {
+                throw new IllegalArgumentException("replyBytes must be >= 0, was " + replyBytes);
+            }
+        }
+    }
+
     /** Keys are sent with a 16-bit length. */
     private static void checkKey(byte[] key) {
         if (key == null || key.length > 0xffff) {
@@ -59,7 +74,7 @@ public sealed interface KvOperation {
 
     /** True for operations that never change the state. */
     default boolean readOnly() {
-        return this instanceof Get || this instanceof Scan;
+        return this instanceof Get || this instanceof Scan || this instanceof Echo;
     }
 
     default byte[] encode() {
@@ -81,6 +96,10 @@ public sealed interface KvOperation {
             putOptional(out, cas.newValue());
             return out.array();
         }
+        if (this instanceof Echo echo) {
+            return buffer(1 + 4 + Bytes.size4(echo.payload()), ECHO).putInt(echo.replyBytes())
+                    .putInt(echo.payload().length).put(echo.payload()).array();
+        }
         Scan scan = (Scan) this;
         return buffer(1 + Bytes.size2(scan.prefix()) + Bytes.size2(scan.startAfter()) + 4, SCAN)
                 .putShort((short) scan.prefix().length).put(scan.prefix())
@@ -99,6 +118,7 @@ public sealed interface KvOperation {
             case COMPARE_AND_SET -> new CompareAndSet(key(in, limits), optional(in, limits, "expected value"),
                     optional(in, limits, "new value"));
             case SCAN -> scan(in, limits);
+            case ECHO -> echo(in, limits);
             default -> throw new KvFormatException("unknown operation type " + type);
         };
         Bytes.expectEnd(in, "operation");
@@ -113,6 +133,14 @@ public sealed interface KvOperation {
             throw new KvFormatException("scan limit must be >= 1, was " + limit);
         }
         return new Scan(prefix, startAfter, Math.min(limit, limits.scanEntriesMax()));
+    }
+
+    private static Echo echo(ByteBuffer in, KvLimits limits) throws KvFormatException {
+        int replyBytes = Bytes.readInt(in, "reply size");
+        if (replyBytes < 0 || replyBytes > limits.valueBytesMax()) {
+            throw new KvFormatException("reply size " + replyBytes + " outside [0, " + limits.valueBytesMax() + "]");
+        }
+        return new Echo(Bytes.read(in, 4, limits.valueBytesMax(), "payload"), replyBytes);
     }
 
     private static byte[] key(ByteBuffer in, KvLimits limits) throws KvFormatException {

@@ -11,14 +11,14 @@ import java.util.Map;
 import java.util.TreeMap;
 
 /**
-  * The replicated key-value store: byte-string keys in unsigned lexicographic order (a TreeMap,
-  * so iteration order — and thus scans, snapshots and digests — is the same on every replica).
-  * A malformed operation yields an {@link KvResult.Error}, never an exception.
-  *
-  * <p>Snapshot: {@code "RSKV1"}, entry count (i32), then per entry key (u16 length) and value
-  * (i32 length), in key order. The state digest is SHA-256 of the snapshot, so equal states give
-  * equal digests and the digest of an installed snapshot is checked by recomputing it.
-  */
+ * The replicated key-value store: byte-string keys in unsigned lexicographic order (a TreeMap,
+ * so iteration order — and thus scans, snapshots and digests — is the same on every replica).
+ * A malformed operation yields an {@link KvResult.Error}, never an exception.
+ *
+ * <p>Snapshot: {@code "RSKV1"}, entry count (i32), then per entry key (u16 length) and value
+ * (i32 length), in key order. The state digest is SHA-256 of the snapshot, so equal states give
+ * equal digests and the digest of an installed snapshot is checked by recomputing it.
+ */
 public final class KvService implements Service {
     private static final byte[] SNAPSHOT_MAGIC = {'R', 'S', 'K', 'V', '1'};
 
@@ -79,6 +79,9 @@ public final class KvService implements Service {
         }
         if (operation instanceof KvOperation.CompareAndSet cas) {
             return compareAndSet(cas);
+        }
+        if (operation instanceof KvOperation.Echo echo) {
+            return new KvResult.Value(new byte[echo.replyBytes()]);
         }
         return scan((KvOperation.Scan) operation);
     }

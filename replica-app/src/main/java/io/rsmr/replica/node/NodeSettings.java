@@ -28,6 +28,8 @@ public record NodeSettings(
 
     /** Ticks of 10 ms, so the core's default timeouts mean 2 s (request) and 100 ms (status). */
     public static final long TICK_MILLIS_DEFAULT = 10;
+    /** The status file costs a state digest and a rename; once a second is plenty for operators and tests. */
+    public static final long STATUS_WRITE_INTERVAL_MILLIS_DEFAULT = 1000;
 
     public NodeSettings {
         if (membership.coreIndex(replicaId) < 0) {
@@ -49,12 +51,24 @@ public record NodeSettings(
         }
     }
 
+    /**
+     * Consensus instances the leader keeps in flight. Fewer instances make bigger batches under
+     * load: measured here (n = 4, 64 closed-loop clients, 0-byte requests, one noisy run each),
+     * 2: 11,000 ops/s; 4: 17,000-18,300; 8: 8,800; 16 (the core's default): 6,500.
+     */
+    public static final int PIPELINE_INSTANCES_DEFAULT = 4;
+
     /** The defaults for a replica of this membership. */
     public static NodeSettings defaults(Membership membership, int replicaId, EpochIdentity identity, Path dataDir) {
-        ProtocolConfig protocol = ProtocolConfig.defaults(membership.n(), membership.k(), membership.kPrime());
+        ProtocolConfig protocol = pipelined(ProtocolConfig.defaults(membership.n(), membership.k(), membership.kPrime()));
         return new NodeSettings(membership, replicaId, identity, dataDir, protocol,
                 TransportConfig.defaults().withMessageBytesMax(protocol.messageBytesMax()), KvLimits.defaults(),
-                TICK_MILLIS_DEFAULT, 200, ByzantineMode.NONE);
+                TICK_MILLIS_DEFAULT, STATUS_WRITE_INTERVAL_MILLIS_DEFAULT, ByzantineMode.NONE);
+    }
+
+    /** The core's config with this shell's pipeline depth; clients use it too (same limits). */
+    public static ProtocolConfig pipelined(ProtocolConfig protocol) {
+        return protocol.withWindow(protocol.checkpointIntervalSeqs(), protocol.logWindowSeqs(), PIPELINE_INSTANCES_DEFAULT);
     }
 
     public NodeSettings withByzantineMode(ByzantineMode mode) {

@@ -6,6 +6,7 @@ import io.rsmr.common.config.ConfigException;
 import io.rsmr.common.crypto.EpochIdentity;
 import io.rsmr.common.crypto.KeyFileException;
 import io.rsmr.common.crypto.KeyFiles;
+import io.rsmr.replica.protocol.ProtocolConfig;
 import io.rsmr.replica.transport.Membership;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -19,16 +20,16 @@ import java.util.Set;
  *
  * <pre>
  * java -Xmx128m -jar rsmr-replica.jar --config cluster.yaml --id 1 --identity replica-1.key --data-dir /data
- *      [--tick-millis 10] [--byzantine-test-mode none|silent|wrong-replies|garble]
+ *      [--tick-millis 10] [--pipeline-instances-max 16] [--byzantine-test-mode none|silent|wrong-replies|garble]
  * </pre>
  *
  * Exit codes: 0 after a normal stop (SIGTERM), 1 when running failed, 2 for bad arguments or config.
  */
 public final class ReplicaMain {
     private static final Set<String> OPTIONS =
-            Set.of("config", "id", "identity", "data-dir", "tick-millis", "byzantine-test-mode");
+            Set.of("config", "id", "identity", "data-dir", "tick-millis", "pipeline-instances-max", "byzantine-test-mode");
     private static final String USAGE = "usage: rsmr-replica --config FILE --id N --identity FILE --data-dir DIR"
-            + " [--tick-millis N] [--byzantine-test-mode MODE]";
+            + " [--tick-millis N] [--pipeline-instances-max N] [--byzantine-test-mode MODE]";
 
     private ReplicaMain() {}
 
@@ -111,8 +112,13 @@ public final class ReplicaMain {
             EpochIdentity identity = KeyFiles.readIdentity(Path.of(options.get("identity")));
             NodeSettings defaults = NodeSettings.defaults(Membership.of(config), id, identity,
                     Path.of(options.get("data-dir")));
+            ProtocolConfig protocol = defaults.protocol();
+            if (options.containsKey("pipeline-instances-max")) {
+                protocol = protocol.withWindow(protocol.checkpointIntervalSeqs(), protocol.logWindowSeqs(),
+                        integer(options, "pipeline-instances-max"));
+            }
             NodeSettings settings = new NodeSettings(defaults.membership(), id, identity, defaults.dataDir(),
-                    defaults.protocol(), defaults.transport(), defaults.kvLimits(),
+                    protocol, defaults.transport(), defaults.kvLimits(),
                     options.containsKey("tick-millis") ? integer(options, "tick-millis") : defaults.tickMillis(),
                     defaults.statusWriteIntervalMillis(), ByzantineMode.NONE);
             return options.containsKey("byzantine-test-mode")

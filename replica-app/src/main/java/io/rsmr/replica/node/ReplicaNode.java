@@ -1,6 +1,7 @@
 package io.rsmr.replica.node;
 
 import io.rsmr.common.crypto.Hex;
+import io.rsmr.replica.crypto.ClientIds;
 import io.rsmr.replica.crypto.EpochSignatures;
 import io.rsmr.replica.crypto.Peer;
 import io.rsmr.replica.crypto.ReplicaKeyRing;
@@ -125,13 +126,13 @@ public final class ReplicaNode implements AutoCloseable {
         execute(core.step(input));
     }
 
-    /** Null for what a peer of that kind may not send (a client sends only requests). */
+    /** Null for what a peer may not send: a client sends only requests, under ids its key owns. */
     private Input toInput(Peer from, Message message) {
         if (from instanceof Peer.Replica replica) {
             return new Input.FromReplica(membership.coreIndex(replica.id()), message);
         }
-        if (message instanceof Request request) {
-            return new Input.FromClient(((Peer.Client) from).id(), request);
+        if (message instanceof Request request && ClientIds.keyOf(request.clientId()) == ((Peer.Client) from).id()) {
+            return new Input.FromClient(request.clientId(), request);
         }
         return null;
     }

@@ -12,10 +12,10 @@ import java.nio.channels.SocketChannel;
 import java.util.ArrayDeque;
 
 /**
-  * One TCP connection: its handshake, then its frame keys; a read buffer; and a bounded queue of
-  * sealed frames packed into reusable chunks, so that everything queued during one event-loop
-  * turn leaves in one gathering write.
-  */
+ * One TCP connection: its handshake, then its frame keys; a read buffer; and a bounded queue of
+ * sealed frames packed into reusable chunks, so that everything queued during one event-loop
+ * turn leaves in one gathering write.
+ */
 final class Connection {
     private static final int CHUNK_BYTES = 16 << 10;
 

@@ -2,6 +2,7 @@ package io.rsmr.replica.transport;
 
 import io.rsmr.common.crypto.Ed25519Keys;
 import io.rsmr.common.crypto.EpochIdentity;
+import io.rsmr.replica.crypto.ClientIds;
 import io.rsmr.replica.crypto.FrameOpener;
 import io.rsmr.replica.crypto.FrameSealer;
 import io.rsmr.replica.crypto.Handshake;
@@ -33,18 +34,18 @@ import java.util.logging.Level;
 import java.util.logging.Logger;
 
 /**
-  * The production {@link Transport}: one NIO selector, driven by the caller's thread.
-  *
-  * <p>A replica listens for replicas and clients and dials every other replica; it sends to a
-  * replica only on the connection it dialed (so each side redials its own links, and there is no
-  * tie to break), and answers a client on the connection the client opened. A client dials every
-  * replica and uses those connections both ways. Each connection starts with the
-  * {@link Handshake}; frames are {@code length(4) body}; after the handshake every body is sealed
-  * ({@link FrameSealer}). A frame longer than the limit closes its connection (the stream cannot
-  * be trusted to resynchronise); a frame that fails its check is dropped and counted, and a
-  * connection with too many such frames is closed. A dialed link that fails is redialed with
-  * exponential backoff.
-  */
+ * The production {@link Transport}: one NIO selector, driven by the caller's thread.
+ *
+ * <p>A replica listens for replicas and clients and dials every other replica; it sends to a
+ * replica only on the connection it dialed (so each side redials its own links, and there is no
+ * tie to break), and answers a client on the connection the client opened. A client dials every
+ * replica and uses those connections both ways. Each connection starts with the
+ * {@link Handshake}; frames are {@code length(4) body}; after the handshake every body is sealed
+ * ({@link FrameSealer}). A frame longer than the limit closes its connection (the stream cannot
+ * be trusted to resynchronise); a frame that fails its check is dropped and counted, and a
+ * connection with too many such frames is closed. A dialed link that fails is redialed with
+ * exponential backoff.
+ */
 public final class NioTransport implements Transport {
     private static final Logger LOG = Logger.getLogger(NioTransport.class.getName());
 
@@ -164,9 +165,10 @@ public final class NioTransport implements Transport {
         return hold(dialer, message);
     }
 
+    /** Sends on the connection of the key that owns {@code clientId} ({@link ClientIds#keyOf}). */
     @Override
     public boolean sendToClient(long clientId, byte[] message) {
-        Connection connection = clients.get(clientId);
+        Connection connection = clients.get(ClientIds.keyOf(clientId));
         if (connection == null) {
             drops.count(DropReason.NOT_CONNECTED);
             return false;
@@ -441,6 +443,9 @@ public final class NioTransport implements Transport {
     }
 
     private void expireHandshakes(long now) {
+        if (handshaking.isEmpty()) {
+            return;
+        }
         for (Connection connection : new ArrayList<>(handshaking)) {
             if (now - connection.handshakeDeadlineNanos >= 0) {
                 drops.count(DropReason.HANDSHAKE_TIMEOUT);

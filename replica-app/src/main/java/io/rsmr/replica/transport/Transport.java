@@ -4,15 +4,15 @@ import io.rsmr.replica.crypto.Peer;
 import java.io.IOException;
 
 /**
-  * Authenticated message passing between replicas and from clients to replicas. Every message a
-  * {@link Inbound} sees came from the {@link Peer} it names (the connection's handshake proved the
-  * peer's key) and was neither altered nor replayed. Delivery is best effort: a message to a peer
-  * that is down or whose bounded send queue is full is dropped and counted — the protocol above
-  * retransmits. Production: {@link NioTransport}; the simulator has its own network.
-  *
-  * <p>Confined to one thread (the event loop that calls {@link #poll}); only {@link #wakeup} may be
-  * called from others.
-  */
+ * Authenticated message passing between replicas and from clients to replicas. Every message a
+ * {@link Inbound} sees came from the {@link Peer} it names (the connection's handshake proved the
+ * peer's key) and was neither altered nor replayed. Delivery is best effort: a message to a peer
+ * that is down or whose bounded send queue is full is dropped and counted — the protocol above
+ * retransmits. Production: {@link NioTransport}; the simulator has its own network.
+ *
+ * <p>Confined to one thread (the event loop that calls {@link #poll}); only {@link #wakeup} may be
+ * called from others.
+ */
 public interface Transport extends AutoCloseable {
     /** Receives authenticated messages during {@link #poll}. */
     @FunctionalInterface
@@ -27,10 +27,10 @@ public interface Transport extends AutoCloseable {
     boolean sendToClient(long clientId, byte[] message);
 
     /**
-      * Writes what is queued, then waits up to {@code timeoutMillis} (0: not at all) for input and
-      * hands every authenticated message to {@code inbound}; also dials, redials and times out
-      * handshakes.
-      */
+     * Writes what is queued, then waits up to {@code timeoutMillis} (0: not at all) for input and
+     * hands every authenticated message to {@code inbound}; also dials, redials and times out
+     * handshakes.
+     */
     void poll(long timeoutMillis, Inbound inbound) throws IOException;
 
     /** Makes a waiting {@link #poll} return soon; callable from any thread. */

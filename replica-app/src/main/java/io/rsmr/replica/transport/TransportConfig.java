@@ -1,18 +1,18 @@
 package io.rsmr.replica.transport;
 
 /**
-  * The transport's limits, each with its unit in its name.
-  *
-  * @param messageBytesMax largest message (frame payload) sent or accepted; a peer announcing a
-  *     bigger frame is disconnected
-  * @param sendQueueBytesMax sealed bytes queued per connection before messages are dropped
-  * @param inboundConnectionsMax accepted connections (replicas and clients) open at once
-  * @param handshakeTimeoutMillis time a new connection has to finish its handshake
-  * @param reconnectDelayMinMillis first wait before redialing a replica; doubles per failure
-  * @param reconnectDelayMaxMillis longest wait before redialing
-  * @param readBufferBytes initial per-connection read buffer (grows for a large frame, then shrinks)
-  * @param badFramesPerConnectionMax refused frames after which a connection is closed
-  */
+ * The transport's limits, each with its unit in its name.
+ *
+ * @param messageBytesMax largest message (frame payload) sent or accepted; a peer announcing a
+ *     bigger frame is disconnected
+ * @param sendQueueBytesMax sealed bytes queued per connection before messages are dropped
+ * @param inboundConnectionsMax accepted connections (replicas and clients) open at once
+ * @param handshakeTimeoutMillis time a new connection has to finish its handshake
+ * @param reconnectDelayMinMillis first wait before redialing a replica; doubles per failure
+ * @param reconnectDelayMaxMillis longest wait before redialing
+ * @param readBufferBytes initial per-connection read buffer (grows for a large frame, then shrinks)
+ * @param badFramesPerConnectionMax refused frames after which a connection is closed
+ */
 public record TransportConfig(
         int messageBytesMax,
         int sendQueueBytesMax,

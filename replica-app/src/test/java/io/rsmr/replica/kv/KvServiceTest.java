@@ -58,6 +58,15 @@ class KvServiceTest {
     }
 
     @Test
+    void echoAnswersTheAskedSizeAndChangesNothing() throws Exception {
+        byte[] digest = kv.stateDigest();
+        KvResult result = run(new KvOperation.Echo(new byte[100], 7));
+        assertArrayEquals(new byte[7], ((KvResult.Value) result).value());
+        assertArrayEquals(digest, kv.stateDigest());
+        assertError(new KvOperation.Echo(new byte[0], limits.valueBytesMax() + 1).encode(), "reply size");
+    }
+
+    @Test
     void unsignedKeyOrder() throws Exception {
         run(new KvOperation.Put(new byte[] {(byte) 0xff}, b("high")));
         run(new KvOperation.Put(new byte[] {0x01}, b("low")));
@@ -117,7 +126,7 @@ class KvServiceTest {
         List<byte[]> valid = List.of(new KvOperation.Put(b("key"), b("value")).encode(),
                 new KvOperation.Get(b("key")).encode(), new KvOperation.Delete(b("key")).encode(),
                 new KvOperation.CompareAndSet(b("key"), b("value"), null).encode(),
-                new KvOperation.Scan(b("k"), new byte[0], 5).encode());
+                new KvOperation.Scan(b("k"), new byte[0], 5).encode(), new KvOperation.Echo(b("p"), 3).encode());
         List<byte[]> mutated = new ArrayList<>();
         for (int i = 0; i < 20_000; i++) {
             byte[] bytes = valid.get(random.nextInt(valid.size())).clone();
