@@ -63,7 +63,7 @@ public record ProtocolConfig(
     /** Defaults for a cluster of n replicas tolerating k silent and k' Byzantine ones. */
     public static ProtocolConfig defaults(int n, int k, int kPrime) {
         return new ProtocolConfig(n, k, kPrime,
-                128, 256, 16,
+                128, 256, 4,
                 512, 1 << 20, 64 << 10, 64 << 10,
                 64 << 20, (64 << 20) + (2 << 20), 100_000,
                 200, 200, 10,

@@ -91,6 +91,8 @@ public class ReplicaCore {
     private long nextProposalSeq = 1;
     private final Map<Long, Long> proposed = new HashMap<>();
     private final ArrayDeque<Long> proposalQueue = new ArrayDeque<>();
+    /** Requests backups forwarded to this leader, per client and forwarding replica. */
+    private final Map<Long, Request[]> forwards = new HashMap<>();
 
     private long lastExecuted;
     private byte[] chain = new byte[Digests.DIGEST_BYTES];
@@ -117,6 +119,7 @@ public class ReplicaCore {
     private static final class Pending {
         final Request request;
         long receivedTick;
+        boolean forwarded;
 
         Pending(Request request, long receivedTick) {
             this.request = request;
@@ -278,6 +281,8 @@ public class ReplicaCore {
             onFetchState(sender, f);
         } else if (m instanceof StateData s) {
             onStateData(s);
+        } else if (m instanceof Request r) {
+            onForwardedRequest(sender, r);
         } else {
             drop(DropReason.UNEXPECTED);
         }
@@ -840,6 +845,7 @@ public class ReplicaCore {
         currentNewView = null;
         proposed.clear();
         proposalQueue.clear();
+        forwards.clear();
         out.persist(new Output.ViewEntry(view, true));
         ViewChange vc = signedViewChange();
         latestViewChange[me] = vc;
@@ -998,6 +1004,7 @@ public class ReplicaCore {
         }
         for (Pending p : pending.values()) {
             p.receivedTick = now;
+            p.forwarded = false;
         }
         for (Decided d : decision.slots()) {
             installDecided(d);
@@ -1089,14 +1096,53 @@ public class ReplicaCore {
         }
     }
 
+    /**
+     * True when a request waited a full timeout. At half the timeout a backup forwards it to the
+     * leader once: a client that skips the leader then costs no view change.
+     */
     private boolean requestTimedOut() {
         for (Pending p : pending.values()) {
-            if (now - p.receivedTick > config.requestTimeoutTicks()
-                    && replies.lastExecuted(p.request.clientId()) < p.request.requestSeq()) {
+            long age = now - p.receivedTick;
+            if (replies.lastExecuted(p.request.clientId()) >= p.request.requestSeq()) {
+                continue;
+            }
+            if (age > config.requestTimeoutTicks()) {
                 return true;
+            }
+            if (age > config.requestTimeoutTicks() / 2 && !p.forwarded && leader() != me) {
+                p.forwarded = true;
+                out.send(leader(), p.request);
             }
         }
         return false;
+    }
+
+    /**
+     * The leader proposes a request it did not get from the client itself once k'+1 replicas
+     * forwarded the same bytes: at least one correct replica got them from the client.
+     */
+    private void onForwardedRequest(int sender, Request r) {
+        if (leader() != me || inViewChange || replies.lastExecuted(r.clientId()) >= r.requestSeq()
+                || pending.containsKey(r.clientId()) && pending.get(r.clientId()).request.requestSeq() >= r.requestSeq()) {
+            drop(DropReason.UNEXPECTED);
+            return;
+        }
+        if (!forwards.containsKey(r.clientId()) && forwards.size() >= config.clientsMax()) {
+            drop(DropReason.TOO_MANY_CLIENTS);
+            return;
+        }
+        Request[] bySender = forwards.computeIfAbsent(r.clientId(), c -> new Request[config.n()]);
+        bySender[sender] = r;
+        int vouchers = 0;
+        for (Request other : bySender) {
+            if (r.sameAs(other)) {
+                vouchers++;
+            }
+        }
+        if (vouchers >= config.kPrime() + 1) {
+            forwards.remove(r.clientId());
+            onClientRequest(r.clientId(), r);
+        }
     }
 
     private void periodic() {

@@ -138,6 +138,28 @@ class ReplicaCoreTest {
     }
 
     @Test
+    void aClientThatSkipsTheLeaderIsServedThroughForwardsWithoutAViewChange() {
+        TestCluster c = new TestCluster(CONFIG);
+        c.dropLink = (from, to) -> from == -1 && to == 0;
+        c.clientSends(request(7, 1, "a"));
+        c.deliverAll();
+        c.tick(15);
+        for (int i = 0; i < 4; i++) {
+            assertEquals(0, c.replicas[i].view(), "replica " + i);
+            assertEquals(1, c.replicas[i].lastExecutedSeq(), "replica " + i);
+        }
+    }
+
+    @Test
+    void oneForwardIsNotEnoughForTheLeaderToProposeARequest() {
+        ReplicaCore leader = new ReplicaCore(CONFIG, 0, new MapService(), new TestSignatures(0));
+        Output out = leader.step(new Input.FromReplica(2, request(7, 1, "made up by replica 2")));
+        assertTrue(out.toReplicas().isEmpty());
+        out = leader.step(new Input.FromReplica(3, request(7, 1, "made up by replica 2")));
+        assertTrue(out.toReplicas().stream().anyMatch(o -> o.message() instanceof PrePrepare), "k'+1 = 2 forwards suffice");
+    }
+
+    @Test
     void checkpointsBecomeStableWithQSignaturesAndTruncateTheLog() {
         TestCluster c = new TestCluster(CONFIG);
         for (long seq = 1; seq <= 5; seq++) {

@@ -175,12 +175,13 @@ final class ByzantineNode {
         CheckpointCertificate cert = new CheckpointCertificate(seq, digest,
                 Collections.nCopies(Math.min(config.n(), config.quorum()), fake));
         ViewChange vc = new ViewChange(other, 0, core.view() + 1, cert, List.of(), List.of(), randomDigest());
-        return switch (random.nextInt(5)) {
+        return switch (random.nextInt(6)) {
             case 0 -> cert;
             case 1 -> vc;
             case 2 -> new NewView(config.leaderOf(core.view() + 1), 0, core.view() + 1,
                     Collections.nCopies(config.quorum(), vc), randomDigest());
             case 3 -> new PrePrepare(core.view(), core.lastExecutedSeq() + 1, Batch.EMPTY);
+            case 4 -> new Request(1000 + random.nextInt(4), 1 + random.nextInt(30), new SimKv.Op(SimKv.PUT, 0, 0, 666).encode());
             default -> new Commit(core.view(), core.lastExecutedSeq() + 1, digest);
         };
     }
