@@ -73,7 +73,7 @@ public final class Agent implements AutoCloseable {
                 metrics::failSafe);
         this.rejuvenator = new Rejuvenator(config.timing(), System::nanoTime, clock, failSafe, events, metrics);
         this.host = new HostSteps.Host(config.cluster(), configFile, settings, key, hypervisor,
-                new GoldenStore(config.images(), operatorKey), HostFacts.tscKhz(), log);
+                new GoldenStore(config.images(), operatorKey), HostFacts.tscKhz(), events);
     }
 
     /** Loads and checks everything; a {@link StartupException} says what is wrong and nothing was started. */
@@ -162,7 +162,8 @@ public final class Agent implements AutoCloseable {
             List<Path> all = new ArrayList<>(golden.osCode());
             all.addAll(golden.smCode());
             for (FileCheck c : golden.check(m, all)) {
-                events.record("golden-file-corrupt", Map.of("file", c.path().toString(), "detail", c.detail()));
+                events.record("golden-file-corrupt", Map.of("file", c.path().toString(), "status", c.status().name(),
+                        "detail", c.detail()));
                 golden.restore(m, c.path());
                 events.record("golden-file-restored", Map.of("file", c.path().toString()));
             }

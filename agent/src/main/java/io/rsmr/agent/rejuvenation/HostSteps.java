@@ -2,7 +2,7 @@ package io.rsmr.agent.rejuvenation;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.rsmr.agent.AgentSettings;
-import io.rsmr.agent.JsonLog;
+import io.rsmr.agent.Events;
 import io.rsmr.agent.failsafe.FailSafeCause;
 import io.rsmr.agent.libvirt.Hypervisor;
 import io.rsmr.agent.libvirt.HypervisorException;
@@ -39,7 +39,7 @@ public final class HostSteps implements StepRunner {
 
     /** Everything the steps need that does not change between rejuvenations. */
     public record Host(String clusterName, Path clusterConfigFile, AgentSettings settings, Ed25519Keys.SigningKey agentKey,
-                       Hypervisor hypervisor, GoldenStore golden, long tscKhz, JsonLog log) {
+                       Hypervisor hypervisor, GoldenStore golden, long tscKhz, Events events) {
     }
 
     private final Host host;
@@ -89,10 +89,11 @@ public final class HostSteps implements StepRunner {
 
     private void restoreCorrupt() throws StepFailure, InterruptedException {
         for (FileCheck c : corrupt) {
-            host.log().warn("golden-file-corrupt", Map.of("replica", replica.id(), "file", c.path().toString(),
-                    "status", c.status().name(), "detail", c.detail()));
+            host.events().record("golden-file-corrupt", Map.of("replica", replica.id(), "epoch", epoch,
+                    "file", c.path().toString(), "status", c.status().name(), "detail", c.detail()));
             host.golden().restore(manifest, c.path());
-            host.log().info("golden-file-restored", Map.of("replica", replica.id(), "file", c.path().toString()));
+            host.events().record("golden-file-restored", Map.of("replica", replica.id(), "epoch", epoch,
+                    "file", c.path().toString()));
         }
         corrupt = List.of();
     }
@@ -138,13 +139,16 @@ public final class HostSteps implements StepRunner {
         try {
             ensureDataDisk();
             Files.write(files.consoleLog(), new byte[0]); // libvirt appends to a file console
-            host.hypervisor().create(domainXml());
+            String xml = domainXml();
+            Files.writeString(files.dir().resolve("domain.xml"), xml); // what was booted, for the operator
+            host.hypervisor().create(xml);
         } catch (IOException e) {
             throw new StepFailure(FailSafeCause.STEP_FAILED, "cannot prepare the disks of " + replica.domain() + ": " + e, e);
         } catch (HypervisorException e) {
             throw hypervisorFailure(e);
         }
         serial = SerialChannel.connect(files.serialSocket());
+        host.events().log().info("guest-channel-connected", Map.of("replica", replica.id(), "epoch", epoch));
         JsonNode first = readEvent();
         String event = first.path("event").asText();
         if (!event.equals("guest-up") || first.path("replicaId").asInt(-1) != replica.id()
@@ -177,7 +181,7 @@ public final class HostSteps implements StepRunner {
     private JsonNode readEvent() throws StepFailure, InterruptedException {
         try {
             JsonNode e = serial.readEvent();
-            host.log().info("guest-line", Map.of("replica", replica.id(), "epoch", epoch, "line", e));
+            host.events().log().info("guest-line", Map.of("replica", replica.id(), "epoch", epoch, "line", e));
             return e;
         } catch (IOException e) {
             if (Thread.interrupted()) {
@@ -197,7 +201,6 @@ public final class HostSteps implements StepRunner {
 
     String domainXml() {
         AgentSettings s = host.settings();
-        int mac = 10 + replica.id();
         return DomainXml.fill(Map.ofEntries(
                 Map.entry("NAME", replica.domain()),
                 Map.entry("DOMAIN_TYPE", replica.domainType().libvirtName()),
@@ -211,10 +214,19 @@ public final class HostSteps implements StepRunner {
                 Map.entry("CONFIG_DISK", files.configDisk().toAbsolutePath().toString()),
                 Map.entry("SMW_SOCKET", files.serialSocket().toAbsolutePath().toString()),
                 Map.entry("BRIDGE", s.payloadBridge()),
-                Map.entry("MAC", String.format("52:54:00:18:%02x:%02x", (mac >> 8) & 0xff, mac & 0xff)),
+                Map.entry("MAC", macOf(replica.payloadAddress().host())),
                 Map.entry("CONSOLE_LOG", files.consoleLog().toAbsolutePath().toString()),
                 Map.entry("FEATURES", replica.domainType() == DomainType.QEMU
                         ? "<tcg><tb-cache unit='MiB'>" + s.tcgCodeCacheMib() + "</tb-cache></tcg>" : "")));
+    }
+
+    /** A locally administered MAC unique per payload address: 52:54:00 and the address's last three bytes. */
+    static String macOf(String ipv4) {
+        String[] b = ipv4.split("\\.");
+        if (b.length != 4) {
+            throw new IllegalArgumentException("payload address " + ipv4 + " is not IPv4");
+        }
+        return String.format("52:54:00:%02x:%02x:%02x", Integer.parseInt(b[1]), Integer.parseInt(b[2]), Integer.parseInt(b[3]));
     }
 
     private StepFailure hypervisorFailure(HypervisorException e) {

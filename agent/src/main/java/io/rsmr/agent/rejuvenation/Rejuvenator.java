@@ -126,7 +126,8 @@ public final class Rejuvenator {
                 inbox.add(new RejuvenationEvent.StepFailed(step, nanoClock.getAsLong(), f.failSafeCause(), f.getMessage()));
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt(); // cancelled: the core has moved on
-            } catch (RuntimeException e) {
+            } catch (RuntimeException | Error e) {
+                // Reported, not lost with the worker thread: otherwise the core would only see the deadline.
                 inbox.add(new RejuvenationEvent.StepFailed(step, nanoClock.getAsLong(), FailSafeCause.STEP_FAILED,
                         step.label() + " failed unexpectedly: " + e));
             }

@@ -1,0 +1,178 @@
+package io.rsmr.agent.vm;
+
+import com.sun.net.httpserver.HttpServer;
+import io.rsmr.common.crypto.Ed25519Keys;
+import io.rsmr.common.crypto.KeyFiles;
+import io.rsmr.common.image.ImageException;
+import io.rsmr.common.image.ImageManifest;
+import io.rsmr.common.image.ImageVerifier;
+import io.rsmr.common.image.ManifestSignature;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.security.SecureRandom;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.Comparator;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+
+/**
+ * What the VM tests run on: a copy of vm-images' golden files (and a read-only copy of them), an
+ * operator key that signs the manifest, the agent key of host h1, a cluster config whose replica 1
+ * (this host's only one) has a domain name unique to this run, agent settings, and a webhook
+ * receiver. Everything lives under one folder in /var/tmp that is removed at the end; only the
+ * domain this fixture names is ever destroyed.
+ */
+final class VmFixture {
+    static final Path REPO = Path.of("..").toAbsolutePath().normalize();
+    static final Path IMAGES = REPO.resolve("vm-images/out");
+    static final List<String> GOLDEN = List.of("vmlinuz", "initramfs.img", "root.img");
+    static final String URI = "qemu:///system";
+
+    final Path dir;
+    final Path golden;
+    final Path readOnly;
+    final Path stateDir;
+    final String domain;
+    final Ed25519Keys.SigningKey operator = Ed25519Keys.generate(new SecureRandom());
+    final Ed25519Keys.SigningKey agentKey = Ed25519Keys.generate(new SecureRandom());
+    final List<Received> alerts = Collections.synchronizedList(new ArrayList<>());
+    private final HttpServer webhook;
+
+    /** One alert as the webhook got it. */
+    record Received(Instant at, String body) {
+    }
+
+    VmFixture() throws IOException, InterruptedException {
+        requireEnvironment();
+        dir = Files.createTempDirectory(Path.of("/var/tmp"), "rsmr-agent-vmtest-");
+        Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxr-xr-x"));
+        golden = Files.createDirectories(dir.resolve("golden"));
+        readOnly = Files.createDirectories(dir.resolve("golden-ro"));
+        stateDir = dir.resolve("state");
+        domain = "rsmr-agentvm-" + ProcessHandle.current().pid() + "-r1";
+        for (String f : GOLDEN) {
+            Files.copy(IMAGES.resolve(f), golden.resolve(f), StandardCopyOption.REPLACE_EXISTING);
+            Files.copy(IMAGES.resolve(f), readOnly.resolve(f), StandardCopyOption.REPLACE_EXISTING);
+        }
+        Files.copy(IMAGES.resolve("manifest.json"), golden.resolve("manifest.json"));
+        requireCopiesMatchManifest();
+        signManifest(operator);
+        Path keys = Files.createDirectories(dir.resolve("keys"));
+        KeyFiles.writePublicKey(keys.resolve("operator.pub"), operator.publicKey());
+        KeyFiles.writeSigningKey(keys.resolve("agent-h1.key"), agentKey);
+        for (int h = 1; h <= 6; h++) {
+            KeyFiles.writePublicKey(keys.resolve("agent-h" + h + ".pub"),
+                    h == 1 ? agentKey.publicKey() : Ed25519Keys.generate(new SecureRandom()).publicKey());
+        }
+        webhook = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 4);
+        webhook.createContext("/alerts", exchange -> {
+            try (exchange; InputStream in = exchange.getRequestBody()) {
+                alerts.add(new Received(Instant.now(), new String(in.readAllBytes(), StandardCharsets.UTF_8)));
+                exchange.sendResponseHeaders(204, -1);
+            }
+        });
+        webhook.start();
+    }
+
+    /** vm-images/out may be in the middle of a rebuild: then the copies do not match and the test says so. */
+    private void requireCopiesMatchManifest() throws IOException, InterruptedException {
+        try {
+            ImageManifest m = ImageManifest.read(golden.resolve("manifest.json"));
+            for (String f : GOLDEN) {
+                ImageVerifier.FileCheck c = ImageVerifier.check(m.file(f).orElseThrow(), golden.resolve(f));
+                if (!c.ok()) {
+                    throw new IllegalStateException(IMAGES + " is inconsistent (" + f + ": " + c.detail()
+                            + "); was vm-images/build.sh running? Build it, then rerun.");
+                }
+            }
+        } catch (ImageException e) {
+            throw new IllegalStateException(e.getMessage(), e);
+        }
+    }
+
+    /** VM tests never skip: a missing prerequisite fails them, saying what to do. */
+    private static void requireEnvironment() throws IOException, InterruptedException {
+        if (!"root".equals(System.getProperty("user.name"))) {
+            throw new IllegalStateException("the VM tests need root (libvirt qemu:///system); run agent/test-vm.sh as root");
+        }
+        for (String f : List.of("vmlinuz", "initramfs.img", "root.img", "manifest.json")) {
+            if (!Files.isRegularFile(IMAGES.resolve(f))) {
+                throw new IllegalStateException(IMAGES.resolve(f) + " is missing: build the image with vm-images/build.sh");
+            }
+        }
+        Process p = new ProcessBuilder("virsh", "-c", URI, "version").redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        if (!p.waitFor(20, TimeUnit.SECONDS) || p.exitValue() != 0) {
+            throw new IllegalStateException("libvirt does not answer on " + URI + " (start it with scripts/libvirt-up.sh): " + out);
+        }
+    }
+
+    void signManifest(Ed25519Keys.SigningKey key) throws IOException {
+        byte[] manifest = Files.readAllBytes(golden.resolve("manifest.json"));
+        ManifestSignature.sign(key, manifest).write(golden.resolve("manifest.json.sig"));
+    }
+
+    /** A cluster config: replica 1 on h1 (this host), five more on other hosts that are never started. */
+    Path clusterConfig(String name, String transfer, List<String> failSafeActions) throws IOException {
+        StringBuilder y = new StringBuilder();
+        y.append("cluster: agentvm\nfaults: {k: 1, kPrime: 1}\n");
+        y.append("timing:\n  epoch: 2026-01-01T00:00:00Z\n  tp: 15m\n  td: 10m\n  shutdown: 5s\n  checkCode: 5s\n");
+        y.append("  restoreCode: 10s\n  boot: 30s\n  transfer: ").append(transfer).append("\n");
+        y.append("  exhaust: {1: 30m, 2: 1h, 3: 4h}\nreplicas:\n");
+        for (int i = 1; i <= 6; i++) {
+            y.append("  - {id: ").append(i).append(", host: h").append(i).append(", managementAddress: \"127.0.0.1:")
+                    .append(7100 + i).append("\", payloadAddress: \"198.18.0.").append(70 + i).append(":7001\", ")
+                    .append("libvirtUri: \"").append(URI).append("\", domain: ")
+                    .append(i == 1 ? domain : "rsmr-agentvm-unused-r" + i).append(", domainType: qemu}\n");
+        }
+        y.append("failSafe:\n  actions: ").append(failSafeActions).append("\n  alertWebhooks: [\"http://127.0.0.1:")
+                .append(webhook.getAddress().getPort()).append("/alerts\"]\n");
+        y.append("images:\n  kernel: golden/vmlinuz\n  initramfs: golden/initramfs.img\n  root: golden/root.img\n");
+        y.append("  manifest: golden/manifest.json\n  signature: golden/manifest.json.sig\n  readOnlyCopy: golden-ro\n");
+        y.append("keys:\n  operatorPublicKey: keys/operator.pub\n  agentPublicKeys:\n");
+        for (int h = 1; h <= 6; h++) {
+            y.append("    h").append(h).append(": keys/agent-h").append(h).append(".pub\n");
+        }
+        return write(name, y.toString());
+    }
+
+    /** Agent settings of host h1; the replica's "recovered" line is {@code recoveredEvent}. */
+    Path settings(String name, String recoveredEvent) throws IOException {
+        return write(name, "host: h1\nsigningKey: keys/agent-h1.key\nstateDir: state\n"
+                + "configDiskTool: " + REPO.resolve("vm-images/make-config-disk.sh") + "\n"
+                + "replicaArgs: [\"--help\"]\nrecoveredEvent: " + recoveredEvent + "\n");
+    }
+
+    Path write(String name, String content) throws IOException {
+        Path f = dir.resolve(name);
+        Files.writeString(f, content);
+        return f;
+    }
+
+    /** Runs a host command; returns its exit status (output to the test's log). */
+    static int run(String... command) throws IOException, InterruptedException {
+        return new ProcessBuilder(command).inheritIO().start().waitFor();
+    }
+
+    /** Destroys this fixture's domain (only it) and removes the folder (kept with RSMR_KEEP_VMTEST=1). */
+    void close() throws IOException, InterruptedException {
+        webhook.stop(0);
+        run("virsh", "-c", URI, "destroy", domain);
+        if (System.getenv("RSMR_KEEP_VMTEST") == null) {
+            try (Stream<Path> walk = Files.walk(dir)) {
+                for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) {
+                    Files.deleteIfExists(p);
+                }
+            }
+        }
+    }
+}
