@@ -101,6 +101,11 @@ public final class LocalCluster implements AutoCloseable {
         return dir.resolve("data-" + id);
     }
 
+    /** Where replica {@code id} writes its one-line JSON events for the agent. */
+    public Path agentReport(int id) {
+        return dir.resolve("agent-" + id + ".jsonl");
+    }
+
     public Spec spec() {
         return spec;
     }
@@ -116,7 +121,7 @@ public final class LocalCluster implements AutoCloseable {
         command.addAll(List.of("-cp", System.getProperty("java.class.path"), ReplicaMain.class.getName(),
                 "--config", configFile().toString(), "--id", Integer.toString(id),
                 "--identity", dir.resolve("replica-" + id + ".key").toString(),
-                "--data-dir", dataDir(id).toString()));
+                "--data-dir", dataDir(id).toString(), "--report-to", agentReport(id).toString()));
         ByzantineMode mode = spec.byzantine().getOrDefault(id, ByzantineMode.NONE);
         if (mode != ByzantineMode.NONE) {
             command.addAll(List.of("--byzantine-test-mode", mode.name()));

@@ -20,16 +20,22 @@ import java.util.Set;
  *
  * <pre>
  * java -Xmx128m -jar rsmr-replica.jar --config cluster.yaml --id 1 --identity replica-1.key --data-dir /data
- *      [--tick-millis 10] [--pipeline-instances-max 16] [--byzantine-test-mode none|silent|wrong-replies|garble]
+ *      [--tick-millis 10] [--pipeline-instances-max 4] [--report-to PATH]
+ *      [--byzantine-test-mode none|silent|wrong-replies|garble]
  * </pre>
+ *
+ * {@code --report-to} (default: the environment variable {@code RSMR_SMW_PORT}, if set) is where
+ * the replica writes one-line JSON events for its host agent, first
+ * {@code {"event":"replica-ready","replicaId":N,"epoch":E,"listen":"host:port"}} once it listens.
  *
  * Exit codes: 0 after a normal stop (SIGTERM), 1 when running failed, 2 for bad arguments or config.
  */
 public final class ReplicaMain {
     private static final Set<String> OPTIONS =
-            Set.of("config", "id", "identity", "data-dir", "tick-millis", "pipeline-instances-max", "byzantine-test-mode");
+            Set.of("config", "id", "identity", "data-dir", "tick-millis", "pipeline-instances-max", "report-to",
+                    "byzantine-test-mode");
     private static final String USAGE = "usage: rsmr-replica --config FILE --id N --identity FILE --data-dir DIR"
-            + " [--tick-millis N] [--pipeline-instances-max N] [--byzantine-test-mode MODE]";
+            + " [--tick-millis N] [--pipeline-instances-max N] [--report-to PATH] [--byzantine-test-mode MODE]";
 
     private ReplicaMain() {}
 
@@ -43,8 +49,10 @@ public final class ReplicaMain {
     /** Runs a replica until it is stopped; returns the exit code. */
     static int run(String[] args, PrintStream err) {
         NodeSettings settings;
+        Map<String, String> options;
         try {
-            settings = settings(parse(args));
+            options = parse(args);
+            settings = settings(options);
         } catch (UsageException e) {
             err.println("rsmr-replica: " + e.getMessage());
             err.println(USAGE);
@@ -60,6 +68,8 @@ public final class ReplicaMain {
             err.println("rsmr-replica: replica " + settings.replicaId() + " epoch " + settings.identity().epoch()
                     + " of cluster " + settings.membership().clusterName() + " listening on "
                     + settings.membership().addresses().get(settings.replicaId()) + ", data in " + lock.dataDir());
+            reportTarget(options).ifPresent(target -> new AgentReport(target).ready(settings.replicaId(),
+                    settings.identity().epoch(), settings.membership().addresses().get(settings.replicaId()).toString()));
             node.run();
             return 0;
         } catch (DataDirLock.InUseException e) {
@@ -69,6 +79,11 @@ public final class ReplicaMain {
             err.println("rsmr-replica: replica " + settings.replicaId() + " failed: " + e);
             return 1;
         }
+    }
+
+    private static java.util.Optional<Path> reportTarget(Map<String, String> options) {
+        String target = options.getOrDefault("report-to", System.getenv("RSMR_SMW_PORT"));
+        return target == null || target.isBlank() ? java.util.Optional.empty() : java.util.Optional.of(Path.of(target));
     }
 
     static Map<String, String> parse(String[] args) throws UsageException {

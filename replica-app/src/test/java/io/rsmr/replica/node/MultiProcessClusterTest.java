@@ -14,6 +14,7 @@ import io.rsmr.replica.kv.KvLimits;
 import io.rsmr.replica.kv.KvResult;
 import io.rsmr.replica.transport.Membership;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -76,6 +77,9 @@ class MultiProcessClusterTest {
                 Set<Integer> correct = membership.members().stream().map(Membership.Member::id)
                         .filter(id -> id != byzantineId).collect(Collectors.toSet());
                 awaitSameState(cluster, correct);
+                String reports = Files.readString(cluster.agentReport(1));
+                assertEquals(2, reports.lines().filter(l -> l.contains("\"event\":\"replica-ready\",\"replicaId\":1,")).count(),
+                        "replica 1 reported ready at both starts: " + reports);
             }
         }
     }
