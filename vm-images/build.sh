@@ -42,8 +42,9 @@ die() { echo "build: ERROR: $*" >&2; exit 1; }
 
 check_inputs() {
   [ -f "$JAR" ] || die "no replica jar at $JAR: build it first (mvn -B -q -pl replica-app -am package -DskipTests) or set RSMR_REPLICA_JAR"
-  unzip -tq "$JAR" >/dev/null 2>&1 || busybox unzip -l "$JAR" >/dev/null 2>&1 || die "replica jar $JAR is not a valid jar"
   [ -x "$JDK_HOME/bin/jlink" ] || die "no jlink in $JDK_HOME (set RSMR_JDK_HOME to a JDK 17)"
+  "$JDK_HOME/bin/jar" tf "$JAR" >/dev/null 2>&1 || die "replica jar $JAR is not a valid jar"
+  unzip_manifest_main_class || die "replica jar $JAR has no Main-Class in its manifest (java -jar cannot run it)"
   [ -d "$JDK_HOME/jmods" ] || die "no jmods in $JDK_HOME: install the JDK's jmods (openjdk-17-jdk-headless)"
   local missing=() p
   for p in "${BUILD_PACKAGES[@]}"; do
@@ -55,6 +56,16 @@ check_inputs() {
       || { apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null; } \
       || die "cannot install ${missing[*]}"
   fi
+}
+
+unzip_manifest_main_class() {
+  local dir
+  dir=$(mktemp -d)
+  (cd "$dir" && "$JDK_HOME/bin/jar" xf "$JAR" META-INF/MANIFEST.MF 2>/dev/null)
+  grep -q '^Main-Class: ' "$dir/META-INF/MANIFEST.MF" 2>/dev/null
+  local found=$?
+  rm -rf "$dir"
+  return $found
 }
 
 candidate_version() { # package -> version apt would install
@@ -188,6 +199,12 @@ build_root() {
 
 package_version() { dpkg-query -W -f='${Version}' "$1"; }
 
+jdk_package() { # the Debian package that ships the jmods used, with its version
+  local pkg
+  pkg=$(dpkg -S "$(readlink -f "$JDK_HOME/jmods/java.base.jmod")" 2>/dev/null | cut -d: -f1) || true
+  if [ -n "$pkg" ]; then echo "$pkg $(package_version "$pkg")"; else echo "not from a Debian package: $JDK_HOME"; fi
+}
+
 manifest_inputs() {
   local jar_sha jar_bytes
   jar_sha=$(sha256sum "$JAR" | cut -d' ' -f1)
@@ -198,7 +215,7 @@ manifest_inputs() {
   "kernelPackageVersion": "$KERNEL_VERSION",
   "busyboxPackageVersion": "$BUSYBOX_VERSION",
   "jdk": "$(cat "$JDK_HOME/release" | sed -n 's/^JAVA_RUNTIME_VERSION="\(.*\)"/\1/p')",
-  "jdkPackageVersion": "$(package_version openjdk-17-jdk-headless 2>/dev/null || echo unknown)",
+  "jdkPackage": "$(jdk_package)",
   "jdkModules": "$JDK_MODULES",
   "libc6PackageVersion": "$(package_version libc6)",
   "replicaJar": {"sha256": "$jar_sha", "bytes": $jar_bytes},
