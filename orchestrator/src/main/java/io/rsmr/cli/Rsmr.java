@@ -1,5 +1,6 @@
 package io.rsmr.cli;
 
+import io.rsmr.cli.image.ImageCommand;
 import io.rsmr.cli.keys.KeysCommand;
 import io.rsmr.cli.plan.PlanCommand;
 import io.rsmr.common.config.ConfigException;
@@ -17,7 +18,7 @@ import picocli.CommandLine.Spec;
         versionProvider = VersionProvider.class,
         description = "Operate a resilient Byzantine fault-tolerant replicated service whose replicas are "
                 + "proactively rejuvenated by trusted agents on their hypervisor hosts.",
-        subcommands = {PlanCommand.class, KeysCommand.class, CompletionCommand.class, CommandLine.HelpCommand.class},
+        subcommands = {PlanCommand.class, ImageCommand.class, KeysCommand.class, CompletionCommand.class, CommandLine.HelpCommand.class},
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {"0:ok", "1:the operation failed, or its answer is no (e.g. an infeasible plan)",
                 "2:bad usage or bad config; nothing was done"})
