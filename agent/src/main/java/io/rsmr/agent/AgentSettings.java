@@ -24,7 +24,8 @@ import java.util.List;
  * @param payloadBridge      the bridge the replica VMs' NIC joins
  * @param payloadPrefixLength prefix length of the payload network (the replica's address is from the config)
  * @param dataDiskMib        size of a new, empty data disk
- * @param replicaArgs        the replica's command line arguments (config disk file replica-args)
+ * @param replicaArgs        the replica's command line arguments (config disk file replica-args);
+ *                           {@code {replicaId}} and {@code {epoch}} are filled in per replica and boot
  * @param jvmOptions         the replica's JVM options (empty: the image's defaults)
  * @param metricsPort        port of the Prometheus endpoint on this host's management address; 0: none
  * @param recoveredEvent     the guest line's "event" that ends the transfer step

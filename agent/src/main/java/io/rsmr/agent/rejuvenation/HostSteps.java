@@ -120,7 +120,7 @@ public final class HostSteps implements StepRunner {
             write(staging, "replica-id", Integer.toString(replica.id()));
             write(staging, "epoch", Long.toString(epoch));
             write(staging, "payload-address", replica.payloadAddress().host() + "/" + host.settings().payloadPrefixLength());
-            write(staging, "replica-args", String.join("\n", host.settings().replicaArgs()));
+            write(staging, "replica-args", String.join("\n", replicaArgs()));
             if (!host.settings().jvmOptions().isEmpty()) {
                 write(staging, "jvm-options", String.join("\n", host.settings().jvmOptions()));
             }
@@ -133,6 +133,13 @@ public final class HostSteps implements StepRunner {
         }
         Processes.run(List.of(host.settings().configDiskTool().toString(), staging.toString(), files.configDisk().toString()),
                 files.dir().resolve("config-disk.out"));
+    }
+
+    /** The settings' replica arguments with {@code {replicaId}} and {@code {epoch}} filled in. */
+    List<String> replicaArgs() {
+        return host.settings().replicaArgs().stream()
+                .map(a -> a.replace("{replicaId}", Integer.toString(replica.id())).replace("{epoch}", Long.toString(epoch)))
+                .toList();
     }
 
     private void boot() throws StepFailure, InterruptedException {
