@@ -85,6 +85,8 @@ public class ReplicaCore {
     private long viewChangeStartTick;
     private final ViewChange[] latestViewChange;
     private NewView currentNewView;
+    /** What currentNewView decided; slots above our window then are installed once it moves. */
+    private Decision currentDecision;
 
     private final Map<Long, Slot> slots = new HashMap<>();
     private final TreeSet<Long> waitingSeqs = new TreeSet<>();
@@ -558,19 +560,27 @@ public class ReplicaCore {
         }
         slot.decidedDigest = digest;
         slot.decidedView = commitView;
-        if (commitView > slot.preparedView) {
-            slot.preparedView = commitView;
-            slot.preparedDigest = digest;
-        }
         if (Arrays.equals(digest, Batch.EMPTY.digest())) {
             slot.keep(Batch.EMPTY);
         }
         if (slot.batchFor(digest) != null) {
-            slot.notePrePrepared(commitView, digest, config.prePreparedClaimsPerSeqMax());
+            claimDecided(slot);
         } else {
             out.broadcast(new FetchBatch(slot.seq, digest));
         }
         tryExecute();
+    }
+
+    /**
+     * A decided value whose batch we hold goes into our view-change claims (prepared and
+     * pre-prepared alike): a claim without the batch could name a value nobody can hand out.
+     */
+    private void claimDecided(Slot slot) {
+        if (slot.decidedView > slot.preparedView) {
+            slot.preparedView = slot.decidedView;
+            slot.preparedDigest = slot.decidedDigest;
+        }
+        slot.notePrePrepared(slot.decidedView, slot.decidedDigest, config.prePreparedClaimsPerSeqMax());
     }
 
     // ------------------------------------------------------------------ execution
@@ -758,6 +768,7 @@ public class ReplicaCore {
         }
         nextProposalSeq = Math.max(nextProposalSeq, cert.seq() + 1);
         checkRecovered();
+        installDecidedNowInWindow();
         tryPropose();
     }
 
@@ -843,6 +854,7 @@ public class ReplicaCore {
         inViewChange = true;
         viewChangeStartTick = now;
         currentNewView = null;
+        currentDecision = null;
         proposed.clear();
         proposalQueue.clear();
         forwards.clear();
@@ -994,6 +1006,7 @@ public class ReplicaCore {
         view = nv.view();
         inViewChange = false;
         currentNewView = nv;
+        currentDecision = decision;
         viewChangeStartTick = now;
         lastProgressTick = now;
         proposed.clear();
@@ -1015,6 +1028,19 @@ public class ReplicaCore {
             tryPropose();
         }
         tryExecute();
+    }
+
+    /** After a state transfer the new view's slots above the old window become ours to prepare. */
+    private void installDecidedNowInWindow() {
+        if (inViewChange || currentDecision == null || currentNewView == null || currentNewView.view() != view) {
+            return;
+        }
+        for (Decided d : currentDecision.slots()) {
+            Slot slot = slots.get(d.seq());
+            if (inWindow(d.seq()) && (slot == null || !slot.accepted(view))) {
+                installDecided(d);
+            }
+        }
     }
 
     private void installDecided(Decided d) {
@@ -1063,7 +1089,7 @@ public class ReplicaCore {
         }
         if (slot.decided() && Arrays.equals(needed, slot.decidedDigest)) {
             slot.keep(b.batch());
-            slot.notePrePrepared(slot.decidedView, needed, config.prePreparedClaimsPerSeqMax());
+            claimDecided(slot);
             out.persist(new Output.LogEntry(slot.decidedView, slot.seq, b.batch()));
         }
         if (slot.accepted(view) && Arrays.equals(needed, slot.acceptedDigest)) {

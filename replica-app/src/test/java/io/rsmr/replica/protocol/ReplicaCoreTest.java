@@ -5,6 +5,7 @@ import io.rsmr.replica.protocol.message.PrePrepare;
 import io.rsmr.replica.protocol.message.Prepare;
 import io.rsmr.replica.protocol.message.Reply;
 import io.rsmr.replica.protocol.message.Request;
+import io.rsmr.replica.protocol.message.StateData;
 import io.rsmr.replica.protocol.message.Status;
 import org.junit.jupiter.api.Test;
 
@@ -192,6 +193,39 @@ class ReplicaCoreTest {
         assertArrayEquals(c.replicas[0].chainHash(), c.replicas[3].chainHash());
         assertArrayEquals(c.services[0].stateDigest(), c.services[3].stateDigest());
         assertEquals(10, c.services[3].applied.size());
+    }
+
+    /**
+     * The lagging replica is needed for the quorum once the leader fails; it takes part in the view
+     * change before its state transfer completes, so the new view's slots lie above its window
+     * when it installs the new view, and it must prepare them once the state arrived.
+     */
+    @Test
+    void aReplicaBehindTheNewViewsCheckpointPreparesTheNewViewsSlotsAfterItsStateTransfer() {
+        TestCluster c = new TestCluster(CONFIG);
+        c.dropLink = (from, to) -> to == 3 || from == 3;
+        for (long seq = 1; seq <= 9; seq++) {
+            c.clientSends(request(7, seq, "op" + seq));
+            c.deliverAll();
+        }
+        c.dropLink = (from, to) -> from == 0 || to == 0;
+        c.dropMessage = e -> e.message() instanceof StateData;
+        c.clientSends(request(7, 10, "op10"));
+        c.tick(100);
+        assertTrue(c.replicas[3].view() >= 1, "replica 3 took part in view changes");
+        assertEquals(0, c.replicas[3].lastExecutedSeq(), "no state yet");
+        c.dropMessage = e -> false;
+        c.tick(300);
+        for (int i = 1; i < 4; i++) {
+            assertFalse(c.replicas[i].inViewChange(), "replica " + i);
+            assertEquals(c.replicas[1].view(), c.replicas[i].view(), "replica " + i);
+            assertArrayEquals(c.replicas[1].chainHash(), c.replicas[i].chainHash());
+        }
+        assertEquals(10, c.services[1].applied.size());
+        assertEquals(10, c.services[3].applied.size(), "replica 3 has every request: the state and the rest");
+        c.clientSends(request(7, 11, "op11"));
+        c.deliverAll();
+        assertEquals(11, c.services[3].applied.size());
     }
 
     @Test

@@ -8,6 +8,7 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.BiPredicate;
+import java.util.function.Predicate;
 
 /** A scripted in-memory cluster for unit tests: FIFO delivery, optional per-link drops. */
 final class TestCluster {
@@ -21,6 +22,8 @@ final class TestCluster {
     final List<List<Reply>> repliesByReplica = new ArrayList<>();
     /** (from, to) -> true drops the message; from -1 is a client. */
     BiPredicate<Integer, Integer> dropLink = (from, to) -> false;
+    /** true drops the message (applied to replica-to-replica messages). */
+    Predicate<Envelope> dropMessage = e -> false;
 
     TestCluster(ProtocolConfig config) {
         this.config = config;
@@ -62,7 +65,7 @@ final class TestCluster {
     void deliverAll() {
         for (int i = 0; i < 1_000_000 && !queue.isEmpty(); i++) {
             Envelope e = queue.poll();
-            if (!dropLink.test(e.from(), e.to())) {
+            if (!dropLink.test(e.from(), e.to()) && !dropMessage.test(e)) {
                 handle(e.to(), replicas[e.to()].step(new Input.FromReplica(e.from(), e.message())));
             }
         }
