@@ -17,13 +17,15 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Starts a local cluster of replica JVMs (each {@code -Xmx128m}) and runs closed-loop load
- * against it for every combination of client count and request/reply size, printing each
- * result and writing them all as JSON lines:
+ * Starts local clusters of replica JVMs (each {@code -Xmx128m} by default) and runs closed-loop
+ * load against them for every combination of request/reply size and client count, printing each
+ * result and writing all as JSON lines. With several cluster shapes ({@code n:k:k'}), all run at
+ * once and every point is measured on each shape in turn, {@code rounds} times, so that ratios
+ * between shapes come from one run on this shared, noisy machine.
  *
  * <pre>
- * java -cp rsmr-replica.jar io.rsmr.replica.bench.ClusterBenchmark --n 4 --k 0 --kprime 1 \
- *      --clients 16,64 --sizes 0,1024 --warmup 10 --duration 20 --out results.jsonl [--dir DIR] [--jvm "-Xmx128m ..."]
+ * java -cp rsmr-replica.jar io.rsmr.replica.bench.ClusterBenchmark --shapes 4:0:1,6:1:1 --rounds 2 \
+ *      --clients 16,64 --sizes 0,1024 --warmup 10 --duration 20 --out results.jsonl [--dir DIR] [--jvm "-Xmx128m"]
  * </pre>
  */
 public final class ClusterBenchmark {
@@ -31,9 +33,9 @@ public final class ClusterBenchmark {
 
     public static void main(String[] args) throws Exception {
         Map<String, String> options = options(args);
-        int n = Integer.parseInt(options.getOrDefault("n", "4"));
-        int k = Integer.parseInt(options.getOrDefault("k", "0"));
-        int kPrime = Integer.parseInt(options.getOrDefault("kprime", "1"));
+        List<int[]> shapes = Arrays.stream(options.getOrDefault("shapes", "4:0:1").split(","))
+                .map(shape -> Arrays.stream(shape.split(":")).mapToInt(Integer::parseInt).toArray()).toList();
+        int rounds = Integer.parseInt(options.getOrDefault("rounds", "1"));
         List<Integer> clients = numbers(options.getOrDefault("clients", "16,64"));
         List<Integer> sizes = numbers(options.getOrDefault("sizes", "0,1024"));
         Duration warmup = Duration.ofSeconds(Long.parseLong(options.getOrDefault("warmup", "10")));
@@ -41,27 +43,46 @@ public final class ClusterBenchmark {
         List<String> jvm = Arrays.asList(options.getOrDefault("jvm", "-Xmx128m").split(" "));
         Path dir = Path.of(options.getOrDefault("dir", Files.createTempDirectory("rsmr-bench").toString()));
         Path out = Path.of(options.getOrDefault("out", "replica-throughput.jsonl"));
-        LocalCluster.Spec spec = new LocalCluster.Spec("bench", n, k, kPrime, jvm, Map.<Integer, ByzantineMode>of());
+        List<LocalCluster> clusters = new ArrayList<>();
         List<String> lines = new ArrayList<>();
-        try (LocalCluster cluster = LocalCluster.create(dir, spec)) {
-            cluster.startAll();
-            Membership membership = Membership.of(new ClusterConfigLoader().load(cluster.configFile()));
+        try {
+            List<Membership> memberships = new ArrayList<>();
+            for (int[] shape : shapes) {
+                LocalCluster cluster = LocalCluster.create(dir.resolve("n" + shape[0]), new LocalCluster.Spec(
+                        "bench-n" + shape[0], shape[0], shape[1], shape[2], jvm, Map.<Integer, ByzantineMode>of()));
+                clusters.add(cluster);
+                cluster.startAll();
+                memberships.add(Membership.of(new ClusterConfigLoader().load(cluster.configFile())));
+            }
             for (int size : sizes) {
                 for (int count : clients) {
-                    LoadResult result = point(membership, new LoadSettings(count, size, size, warmup, duration,
-                            LoadSettings.Workload.ECHO));
-                    System.out.println("n=" + n + " k=" + k + " k'=" + kPrime + ": " + result.toText());
-                    lines.add("{\"n\":" + n + ",\"k\":" + k + ",\"kPrime\":" + kPrime + ",\"result\":" + result.toJson() + "}");
-                    for (int id = 1; id <= n; id++) {
-                        if (!cluster.isRunning(id)) {
-                            throw new IllegalStateException("replica " + id + " died (see " + dir + "/replica-" + id + ".log)");
+                    for (int round = 0; round < rounds; round++) {
+                        for (int s = 0; s < shapes.size(); s++) {
+                            int[] shape = shapes.get(s);
+                            LoadResult result = point(memberships.get(s), new LoadSettings(count, size, size, warmup,
+                                    duration, LoadSettings.Workload.ECHO));
+                            System.out.println("n=" + shape[0] + " k=" + shape[1] + " k'=" + shape[2] + " round "
+                                    + round + ": " + result.toText());
+                            lines.add("{\"n\":" + shape[0] + ",\"k\":" + shape[1] + ",\"kPrime\":" + shape[2]
+                                    + ",\"round\":" + round + ",\"result\":" + result.toJson() + "}");
+                            requireAlive(clusters.get(s), shape[0], dir);
                         }
                     }
                 }
             }
+        } finally {
+            clusters.forEach(LocalCluster::close);
         }
         Files.write(out, lines, StandardCharsets.UTF_8);
         System.out.println("results in " + out.toAbsolutePath() + ", replica logs in " + dir);
+    }
+
+    private static void requireAlive(LocalCluster cluster, int n, Path dir) {
+        for (int id = 1; id <= n; id++) {
+            if (!cluster.isRunning(id)) {
+                throw new IllegalStateException("replica " + id + " died (see its log under " + dir + ")");
+            }
+        }
     }
 
     private static LoadResult point(Membership membership, LoadSettings settings) throws Exception {
