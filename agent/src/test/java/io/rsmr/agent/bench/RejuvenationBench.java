@@ -1,0 +1,234 @@
+package io.rsmr.agent.bench;
+
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.rsmr.agent.Agent;
+import io.rsmr.agent.rejuvenation.RejuvenationReport;
+import io.rsmr.agent.rejuvenation.RejuvenationReport.StepTiming;
+import io.rsmr.agent.rejuvenation.Step;
+import io.rsmr.agent.vm.VmBench;
+import io.rsmr.common.config.ClusterConfig;
+import io.rsmr.common.config.ClusterConfigLoader;
+import io.rsmr.common.config.Durations;
+import io.rsmr.common.config.Timing;
+import io.rsmr.common.image.FileDigest;
+import io.rsmr.common.plan.Plan;
+import io.rsmr.common.plan.Planner;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Random;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The T_localexec breakdown of real rejuvenations here, each step beside its physical limit
+ * measured in the same run; writes bench/agent-rejuvenation.md. Run: agent/bench.sh (root).
+ */
+@Tag("bench")
+class RejuvenationBench {
+    static final int REJUVENATIONS = 5;
+    static final int DIGEST_ROUNDS = 3;
+    static final int OVERLAY_ROUNDS = 10;
+    static final long BIG_FILE_BYTES = 1L << 30;
+
+    @Test
+    void tLocalExecBreakdown() throws Exception {
+        VmBench vm = VmBench.start();
+        try {
+            Map<Step, List<Long>> steps = new EnumMap<>(Step.class);
+            List<Long> totals = new ArrayList<>();
+            for (int i = 0; i < REJUVENATIONS; i++) {
+                RejuvenationReport r;
+                try (Agent agent = Agent.start(vm.config(), vm.settings(), new PrintStream(new ByteArrayOutputStream()))) {
+                    r = agent.rejuvenate(1).orElseThrow();
+                }
+                assertTrue(r.succeeded(), r.toString());
+                if (i == 0) {
+                    continue; // the first one powers off nothing and formats the data disk
+                }
+                totals.add(r.totalNanos());
+                for (StepTiming t : r.steps()) {
+                    steps.computeIfAbsent(t.step(), s -> new ArrayList<>()).add(t.durationNanos());
+                }
+            }
+            Path root = vm.goldenRoot();
+            Path big = vm.dir().resolve("big.bin");
+            writeRandom(big, BIG_FILE_BYTES);
+            FileDigest.sha256(big); // warm up the JIT: SHA-256's intrinsic needs compiled code
+            Limits limits = new Limits(throughput(root, false), throughput(root, true), throughput(big, false),
+                    throughput(big, true), overlayResetNanos(vm));
+            String report = report(steps, totals, limits, vm);
+            System.out.println(report);
+            Files.writeString(VmBench.REPO.resolve("bench/agent-rejuvenation.md"), report);
+        } finally {
+            vm.close();
+        }
+    }
+
+    /** Cold/warm raw read and SHA-256 speeds of one file (bytes per second, medians). */
+    record Speeds(long bytes, double readCold, double shaCold, double readWarm, double shaWarm) {
+    }
+
+    record Limits(Speeds rootCold, Speeds rootWarm, Speeds bigCold, Speeds bigWarm, long overlayNanos) {
+    }
+
+    private static Speeds throughput(Path file, boolean warm) throws Exception {
+        List<Double> read = new ArrayList<>();
+        List<Double> sha = new ArrayList<>();
+        long size = Files.size(file);
+        for (int i = 0; i < DIGEST_ROUNDS; i++) {
+            prepare(file, warm);
+            long t = System.nanoTime();
+            rawRead(file);
+            read.add(size * 1e9 / (System.nanoTime() - t));
+            prepare(file, warm);
+            t = System.nanoTime();
+            FileDigest.sha256(file);
+            sha.add(size * 1e9 / (System.nanoTime() - t));
+        }
+        double r = median(read);
+        double s = median(sha);
+        return warm ? new Speeds(size, 0, 0, r, s) : new Speeds(size, r, s, 0, 0);
+    }
+
+    /** Cold: the page cache is dropped; warm: the file was just read. */
+    private static void prepare(Path file, boolean warm) throws Exception {
+        if (warm) {
+            rawRead(file);
+        } else {
+            // Dirty pages survive drop_caches: write them back first, or "cold" reads come from memory.
+            new ProcessBuilder("sync").inheritIO().start().waitFor();
+            Files.writeString(Path.of("/proc/sys/vm/drop_caches"), "3\n");
+        }
+    }
+
+    /** The physical floor: sequential reads of the same file into large buffers, no processing. */
+    static void rawRead(Path file) throws IOException {
+        ByteBuffer b = ByteBuffer.allocateDirect(FileDigest.BUFFER_BYTES);
+        try (FileChannel ch = FileChannel.open(file)) {
+            while (ch.read(b.clear()) >= 0) {
+                // just read
+            }
+        }
+    }
+
+    private static long overlayResetNanos(VmBench vm) throws Exception {
+        List<Long> t = new ArrayList<>();
+        Path overlay = vm.dir().resolve("bench-overlay.qcow2");
+        for (int i = 0; i < OVERLAY_ROUNDS; i++) {
+            long start = System.nanoTime();
+            Files.deleteIfExists(overlay);
+            Process p = new ProcessBuilder("qemu-img", "create", "-q", "-f", "qcow2", "-b", vm.goldenRoot().toString(),
+                    "-F", "raw", overlay.toString()).inheritIO().start();
+            assertTrue(p.waitFor() == 0);
+            t.add(System.nanoTime() - start);
+        }
+        return (long) median(t.stream().map(Long::doubleValue).toList());
+    }
+
+    private static void writeRandom(Path file, long bytes) throws IOException {
+        byte[] chunk = new byte[1 << 20];
+        new Random(1).nextBytes(chunk);
+        try (FileChannel ch = FileChannel.open(file, java.nio.file.StandardOpenOption.CREATE,
+                java.nio.file.StandardOpenOption.WRITE)) {
+            for (long done = 0; done < bytes; done += chunk.length) {
+                ch.write(ByteBuffer.wrap(chunk));
+            }
+        }
+    }
+
+    private static String loadAverage() throws IOException {
+        return Files.readString(Path.of("/proc/loadavg")).split(" ")[0];
+    }
+
+    static double median(List<Double> values) {
+        List<Double> s = values.stream().sorted().toList();
+        return s.size() % 2 == 1 ? s.get(s.size() / 2) : (s.get(s.size() / 2 - 1) + s.get(s.size() / 2)) / 2;
+    }
+
+    private static String report(Map<Step, List<Long>> steps, List<Long> totals, Limits l, VmBench vm) throws Exception {
+        StringBuilder b = new StringBuilder();
+        b.append("# Agent: T_localexec of one rejuvenation, step by step (issue 6)\n\n");
+        b.append(VmBench.machine());
+        b.append("Load average (1 min) at the end of the run: ").append(loadAverage())
+                .append(" on 2 cores (other helpers' builds and guests share the machine: absolute figures are noisy,\n")
+                .append("compare within the run).\n\n");
+        b.append("Command: `agent/bench.sh` (= `mvn -B -pl agent -am -Pbench verify` as root, libvirt up, image built).\n");
+        b.append("Guest: vm-images' image (TCG, 256 MiB, 1 vCPU); \"recovered\" = the guest init's replica-exited line\n");
+        b.append("(the replica jar started with an argument it refuses, so transfer = JVM start + exit, no state transfer).\n");
+        b.append("Figures: medians of ").append(totals.size()).append(" rejuvenations of a running guest (the first, from nothing, is not counted).\n\n");
+        b.append("| step | median | limit measured in the same run | goal |\n|---|---|---|---|\n");
+        Map<Step, Double> med = new EnumMap<>(Step.class);
+        steps.forEach((s, v) -> med.put(s, median(v.stream().map(Long::doubleValue).toList())));
+        row(b, "shutdown (destroy + confirm off)", med.get(Step.SHUTDOWN), "-", "<= 1 s");
+        row(b, "check OS code (signature, kernel, initramfs)", med.get(Step.CHECK_OS_CODE), "-", "at disk speed");
+        row(b, "restore OS code (nothing corrupt)", med.get(Step.RESTORE_OS_CODE), "-", "-");
+        row(b, "check SM code (root image " + mb(l.rootCold().bytes()) + ")", med.get(Step.CHECK_SM_CODE),
+                "cold read of the root image " + ms(l.rootCold().bytes() / l.rootCold().readCold() * 1e9), "at disk speed");
+        row(b, "restore SM code (overlay reset + config disk)", med.get(Step.RESTORE_SM_CODE),
+                "qemu-img create alone " + ms(l.overlayNanos()), "overlay reset <= 100 ms");
+        row(b, "boot (start -> guest's first line)", med.get(Step.BOOT), "TCG; see below for KVM", "-");
+        row(b, "transfer (-> \"recovered\" line)", med.get(Step.TRANSFER), "JVM start under TCG", "-");
+        row(b, "**T_localexec measured**", median(totals.stream().map(Long::doubleValue).toList()), "", "");
+        b.append("\nSHA-256 (pipelined reader, io.rsmr.common.image.FileDigest) vs raw sequential read of the same file:\n\n");
+        b.append("| file | cache | raw read | SHA-256 | ratio (goal >= 0.8) |\n|---|---|---|---|---|\n");
+        speedRow(b, "root image " + mb(l.rootCold().bytes()), "cold", l.rootCold().readCold(), l.rootCold().shaCold());
+        speedRow(b, "root image", "warm", l.rootWarm().readWarm(), l.rootWarm().shaWarm());
+        speedRow(b, "1 GiB random", "cold", l.bigCold().readCold(), l.bigCold().shaCold());
+        speedRow(b, "1 GiB random", "warm", l.bigWarm().readWarm(), l.bigWarm().shaWarm());
+        b.append('\n').append(planFor(med, totals)).append('\n');
+        return b.toString();
+    }
+
+    /** The plan of a 6-replica cluster whose step bounds are twice the measured medians, rounded up to seconds. */
+    private static String planFor(Map<Step, Double> med, List<Long> totals) throws Exception {
+        Duration shutdown = bound(med.get(Step.SHUTDOWN));
+        Duration check = bound(Math.max(med.get(Step.CHECK_OS_CODE), med.get(Step.CHECK_SM_CODE)));
+        Duration restore = bound(Math.max(med.get(Step.RESTORE_OS_CODE), med.get(Step.RESTORE_SM_CODE)));
+        Duration boot = bound(med.get(Step.BOOT));
+        Duration transfer = bound(med.get(Step.TRANSFER));
+        ClusterConfig example = new ClusterConfigLoader().load(VmBench.REPO.resolve("examples/cluster-local.yaml"));
+        Timing t = example.timing();
+        Timing measured = new Timing(t.epoch(), t.tp(), t.td(), shutdown, check, restore, boot, transfer, t.exhaust());
+        Plan p = Planner.plan(example.withTiming(measured));
+        return "Implied `rsmr plan` for n = 6 (examples/cluster-local.yaml, k = k' = 1, T_p = " + Durations.format(t.tp())
+                + ", T_d = " + Durations.format(t.td()) + ") with each bound = 2 x the measured median, rounded up to 1 s:\n"
+                + "shutdown " + Durations.format(shutdown) + ", checkCode " + Durations.format(check) + ", restoreCode "
+                + Durations.format(restore) + ", boot " + Durations.format(boot) + ", transfer " + Durations.format(transfer)
+                + " -> T_localexec = " + Durations.format(p.localExec()) + ", T_exec = 6 x T_localexec = "
+                + Durations.format(p.exec()) + " (" + (p.feasible() ? "feasible" : "NOT feasible") + ": "
+                + p.conditions().stream().map(c -> c.name() + (c.holds() ? " ok" : " FAILS")).toList() + ").\n"
+                + "The smallest T_d this allows is T_exec = " + Durations.format(p.exec()) + "; with T_exhaust(2) = 1h, T_p may then be up to 1h - T_d.\n";
+    }
+
+    private static Duration bound(double nanos) {
+        return Duration.ofSeconds(Math.max(1, (long) Math.ceil(2 * nanos / 1e9)));
+    }
+
+    private static void row(StringBuilder b, String name, double nanos, String limit, String goal) {
+        b.append("| ").append(name).append(" | ").append(ms(nanos)).append(" | ").append(limit).append(" | ").append(goal).append(" |\n");
+    }
+
+    private static void speedRow(StringBuilder b, String file, String cache, double read, double sha) {
+        b.append(String.format(Locale.ROOT, "| %s | %s | %.0f MB/s | %.0f MB/s | %.2f |%n", file, cache, read / 1e6, sha / 1e6, sha / read));
+    }
+
+    static String ms(double nanos) {
+        return String.format(Locale.ROOT, "%.0f ms", nanos / 1e6);
+    }
+
+    static String mb(long bytes) {
+        return String.format(Locale.ROOT, "%.0f MB", bytes / 1e6);
+    }
+}
