@@ -1,7 +1,9 @@
 package io.rsmr.cli;
 
+import io.rsmr.cli.bench.BenchCommand;
 import io.rsmr.cli.image.ImageCommand;
 import io.rsmr.cli.keys.KeysCommand;
+import io.rsmr.cli.kv.KvCommand;
 import io.rsmr.cli.plan.PlanCommand;
 import io.rsmr.common.config.ConfigException;
 import java.io.PrintWriter;
@@ -18,7 +20,8 @@ import picocli.CommandLine.Spec;
         versionProvider = VersionProvider.class,
         description = "Operate a resilient Byzantine fault-tolerant replicated service whose replicas are "
                 + "proactively rejuvenated by trusted agents on their hypervisor hosts.",
-        subcommands = {PlanCommand.class, ImageCommand.class, KeysCommand.class, CompletionCommand.class, CommandLine.HelpCommand.class},
+        subcommands = {PlanCommand.class, KvCommand.class, BenchCommand.class, ImageCommand.class, KeysCommand.class,
+            CompletionCommand.class, CommandLine.HelpCommand.class},
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {"0:ok", "1:the operation failed, or its answer is no (e.g. an infeasible plan)",
                 "2:bad usage or bad config; nothing was done"})
