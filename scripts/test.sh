@@ -1,7 +1,7 @@
 #!/bin/bash
 # The test command of the README, run as-is by .ci/run: every unit, simulation and multi-process
-# test, the system tests on network namespaces and libvirt guests (mvn -B verify -Psystem-tests),
-# then the VM image tests (vm-images/test.sh).
+# test, the system tests on network namespaces (mvn -B verify -Psystem-tests), then the VM image
+# tests (vm-images/test.sh) and the agent's tests on real libvirt guests (agent/test-vm.sh).
 # Installs what it needs. RSMR_SKIP_SYSTEM_TESTS=1 runs only the tests that need no root (a
 # developer's quick loop); CI never sets it.
 set -euo pipefail
@@ -31,3 +31,6 @@ mvn -B -ntp verify -Psystem-tests
 
 section "VM image tests"
 vm-images/test.sh
+
+section "agent VM tests"
+agent/test-vm.sh
