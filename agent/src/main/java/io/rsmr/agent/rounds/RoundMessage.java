@@ -23,6 +23,31 @@ public sealed interface RoundMessage {
             implements RoundMessage {
     }
 
+    /**
+     * The origin agent asks every agent's grant for a one-off rejuvenation of its {@code replicaId},
+     * outside the schedule; {@code id} (the request's time on its clock) names the one-off from here on.
+     */
+    record OneOffRequest(String origin, int replicaId, long id) implements RoundMessage {
+    }
+
+    /**
+     * The origin agent grants {@code requester}'s one-off {@code id}: it will start no group, and grant no
+     * other one-off, until that one-off's Done.
+     */
+    record OneOffGrant(String origin, String requester, int replicaId, long id) implements RoundMessage {
+    }
+
+    /** The origin agent, holding every grant, began one-off {@code id} of its {@code replicaId}. */
+    record OneOffStarted(String origin, int replicaId, long id) implements RoundMessage {
+    }
+
+    /**
+     * One-off {@code id} ended (or was given up before it started, for want of a grant): grants are
+     * released. Only {@code ok} means the replica is back; after a failure it may be down.
+     */
+    record OneOffDone(String origin, int replicaId, long id, boolean ok, long endedMillis) implements RoundMessage {
+    }
+
     /** The origin agent is alive; {@code sentMillis} is its clock, for offset estimates. */
     record Heartbeat(String origin, long sequence, long sentMillis) implements RoundMessage {
     }

@@ -2,6 +2,10 @@ package io.rsmr.agent.rounds;
 
 import io.rsmr.agent.rounds.RoundMessage.Done;
 import io.rsmr.agent.rounds.RoundMessage.Heartbeat;
+import io.rsmr.agent.rounds.RoundMessage.OneOffDone;
+import io.rsmr.agent.rounds.RoundMessage.OneOffGrant;
+import io.rsmr.agent.rounds.RoundMessage.OneOffRequest;
+import io.rsmr.agent.rounds.RoundMessage.OneOffStarted;
 import io.rsmr.agent.rounds.RoundMessage.Started;
 import io.rsmr.common.crypto.Ed25519Keys;
 import java.io.ByteArrayInputStream;
@@ -22,6 +26,10 @@ import java.util.Map;
  *   type 1 Started:   round i64, replicaId i32, startedMillis i64
  *   type 2 Done:      round i64, replicaId i32, ok u8, startedMillis i64, endedMillis i64
  *   type 3 Heartbeat: sequence i64, sentMillis i64
+ *   type 4 OneOffStarted: replicaId i32, id i64
+ *   type 5 OneOffDone:    replicaId i32, id i64, ok u8, endedMillis i64
+ *   type 6 OneOffRequest: replicaId i32, id i64
+ *   type 7 OneOffGrant:   requester utf, replicaId i32, id i64
  * </pre>
  *
  * A datagram is refused, with a reason, when it does not parse, belongs to another cluster, comes
@@ -111,6 +119,10 @@ public final class RoundWire {
             case 1 -> new Started(origin, in.readLong(), in.readInt(), in.readLong());
             case 2 -> new Done(origin, in.readLong(), in.readInt(), readBoolean(in), in.readLong(), in.readLong());
             case 3 -> new Heartbeat(origin, in.readLong(), in.readLong());
+            case 4 -> new OneOffStarted(origin, in.readInt(), in.readLong());
+            case 5 -> new OneOffDone(origin, in.readInt(), in.readLong(), readBoolean(in), in.readLong());
+            case 6 -> new OneOffRequest(origin, in.readInt(), in.readLong());
+            case 7 -> new OneOffGrant(origin, readName(in), in.readInt(), in.readLong());
             default -> throw new RejectedException(Rejection.MALFORMED, "unknown message type " + type);
         };
     }
@@ -153,6 +165,25 @@ public final class RoundWire {
                 out.writeByte(3);
                 out.writeLong(h.sequence());
                 out.writeLong(h.sentMillis());
+            } else if (m instanceof OneOffStarted o) {
+                out.writeByte(4);
+                out.writeInt(o.replicaId());
+                out.writeLong(o.id());
+            } else if (m instanceof OneOffRequest q) {
+                out.writeByte(6);
+                out.writeInt(q.replicaId());
+                out.writeLong(q.id());
+            } else if (m instanceof OneOffGrant g) {
+                out.writeByte(7);
+                out.writeUTF(g.requester());
+                out.writeInt(g.replicaId());
+                out.writeLong(g.id());
+            } else if (m instanceof OneOffDone d) {
+                out.writeByte(5);
+                out.writeInt(d.replicaId());
+                out.writeLong(d.id());
+                out.writeByte(d.ok() ? 1 : 0);
+                out.writeLong(d.endedMillis());
             }
         } catch (IOException e) {
             throw new UncheckedIOException("writing to memory cannot fail", e);

@@ -2,8 +2,16 @@ package io.rsmr.agent.rounds;
 
 /** What comes out of {@link RoundsCore#step}, for the shell to carry out in order. */
 public sealed interface RoundsAction {
-    /** Rejuvenate this host's replica now (Algorithm 1); report back with a LocalFinished event. */
+    /**
+     * Rejuvenate this host's replica now (Algorithm 1); report back with a LocalFinished event of the
+     * same round. A one-off, outside the schedule, has round and group {@link #ONE_OFF}.
+     */
     record StartLocal(long round, int group, int replicaId, long deadlineMillis) implements RoundsAction {
+        public static final int ONE_OFF = -1;
+
+        public boolean oneOff() {
+            return round == ONE_OFF;
+        }
     }
 
     /** Sign (if this agent is the origin) and send to every other agent. */

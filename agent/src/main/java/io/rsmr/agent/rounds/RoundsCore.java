@@ -2,6 +2,10 @@ package io.rsmr.agent.rounds;
 
 import io.rsmr.agent.rounds.RoundMessage.Done;
 import io.rsmr.agent.rounds.RoundMessage.Heartbeat;
+import io.rsmr.agent.rounds.RoundMessage.OneOffDone;
+import io.rsmr.agent.rounds.RoundMessage.OneOffGrant;
+import io.rsmr.agent.rounds.RoundMessage.OneOffRequest;
+import io.rsmr.agent.rounds.RoundMessage.OneOffStarted;
 import io.rsmr.agent.rounds.RoundMessage.Started;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -20,6 +24,12 @@ import java.util.TreeMap;
  * checks every global deadline (T_d of each round, the start of each round within T_p) and fires
  * the fail-safe when one is missed.
  *
+ * <p>A one-off rejuvenation of a named replica, outside the schedule, keeps the same bound through
+ * grants: its agent asks every agent; each grants at most one one-off at a time, and only when no
+ * replica is known to be down, the current round is over and the next one is more than T_localexec
+ * plus the start slack away; having granted, it starts no group until that one-off's Done. The
+ * requester starts only with every grant, so a lost message can stop a one-off, never overlap it.
+ *
  * <p>No clock, thread, socket or randomness: time comes in with each event, messages come in
  * authenticated, and actions go out for the shell to carry out in order.
  */
@@ -35,6 +45,15 @@ public final class RoundsCore {
     private final List<String> hosts;
     private final TreeMap<Long, RoundState> rounds = new TreeMap<>();
     private final Map<Integer, Long> localRunning = new HashMap<>();
+    /** One-offs under way (ours and others'), by replica; a failed one stays: its replica may be down. */
+    private final Map<Integer, OneOffStarted> oneOffs = new HashMap<>();
+    /** The last ended one-off per replica, repeated for a period so that a lost Done is made good. */
+    private final Map<Integer, OneOffDone> oneOffsDone = new HashMap<>();
+    /** The one one-off this agent has granted (its own included), held until that one-off's Done. */
+    private OneOffRequest granted;
+    /** This agent's own request while it gathers grants, and who granted it so far. */
+    private OneOffRequest requested;
+    private final Set<String> grants = new HashSet<>();
     private final Map<String, Long> lastHeard = new HashMap<>();
     private final Set<String> silent = new HashSet<>();
     private final Set<String> offClock = new HashSet<>();
@@ -83,6 +102,9 @@ public final class RoundsCore {
         } else if (event instanceof RoundsEvent.Resume r) {
             advance(r.nowMillis());
             resume(r);
+        } else if (event instanceof RoundsEvent.OneOff o) {
+            advance(o.nowMillis());
+            oneOff(o);
         }
         evaluate();
         return List.copyOf(out);
@@ -111,6 +133,16 @@ public final class RoundsCore {
             round(s.round()).started.putIfAbsent(s.replicaId(), s);
         } else if (m instanceof Done d && owns(d.origin(), d.replicaId()) && keep(d.round())) {
             round(d.round()).done.putIfAbsent(d.replicaId(), d);
+        } else if (m instanceof OneOffRequest q && owns(q.origin(), q.replicaId()) && !ended(q.replicaId(), q.id())) {
+            considerGrant(q);
+        } else if (m instanceof OneOffGrant g && g.requester().equals(self) && requested != null
+                && g.id() == requested.id() && g.replicaId() == requested.replicaId()) {
+            grants.add(g.origin());
+            startOneOffIfGranted();
+        } else if (m instanceof OneOffStarted o && owns(o.origin(), o.replicaId()) && !ended(o.replicaId(), o.id())) {
+            oneOffs.putIfAbsent(o.replicaId(), o);
+        } else if (m instanceof OneOffDone d && owns(d.origin(), d.replicaId())) {
+            endOneOff(d);
         }
     }
 
@@ -141,6 +173,116 @@ public final class RoundsCore {
         return round >= 0 && round <= current + 1 && round > current - cfg.roundsKept();
     }
 
+    private boolean ended(int replicaId, long id) {
+        OneOffDone done = oneOffsDone.get(replicaId);
+        return done != null && done.id() == id;
+    }
+
+    private void endOneOff(OneOffDone d) {
+        OneOffStarted started = oneOffs.get(d.replicaId());
+        if (d.ok() && (started == null || started.id() == d.id())) {
+            oneOffs.remove(d.replicaId());
+        }
+        if (granted != null && granted.replicaId() == d.replicaId() && granted.id() == d.id()) {
+            granted = null;
+        }
+        oneOffsDone.put(d.replicaId(), d);
+    }
+
+    private void oneOff(RoundsEvent.OneOff o) {
+        String host = cfg.replicaHosts().get(o.replicaId());
+        if (!self.equals(host)) {
+            throw new IllegalArgumentException("replica " + o.replicaId() + (host == null ? " is not in this cluster"
+                    : " runs on " + host + ": ask its agent"));
+        }
+        String refusal = requested != null ? "one-off of replica " + requested.replicaId() + " is still gathering grants"
+                : granted != null ? "this agent has granted the one-off of replica " + granted.replicaId() : oneOffRefusal();
+        if (refusal != null) {
+            throw new IllegalStateException("one-off rejuvenation of replica " + o.replicaId() + " refused: " + refusal);
+        }
+        requested = new OneOffRequest(self, o.replicaId(), now);
+        granted = requested;
+        grants.clear();
+        grants.add(self);
+        out.add(new RoundsAction.Broadcast(requested));
+        out.add(new RoundsAction.Alert("one-off rejuvenation of replica " + o.replicaId() + " requested by " + o.by()
+                + ": waiting for every agent's grant"));
+        startOneOffIfGranted();
+    }
+
+    /** Grants another agent's one-off when this agent would allow it itself and has granted no other. */
+    private void considerGrant(OneOffRequest q) {
+        if (granted == null && oneOffRefusal() == null) {
+            granted = q;
+        }
+        if (q.equals(granted)) {
+            out.add(new RoundsAction.Broadcast(new OneOffGrant(self, q.origin(), q.replicaId(), q.id())));
+        }
+    }
+
+    private void startOneOffIfGranted() {
+        if (requested == null || !grants.containsAll(hosts)) {
+            return;
+        }
+        OneOffStarted started = new OneOffStarted(self, requested.replicaId(), requested.id());
+        oneOffs.put(started.replicaId(), started);
+        localRunning.put(started.replicaId(), (long) RoundsAction.StartLocal.ONE_OFF);
+        requested = null;
+        out.add(new RoundsAction.StartLocal(RoundsAction.StartLocal.ONE_OFF, RoundsAction.StartLocal.ONE_OFF,
+                started.replicaId(), now + cfg.localExecMillis()));
+        out.add(new RoundsAction.Broadcast(started));
+    }
+
+    /** A request not granted by all within the start slack is given up, and the grants released. */
+    private void expireRequest() {
+        if (requested == null || now - requested.id() <= cfg.startSlackMillis() + cfg.rebroadcastMillis()) {
+            return;
+        }
+        List<String> missing = hosts.stream().filter(h -> !grants.contains(h)).toList();
+        OneOffDone released = new OneOffDone(self, requested.replicaId(), requested.id(), true, now);
+        requested = null;
+        endOneOff(released);
+        out.add(new RoundsAction.Broadcast(released));
+        out.add(new RoundsAction.Alert("one-off rejuvenation of replica " + released.replicaId() + " not started: no grant from "
+                + missing + " (busy, or a rejuvenation is under way, or the next round is near)"));
+    }
+
+    /** Why a one-off now could put more than k replicas down, or null if it cannot. */
+    private String oneOffRefusal() {
+        if (!localRunning.isEmpty() || !oneOffs.isEmpty() || granted != null) {
+            return "a rejuvenation is under way (replicas " + localRunning.keySet() + ", one-offs " + oneOffs.keySet() + ")";
+        }
+        long current = cfg.roundAt(now);
+        List<Integer> down = startedNotDone(current);
+        if (!down.isEmpty()) {
+            return "replicas " + down + " are being rejuvenated";
+        }
+        for (long r = Math.max(firstRound, current - 1); r <= current; r++) {
+            if (r >= 0 && !paused && !notOkDone(r).isEmpty()) {
+                return "round " + r + " is under way (replicas " + notOkDone(r) + " not yet done)";
+            }
+        }
+        long next = cfg.roundStart(Math.max(firstRound, current + 1));
+        if (!paused && now + cfg.localExecMillis() + cfg.startSlackMillis() > next) {
+            return "the next round starts in " + (next - now) + " ms, within T_localexec + slack ("
+                    + (cfg.localExecMillis() + cfg.startSlackMillis()) + " ms)";
+        }
+        return null;
+    }
+
+    /** Replicas started in the previous or current round without an ok Done: possibly down. */
+    private List<Integer> startedNotDone(long current) {
+        List<Integer> down = new ArrayList<>();
+        for (long r = Math.max(0, current - 1); r <= current; r++) {
+            RoundState state = rounds.get(r);
+            if (state != null) {
+                state.started.keySet().stream().filter(id -> state.done.get(id) == null || !state.done.get(id).ok())
+                        .forEach(down::add);
+            }
+        }
+        return down;
+    }
+
     private void finishLocal(RoundsEvent.LocalFinished f) {
         Long running = localRunning.get(f.replicaId());
         if (running == null || running != f.round()) {
@@ -148,6 +290,14 @@ public final class RoundsCore {
                     + " but was not started in it (running: " + running + ")");
         }
         localRunning.remove(f.replicaId());
+        if (f.round() == RoundsAction.StartLocal.ONE_OFF) {
+            OneOffDone d = new OneOffDone(self, f.replicaId(), oneOffs.get(f.replicaId()).id(), f.ok(), now);
+            endOneOff(d);
+            out.add(new RoundsAction.Broadcast(d));
+            out.add(new RoundsAction.Alert("one-off rejuvenation of replica " + f.replicaId() + (f.ok() ? " done"
+                    : " FAILED: the replica may be down, so no group starts until it is rejuvenated")));
+            return;
+        }
         Done d = new Done(self, f.round(), f.replicaId(), f.ok(), f.startedMillis(), now);
         round(f.round()).done.put(f.replicaId(), d);
         out.add(new RoundsAction.Broadcast(d));
@@ -184,6 +334,7 @@ public final class RoundsCore {
             return;
         }
         heartbeat();
+        expireRequest();
         long current = cfg.roundAt(now);
         for (long r = Math.max(firstRound, current - 1); r <= current; r++) {
             if (r >= 0 && !paused) {
@@ -222,7 +373,7 @@ public final class RoundsCore {
                 continue;
             }
             int g = groupOf.get(id);
-            if (now >= cfg.plannedStart(r, g) && predecessorDone(r, g)) {
+            if (now >= cfg.plannedStart(r, g) && predecessorDone(r, g) && oneOffs.isEmpty() && granted == null) {
                 Started s = new Started(self, r, id, now);
                 state.started.put(id, s);
                 localRunning.put(id, r);
@@ -384,6 +535,15 @@ public final class RoundsCore {
             return;
         }
         lastRebroadcastMillis = now;
+        if (requested != null) {
+            out.add(new RoundsAction.Broadcast(requested));
+        }
+        if (granted != null && !granted.origin().equals(self)) {
+            out.add(new RoundsAction.Broadcast(new OneOffGrant(self, granted.origin(), granted.replicaId(), granted.id())));
+        }
+        oneOffs.values().forEach(o -> out.add(new RoundsAction.Broadcast(o)));
+        oneOffsDone.values().removeIf(d -> now - d.endedMillis() > cfg.tpMillis());
+        oneOffsDone.values().forEach(d -> out.add(new RoundsAction.Broadcast(d)));
         for (long r = Math.max(0, current - 1); r <= current; r++) {
             RoundState state = rounds.get(r);
             if (state != null) {

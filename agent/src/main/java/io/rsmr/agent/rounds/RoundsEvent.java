@@ -19,6 +19,14 @@ public sealed interface RoundsEvent {
     }
 
     /**
+     * The operator asks this agent to rejuvenate its replica {@code replicaId} now, outside the schedule.
+     * Refused (IllegalStateException saying why) unless it keeps at most k replicas down: see
+     * {@link RoundsCore}.
+     */
+    record OneOff(long nowMillis, String by, int replicaId) implements RoundsEvent {
+    }
+
+    /**
      * The operator resumes rounds at round {@code fromRound} (the same number is sent to every agent,
      * so all agree which round is the first after the pause).
      */

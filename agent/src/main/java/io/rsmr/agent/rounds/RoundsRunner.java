@@ -2,6 +2,8 @@ package io.rsmr.agent.rounds;
 
 import io.rsmr.agent.rounds.RoundMessage.Done;
 import io.rsmr.agent.rounds.RoundMessage.Heartbeat;
+import io.rsmr.agent.rounds.RoundMessage.OneOffDone;
+import io.rsmr.agent.rounds.RoundMessage.OneOffStarted;
 import io.rsmr.agent.rounds.RoundMessage.Started;
 import io.rsmr.agent.rounds.RoundWire.Rejection;
 import io.rsmr.common.crypto.Ed25519Keys;
@@ -116,6 +118,11 @@ public final class RoundsRunner implements AutoCloseable {
     /** Resumes rounds from {@code fromRound} on this agent; refused if that round has begun. */
     public void resume(String by, long fromRound) {
         call(() -> step(new RoundsEvent.Resume(clock.millis(), by, fromRound)));
+    }
+
+    /** Rejuvenates this host's replica now, outside the schedule; refused, saying why, if it could put more than k down. */
+    public void oneOff(String by, int replicaId) {
+        call(() -> step(new RoundsEvent.OneOff(clock.millis(), by, replicaId)));
     }
 
     public List<GroupRecord> status() {
@@ -235,7 +242,7 @@ public final class RoundsRunner implements AutoCloseable {
         try {
             RoundMessage m = wire.open(datagram);
             checkFresh(m);
-            if (m instanceof Started || m instanceof Done) {
+            if (!(m instanceof Heartbeat)) {
                 signedByOthers.putIfAbsent(m, datagram);
             }
             long receivedAt = clock.millis();
@@ -261,17 +268,45 @@ public final class RoundsRunner implements AutoCloseable {
             lastHeartbeatSequence.put(h.origin(), h.sequence());
             return;
         }
+        long now = clock.millis();
+        if (!(m instanceof Started || m instanceof Done)) {
+            long at = oneOffTime(m, now);
+            if (Math.abs(now - at) > cfg.tpMillis()) {
+                throw new RoundWire.RejectedException(Rejection.STALE_ROUND, m + " is more than T_p old");
+            }
+            return;
+        }
         long round = m instanceof Started s ? s.round() : ((Done) m).round();
-        long current = cfg.roundAt(clock.millis());
+        long current = cfg.roundAt(now);
         if (round < current - 1 || round > current + 1) {
             throw new RoundWire.RejectedException(Rejection.STALE_ROUND, m.getClass().getSimpleName() + " of round " + round
                     + " from " + m.origin() + " in round " + current);
         }
-        signedByOthers.keySet().removeIf(k -> roundOf(k) < current - 1);
+        signedByOthers.keySet().removeIf(k -> expired(k, current, now));
     }
 
-    private static long roundOf(RoundMessage m) {
-        return m instanceof Started s ? s.round() : m instanceof Done d ? d.round() : Long.MAX_VALUE;
+    private boolean expired(RoundMessage m, long currentRound, long now) {
+        if (m instanceof Started s) {
+            return s.round() < currentRound - 1;
+        }
+        if (m instanceof Done d) {
+            return d.round() < currentRound - 1;
+        }
+        return now - oneOffTime(m, now) > cfg.tpMillis();
+    }
+
+    /** When a one-off message was made, by its origin's clock: the one-off's id, or a Done's end. */
+    private static long oneOffTime(RoundMessage m, long now) {
+        if (m instanceof OneOffDone d) {
+            return d.endedMillis();
+        }
+        if (m instanceof OneOffStarted o) {
+            return o.id();
+        }
+        if (m instanceof RoundMessage.OneOffRequest q) {
+            return q.id();
+        }
+        return m instanceof RoundMessage.OneOffGrant g ? g.id() : now;
     }
 
     private static Thread daemon(Runnable r, String name) {

@@ -166,6 +166,77 @@ class RoundsCoreTest {
                 only(receive(h1, EPOCH - 2_000, new Heartbeat("h2", 3, EPOCH - 2_000 - 200)), RoundsAction.Alert.class));
     }
 
+    /** Delivers every broadcast of {@code from}'s actions to {@code to}; returns what {@code to} did. */
+    private static List<RoundsAction> deliver(List<RoundsAction> from, RoundsCore to, long now) {
+        List<RoundsAction> out = new java.util.ArrayList<>();
+        for (RoundsAction.Broadcast b : only(from, RoundsAction.Broadcast.class)) {
+            out.addAll(receive(to, now, b.message()));
+        }
+        return out;
+    }
+
+    @Test
+    void aOneOffStartsOnlyWithEveryGrantAndGrantersHoldTheirGroupsUntilItsDone() {
+        RoundsCore h1 = new RoundsCore(cfg(), "h1");
+        RoundsCore h2 = new RoundsCore(cfg(), "h2");
+        RoundsCore h3 = new RoundsCore(cfg(), "h3");
+        RoundsCore h4 = new RoundsCore(cfg(), "h4");
+        long t = EPOCH - 5_000;
+        List<RoundsAction> request = h2.step(new RoundsEvent.OneOff(t, "ops", 2));
+        assertEquals(List.of(), only(request, StartLocal.class), "no start before every agent granted");
+        List<RoundsAction> grants1 = deliver(request, h1, t + 5);
+        assertEquals(List.of(), only(deliver(grants1, h2, t + 10), StartLocal.class));
+        deliver(deliver(request, h3, t + 5), h2, t + 10);
+        List<RoundsAction> started = deliver(deliver(request, h4, t + 5), h2, t + 10);
+        assertEquals(List.of(new StartLocal(-1, -1, 2, t + 10 + LOCAL)), only(started, StartLocal.class));
+
+        heartbeats(h1, EPOCH - 1);
+        assertEquals(List.of(), only(tick(h1, EPOCH), StartLocal.class),
+                "h1 granted: group 0 waits for the one-off's Done, even if its Started was lost");
+        List<RoundsAction> done = h2.step(new RoundsEvent.LocalFinished(EPOCH + 200, -1, 2, true, t + 10));
+        assertEquals(List.of(new StartLocal(0, 0, 1, EPOCH + 210 + LOCAL)), only(deliver(done, h1, EPOCH + 210), StartLocal.class));
+        assertEquals(List.of(), only(deliver(request, h1, EPOCH + 220), RoundsAction.Broadcast.class).stream()
+                .filter(b -> b.message() instanceof RoundMessage.OneOffGrant).toList(), "a replayed request of an ended one-off gets no grant");
+    }
+
+    @Test
+    void twoConcurrentOneOffsBothFailRatherThanOverlap() {
+        RoundsCore h1 = new RoundsCore(cfg(), "h1");
+        RoundsCore h4 = new RoundsCore(cfg(), "h4");
+        long t = EPOCH - 8_000;
+        List<RoundsAction> r1 = h1.step(new RoundsEvent.OneOff(t, "ops", 1));
+        List<RoundsAction> r4 = h4.step(new RoundsEvent.OneOff(t, "ops", 4));
+        assertEquals(List.of(), only(deliver(r4, h1, t + 5), RoundsAction.Broadcast.class), "h1 holds its own grant");
+        assertEquals(List.of(), only(deliver(r1, h4, t + 5), RoundsAction.Broadcast.class), "h4 holds its own grant");
+        List<RoundsAction> expired = tick(h1, t + SLACK + 1_001);
+        assertEquals(List.of(), only(expired, StartLocal.class));
+        assertTrue(only(expired, RoundsAction.Alert.class).stream().anyMatch(a -> a.reason().startsWith(
+                "one-off rejuvenation of replica 1 not started: no grant from [h2, h3, h4]")), expired.toString());
+    }
+
+    @Test
+    void aOneOffIsRefusedWhenItCouldPutMoreThanKDown() {
+        RoundsCore h2 = new RoundsCore(cfg(), "h2");
+        IllegalStateException near = assertThrows(IllegalStateException.class,
+                () -> h2.step(new RoundsEvent.OneOff(EPOCH - 1_000, "ops", 2)));
+        assertTrue(near.getMessage().contains("the next round starts in 1000 ms"), near.getMessage());
+
+        heartbeats(h2, EPOCH);
+        receive(h2, EPOCH + 10, new Started("h1", 0, 1, EPOCH));
+        IllegalStateException during = assertThrows(IllegalStateException.class,
+                () -> h2.step(new RoundsEvent.OneOff(EPOCH + 20, "ops", 2)));
+        assertTrue(during.getMessage().contains("replicas [1] are being rejuvenated"), during.getMessage());
+        RoundsCore h3 = new RoundsCore(cfg(), "h3");
+        List<RoundsAction> request = h3.step(new RoundsEvent.OneOff(EPOCH - 9_000, "ops", 3));
+        receive(h2, EPOCH + 30, new Done("h1", 0, 1, true, EPOCH, EPOCH + 25));
+        assertEquals(List.of(), only(deliver(request, h2, EPOCH + 40), RoundsAction.Broadcast.class).stream()
+                .filter(b -> b.message() instanceof RoundMessage.OneOffGrant).toList(), "no grant while a round is under way");
+
+        IllegalArgumentException other = assertThrows(IllegalArgumentException.class,
+                () -> h2.step(new RoundsEvent.OneOff(EPOCH + 20, "ops", 3)));
+        assertEquals("replica 3 runs on h3: ask its agent", other.getMessage());
+    }
+
     @Test
     void statusShowsPlannedAndActualTimesWithMargins() {
         RoundsCore h1 = new RoundsCore(cfg(), "h1");

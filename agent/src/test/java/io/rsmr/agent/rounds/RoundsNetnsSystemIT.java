@@ -178,6 +178,7 @@ class RoundsNetnsSystemIT {
         assertTrue(replica3Down >= replica2Up, "group 2 started before group 1 was done");
         assertTrue(replica3Down > epoch + 2 * LOCAL, "group 2 waited past its planned start");
 
+        System.out.println(timeline(all, epoch, 2));
         Map<String, Long> firedAfterDeadline = new TreeMap<>();
         for (String h : agents.keySet()) {
             assertEquals(List.of(), events(h).stream().filter(e -> e.kind.equals("failsafe") && e.detail.startsWith("0 ")).toList(),
@@ -224,6 +225,53 @@ class RoundsNetnsSystemIT {
             assertTrue(alerts.stream().anyMatch(a -> a.startsWith("agent h3 is silent")), h + ": " + alerts);
             assertTrue(alerts.contains("agent h3 is heard again"), h + ": " + alerts);
             assertTrue(alerts.stream().anyMatch(a -> a.startsWith("clock of agent h2 is 1") && a.contains("ahead of ours")), h + ": " + alerts);
+        }
+    }
+
+    /**
+     * The paper's Figure 3 from a real run: one row per replica, '#' while it is down; '|' marks each
+     * round's start (epoch + r T_p), 'D' its deadline T_d, 'F' where an agent fired the fail-safe.
+     */
+    static String timeline(List<Event> events, long epoch, int rounds) {
+        long step = 200;
+        int width = (int) (((rounds - 1) * TP + TD + 2 * FAIL_SAFE_WITHIN_MILLIS) / step);
+        StringBuilder out = new StringBuilder("timeline, one column = " + step + " ms from the epoch:\n");
+        char[] marks = new char[width];
+        java.util.Arrays.fill(marks, ' ');
+        for (int r = 0; r < rounds; r++) {
+            set(marks, (r * TP) / step, '|');
+            set(marks, (r * TP + TD) / step, 'D');
+        }
+        events.stream().filter(e -> e.kind.equals("failsafe")).forEach(e -> set(marks, (e.millis - epoch) / step, 'F'));
+        out.append("          ").append(marks).append('\n');
+        for (int id = 1; id <= HOSTS; id++) {
+            char[] row = new char[width];
+            java.util.Arrays.fill(row, '.');
+            Long downAt = null;
+            for (Event e : events) {
+                String[] roundReplica = e.detail.split(" ");
+                if (roundReplica.length == 2 && roundReplica[1].equals(Integer.toString(id))) {
+                    if (e.kind.equals("down")) {
+                        downAt = e.millis;
+                    } else if (e.kind.equals("up") && downAt != null) {
+                        for (long t = downAt; t < e.millis; t += step) {
+                            set(row, (t - epoch) / step, '#');
+                        }
+                        downAt = null;
+                    }
+                }
+            }
+            for (long t = downAt == null ? Long.MAX_VALUE : downAt; t < epoch + width * step; t += step) {
+                set(row, (t - epoch) / step, '#');
+            }
+            out.append(String.format("replica %d ", id)).append(row).append('\n');
+        }
+        return out.toString();
+    }
+
+    private static void set(char[] row, long index, char c) {
+        if (index >= 0 && index < row.length) {
+            row[(int) index] = c;
         }
     }
 

@@ -56,7 +56,9 @@ class RoundsRunnerTest {
             hosts.put(i, "h" + i);
             keys.put("h" + i, Ed25519Keys.generate(random));
         }
-        return new RoundsConfig(hosts, 1, epochMillis, 5 * LOCAL_MILLIS, 4 * LOCAL_MILLIS, LOCAL_MILLIS, 200, 600, 3_000, 500, 4);
+        // The slack covers scheduling delays of a loaded machine (the paper's P1 bounds them on a real host):
+        // this test is about the protocol over real UDP, not about this machine's latency.
+        return new RoundsConfig(hosts, 1, epochMillis, 6 * LOCAL_MILLIS, 5 * LOCAL_MILLIS, LOCAL_MILLIS, 1_000, 2_000, 4_000, 500, 4);
     }
 
     private RoundWire wire() {

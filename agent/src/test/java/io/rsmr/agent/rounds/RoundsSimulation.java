@@ -23,6 +23,8 @@ final class RoundsSimulation {
     static final long TICK_MILLIS = 100;
     static final long FAIL_SAFE_WITHIN_MILLIS = 1_000;
     static final long CLOCK_OFFSET_MAX_MILLIS = 200;
+    /** Operator requests for a one-off rejuvenation at random times; most are refused, some run. */
+    static final int ONE_OFF_REQUESTS = 3;
 
     /** The faults one run injects, each at most once. */
     enum Fault { NONE, CRASH_AGENT, OVERRUN, FAIL_REJUVENATION, PARTITION_AGENT, LOSSY_NETWORK }
@@ -144,6 +146,10 @@ final class RoundsSimulation {
             long start = cfg.plannedStart(faultRound, cfg.groupOf(faultReplica)) - cfg.localExecMillis();
             schedule(start, () -> partitionEndMillis = trueNow + cfg.tpMillis() * 2);
         }
+        for (int i = 0; i < ONE_OFF_REQUESTS; i++) {
+            int replica = 1 + random.nextInt(cfg.replicaCount());
+            schedule(cfg.epochMillis() + (long) (random.nextDouble() * (endMillis() - cfg.epochMillis())), () -> oneOff(replica));
+        }
         while (!queue.isEmpty() && queue.peek().at() <= endMillis()) {
             Scheduled s = queue.poll();
             trueNow = s.at();
@@ -156,6 +162,20 @@ final class RoundsSimulation {
 
     private void schedule(long at, Runnable action) {
         queue.add(new Scheduled(at, sequence++, action));
+    }
+
+    int oneOffsRun;
+
+    private void oneOff(int replica) {
+        Agent a = agents.get(cfg.replicaHosts().get(replica));
+        if (a.crashed) {
+            return;
+        }
+        try {
+            apply(a, a.core.step(new RoundsEvent.OneOff(a.localNow(), "sim", replica)));
+        } catch (IllegalStateException refused) {
+            // Refused because it could put more than k down: that is the point.
+        }
     }
 
     private void tick(Agent a) {
@@ -184,10 +204,11 @@ final class RoundsSimulation {
         if (!a.host.equals(cfg.replicaHosts().get(s.replicaId()))) {
             violations.add(a.host + " started replica " + s.replicaId() + " of another host");
         }
-        if (!startedIn.computeIfAbsent(s.round(), r -> new HashSet<>()).add(s.replicaId())) {
+        if (!s.oneOff() && !startedIn.computeIfAbsent(s.round(), r -> new HashSet<>()).add(s.replicaId())) {
             violations.add("replica " + s.replicaId() + " started twice in round " + s.round());
         }
         down.add(s.replicaId());
+        oneOffsRun += s.oneOff() ? 1 : 0;
         boolean targeted = s.round() == faultRound && s.replicaId() == faultReplica;
         long duration = (long) (cfg.localExecMillis() * (0.3 + random.nextDouble() * 0.6));
         boolean ok = true;
@@ -205,7 +226,9 @@ final class RoundsSimulation {
         if (a.crashed) {
             return; // fail-silent: the replica stays down and no "done" is ever sent
         }
-        if (ok) {
+        if (ok && s.oneOff()) {
+            down.remove(s.replicaId());
+        } else if (ok) {
             down.remove(s.replicaId());
             okFinishedAt.computeIfAbsent(s.round(), r -> new HashMap<>()).put(s.replicaId(), trueNow);
         }

@@ -27,16 +27,20 @@ class RoundsSimulationTest {
         long[] seeds = replay.isBlank() ? seeds() : new long[] {Long.parseLong(replay.strip())};
         List<String> failures = new ArrayList<>();
         int[] faults = new int[RoundsSimulation.Fault.values().length];
+        int oneOffs = 0;
         for (long seed : seeds) {
             RoundsSimulation sim = new RoundsSimulation(seed, null);
             faults[sim.fault.ordinal()]++;
             sim.run();
+            oneOffs += sim.oneOffsRun;
             if (!sim.violations.isEmpty()) {
                 failures.add(sim.describe() + "\n    " + String.join("\n    ", sim.violations)
                         + "\n    replay: mvn -B -o -pl agent verify -Dtest=RoundsSimulationTest -Dsim.seed=" + seed);
             }
         }
-        System.out.println("rounds simulation: " + seeds.length + " seeds, faults per kind " + java.util.Arrays.toString(faults));
+        System.out.println("rounds simulation: " + seeds.length + " seeds, faults per kind " + java.util.Arrays.toString(faults)
+                + ", one-off rejuvenations run " + oneOffs);
+        assertTrue(seeds.length < 20 || oneOffs > 0, "the seeds never exercised a one-off");
         if (!failures.isEmpty()) {
             fail(failures.size() + " of " + seeds.length + " seeds broke an invariant:\n" + String.join("\n", failures));
         }
