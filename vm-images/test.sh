@@ -5,14 +5,15 @@
 #     guest answers ping on the payload network, the replica inside starts and accepts TCP;
 #   - a bad config disk is reported, a blank data disk is formatted;
 #   - a stand-in Java service shows the init's supervision (restart on exit, lines to the agent);
-#   - a cluster of n = 4 (k = 0) replica VMs commits KV operations sent from the host.
+#   - clusters of n = 4 (k = 0) and n = 6 (k = k' = 1) replica VMs commit KV operations sent
+#     from the host.
 # Tears down only the domains and processes it made. Prints the figures; RSMR_BENCH=1 also
 # writes them to bench/vm-boot.md.
 # Environment: RSMR_SKIP_BUILD=1 reuses vm-images/out; RSMR_REPLICA_JAR (default
 # replica-app/target/rsmr-replica.jar); RSMR_BENCH_BOOTS boots to time (default 3);
 # RSMR_EXTRA_CMDLINE is appended to the guest kernel command line (diagnosis, e.g. "loglevel=7");
 # KEEP_RUN=1 keeps the run's files (console logs) in vm-images/out/test-logs;
-# RSMR_ONLY=<test function> runs one test (diagnosis).
+# RSMR_ONLY="<test function> [args]" runs one test (diagnosis), e.g. "test_cluster_commits 6 1 1".
 set -euo pipefail
 
 readonly HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -27,20 +28,22 @@ readonly MEMORY_MIB=256
 readonly TCG_CODE_CACHE_MIB=${RSMR_TCG_CODE_CACHE_MIB:-64}
 readonly DATA_DISK_MIB=64
 readonly REPLICA_PORT=7001
-readonly CLUSTER_N=4
-readonly CLUSTER_K=0
-readonly CLUSTER_KPRIME=1
+# The clusters: "n k k'" — PBFT (k = 0), and the paper's smallest exhaustion-safe setting.
+readonly CLUSTERS=("4 0 1" "6 1 1")
 readonly KV_OPERATIONS=20
 readonly FIRST_LINE_WAIT_SECONDS=60
 # Under TCG with n guests sharing 2 cores, a JVM takes several seconds to start.
 readonly REPLICA_WAIT_SECONDS=120
 readonly PING_WAIT_SECONDS=20
+# n guests on 2 cores under TCG start their JVMs in turn: the bound grows with n.
+readonly CLUSTER_START_SECONDS_PER_REPLICA=60
 readonly RUN=$(mktemp -d /var/tmp/rsmr-vmtest.XXXXXX)
 readonly TAG=rsmr-test-$$
 readonly TOOL_CLASSES=$RUN/tool-classes
 
 DOMAINS=()
 PIDS=()
+declare -A CLUSTER_STARTED_MS=() CLUSTER_KV=()
 PASSED=0
 FAILED=0
 # The image the next vm_start boots: the real one, or the stand-in service's.
@@ -68,18 +71,21 @@ fail() { FAILED=$((FAILED + 1)); log "FAIL $1"; }
 
 replica_addr() { echo "198.18.0.$((10 + $1))"; }
 
-# Keys, epoch identities and cluster config, written by replica-app's own code (VmClusterTool);
-# the payload addresses then move from loopback to the guests' addresses on the bridge.
-make_cluster_files() {
+# Keys, epoch identities and cluster config of an n-replica cluster, written by replica-app's own
+# code (VmClusterTool) into $RUN/cluster-<n>; the payload addresses then move from loopback to
+# the guests' addresses on the bridge. Sets CLUSTER_DIR, which make_config reads.
+make_cluster_files() { # n k k'
   local i
-  mkdir -p "$TOOL_CLASSES"
-  javac -Xlint:all -Werror --release 17 -cp "$JAR" -d "$TOOL_CLASSES" \
-    "$HERE/test-service/io/rsmr/vmtest/VmClusterTool.java"
-  java -cp "$JAR:$TOOL_CLASSES" io.rsmr.vmtest.VmClusterTool create "$RUN/cluster" \
-    "$CLUSTER_N" "$CLUSTER_K" "$CLUSTER_KPRIME"
-  for ((i = 1; i <= CLUSTER_N; i++)); do
+  CLUSTER_DIR=$RUN/cluster-$1
+  if [ ! -d "$TOOL_CLASSES" ]; then
+    mkdir -p "$TOOL_CLASSES"
+    javac -Xlint:all -Werror --release 17 -cp "$JAR" -d "$TOOL_CLASSES" \
+      "$HERE/test-service/io/rsmr/vmtest/VmClusterTool.java"
+  fi
+  java -cp "$JAR:$TOOL_CLASSES" io.rsmr.vmtest.VmClusterTool create "$CLUSTER_DIR" "$1" "$2" "$3"
+  for ((i = 1; i <= $1; i++)); do
     sed -i "/- {id: $i,/s|payloadAddress: \"[^\"]*\"|payloadAddress: \"$(replica_addr "$i"):$REPLICA_PORT\"|" \
-      "$RUN/cluster/cluster.yaml"
+      "$CLUSTER_DIR/cluster.yaml"
   done
 }
 
@@ -96,8 +102,8 @@ make_config() { # index [service-arg]
   if [ $# -eq 2 ]; then
     echo "$2" >"$dir/replica-args"
   else
-    cp "$RUN/cluster/cluster.yaml" "$RUN/cluster/operator.pub" "$RUN/cluster"/agent-h*.pub "$dir/"
-    cp "$RUN/cluster/replica-$1.key" "$dir/replica.identity"
+    cp "$CLUSTER_DIR/cluster.yaml" "$CLUSTER_DIR/operator.pub" "$CLUSTER_DIR"/agent-h*.pub "$dir/"
+    cp "$CLUSTER_DIR/replica-$1.key" "$dir/replica.identity"
     printf '%s\n' --config /config/cluster.yaml --id "$1" --identity /config/replica.identity \
       --data-dir /data >"$dir/replica-args"
   fi
@@ -310,26 +316,30 @@ test_service_supervised() {
   IMAGE=$OUT
 }
 
-# n = 4, k = 0 (PBFT): four replica VMs on the payload bridge; the host commits KV operations.
-test_cluster_commits() {
-  local i t0 out all_started=1
+# n replica VMs on the payload bridge; the host commits KV operations through them.
+test_cluster_commits() { # n k k'
+  local n=$1 i t0 out all_started=1 name="cluster_n$1_k$2"
+  make_cluster_files "$@"
   t0=$(now_ms)
-  for ((i = 1; i <= CLUSTER_N; i++)); do make_config "$i"; vm_start "$i"; done
-  for ((i = 1; i <= CLUSTER_N; i++)); do
-    wait_console "$i" "$REPLICA_STARTED" || { all_started=; fail "cluster_replica_${i}_started"; }
+  for ((i = 1; i <= n; i++)); do make_config "$i"; vm_start "$i"; done
+  local deadline_ms=$((t0 + n * CLUSTER_START_SECONDS_PER_REPLICA * 1000)) left
+  for ((i = 1; i <= n; i++)); do
+    left=$(((deadline_ms - $(now_ms)) / 1000))
+    [ "$left" -gt 0 ] || left=1
+    wait_console "$i" "$REPLICA_STARTED" 1 "$left" || { all_started=; fail "${name}_replica_${i}_started"; }
   done
   if [ -n "$all_started" ]; then
-    CLUSTER_STARTED_MS=$(($(now_ms) - t0))
-    pass "cluster_replicas_started (all $CLUSTER_N in ${CLUSTER_STARTED_MS} ms from the first start)"
+    CLUSTER_STARTED_MS[$n]=$(($(now_ms) - t0))
+    pass "${name}_replicas_started (all $n in ${CLUSTER_STARTED_MS[$n]} ms from the first start)"
     if out=$(timeout 300 java -cp "$JAR:$TOOL_CLASSES" io.rsmr.vmtest.VmClusterTool kv \
-      "$RUN/cluster/cluster.yaml" "$KV_OPERATIONS" 2>&1); then
-      CLUSTER_KV=$(echo "$out" | tail -n1)
-      pass "cluster_commits_kv (n=$CLUSTER_N k=$CLUSTER_K: $CLUSTER_KV)"
+      "$CLUSTER_DIR/cluster.yaml" "$KV_OPERATIONS" 2>&1); then
+      CLUSTER_KV[$n]=$(echo "$out" | tail -n1)
+      pass "${name}_commits_kv (n=$n k=$2 k'=$3: ${CLUSTER_KV[$n]})"
     else
-      fail "cluster_commits_kv: $(echo "$out" | tail -5)"
+      fail "${name}_commits_kv: $(echo "$out" | tail -5)"
     fi
   fi
-  for ((i = 1; i <= CLUSTER_N; i++)); do vm_stop "$i"; done
+  for ((i = 1; i <= n; i++)); do vm_stop "$i"; done
 }
 
 median() { sort -n | awk '{a[NR] = $1} END {print (NR % 2) ? a[(NR + 1) / 2] : int((a[NR / 2] + a[NR / 2 + 1]) / 2)}'; }
@@ -380,8 +390,10 @@ write_bench() {
 | start → replica started (its "listening on" line), median of ${RSMR_BENCH_BOOTS:-3} boots | ${REPLICA_MEDIAN_MS} ms (all: ${REPLICA_TIMES}) | ≤ 10 s |
 | QEMU CPU time (user + system) at the first line / at replica started, medians: what the boot costs, nearly independent of load; the wall time above approaches it when a core is free | ${BOOT_CPU_MEDIAN_MS} ms / ${REPLICA_CPU_MEDIAN_MS} ms | — |
 | start → stand-in Java service's first line on io.rsmr.smw.0 | ${SERVICE_READY_MS:-not measured} ms | — |
-| n = $CLUSTER_N VMs: first start → all replicas started | ${CLUSTER_STARTED_MS:-not measured} ms | — |
-| n = $CLUSTER_N VMs: $KV_OPERATIONS KV puts from the host, then gets | ${CLUSTER_KV:-not measured} | — |
+| n = 4 (k = 0) VMs: first start → all replicas started | ${CLUSTER_STARTED_MS[4]:-not measured} ms | — |
+| n = 4 (k = 0) VMs: $KV_OPERATIONS KV puts from the host, then gets | ${CLUSTER_KV[4]:-not measured} | — |
+| n = 6 (k = k' = 1) VMs: first start → all replicas started | ${CLUSTER_STARTED_MS[6]:-not measured} ms | — |
+| n = 6 (k = k' = 1) VMs: $KV_OPERATIONS KV puts from the host, then gets | ${CLUSTER_KV[6]:-not measured} | — |
 | guest memory used with the replica running (MemTotal − MemAvailable) | ${GUEST_MEM_KIB:-not measured} KiB of ${MEMORY_MIB} MiB | ≤ 256 MiB |
 | QEMU RSS on the host (TCG code cache ${TCG_CODE_CACHE_MIB} MiB) | ${QEMU_RSS_KIB:-not measured} KiB | — |
 | root image (root.img) | $(stat -c %s "$OUT/root.img") bytes | ≤ 120 MB |
@@ -415,9 +427,10 @@ main() {
   setup
   [ -n "${RSMR_SKIP_BUILD:-}" ] || test_reproducible_build
   CMDLINE="$("$HERE/host-cmdline.sh" "$OUT/manifest.json")${RSMR_EXTRA_CMDLINE:+ $RSMR_EXTRA_CMDLINE}"
-  make_cluster_files
+  # The single-VM tests boot replica 1 of the first cluster.
+  make_cluster_files ${CLUSTERS[0]}
   if [ -n "${RSMR_ONLY:-}" ]; then
-    "$RSMR_ONLY"
+    $RSMR_ONLY
     finish
     return
   fi
@@ -425,7 +438,8 @@ main() {
   test_bad_config_disk_reported
   test_blank_data_disk_formatted
   test_service_supervised
-  test_cluster_commits
+  local c
+  for c in "${CLUSTERS[@]}"; do test_cluster_commits $c; done
   bench_boots "${RSMR_BENCH_BOOTS:-3}"
   [ -z "${RSMR_BENCH:-}" ] || write_bench
   finish
