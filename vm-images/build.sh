@@ -140,7 +140,9 @@ install_busybox() { # root
 }
 
 build_initramfs() {
-  local root=$WORK/initramfs f
+  local root=$WORK/initramfs f modules
+  # A command substitution, not a process substitution: a missing module must stop the build.
+  modules=$(module_load_order "$WORK/kernel/lib/modules" "${INITRAMFS_MODULES[@]}")
   mkdir -p "$root"/{dev,proc,sys,newroot,etc,lib/modules}
   mknod -m 600 "$root/dev/console" c 5 1
   install_busybox "$root"
@@ -149,7 +151,7 @@ build_initramfs() {
   while read -r f; do
     cp "$f" "$root/lib/modules/"
     basename "$f" .ko >>"$root/etc/rsmr-modules"
-  done < <(module_load_order "$WORK/kernel/lib/modules" "${INITRAMFS_MODULES[@]}")
+  done <<<"$modules"
   normalize_tree "$root"
   (cd "$root" && find . -print0 | sort -z | cpio --null --create --format=newc --reproducible \
     --owner=0:0 --quiet) >"$OUT/initramfs.img"
