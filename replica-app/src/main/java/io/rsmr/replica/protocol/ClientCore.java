@@ -1,23 +1,36 @@
 package io.rsmr.replica.protocol;
 
+import io.rsmr.replica.protocol.message.Digests;
 import io.rsmr.replica.protocol.message.Reply;
+import io.rsmr.replica.protocol.message.ReplyDigest;
 import io.rsmr.replica.protocol.message.Request;
 
 import java.util.Arrays;
 
 /**
- * The pure client side: one outstanding request at a time, sent to every replica, accepted on
- * k'+1 matching replies from distinct replicas, re-sent to every replica when no result came in
- * {@code retransmitTicks}. The real client (client package) and the simulator both drive it.
+ * The pure client side: one outstanding request at a time, sent to every replica, accepted once
+ * k'+1 distinct replicas vouch for the same result (a full {@link Reply} or, with digest replies,
+ * a {@link ReplyDigest} of it) and the full result is here; re-sent to every replica when no
+ * result came in {@code retransmitTicks}, or at once when k'+1 digests agree but the one full
+ * result is missing (replicas answer a re-sent request with full results). The real client
+ * (client package) and the simulator both drive it.
  */
 public final class ClientCore {
+    /** Ticks to wait for the one full result once k'+1 digests agree (it is usually in flight). */
+    private static final int FULL_RESULT_GRACE_TICKS = 2;
+
     private final ProtocolConfig config;
     private final long clientId;
     private final int retransmitTicks;
     private long nextSeq;
     private Request outstanding;
-    private byte[][] replies;
+    /** Per replica: the digest of the result it vouched for (null: none yet). */
+    private byte[][] vouched;
+    /** Full results received, at most one per replica. */
+    private byte[][] fullResults;
     private int ticksSinceSend;
+    /** Ticks since k'+1 digests agreed without a full result; -1 while that is not the case. */
+    private int ticksFullResultMissing = -1;
 
     /**
      * @param firstRequestSeq must be above every sequence number this client id ever used
@@ -55,34 +68,64 @@ public final class ClientCore {
             throw new IllegalArgumentException("operation of " + operation.length + " bytes exceeds requestBytesMax " + config.requestBytesMax());
         }
         outstanding = new Request(clientId, nextSeq++, operation);
-        replies = new byte[config.n()][];
+        vouched = new byte[config.n()][];
+        fullResults = new byte[config.n()][];
         ticksSinceSend = 0;
+        ticksFullResultMissing = -1;
         return outstanding;
     }
 
     /**
-     * Records a reply from replica {@code replicaId} (authenticated by the transport).
+     * Records a full reply from replica {@code replicaId} (authenticated by the transport).
      *
-     * @return the result once k'+1 distinct replicas sent the same bytes, else null
+     * @return the result once it is complete, else null
      */
     public byte[] onReply(int replicaId, Reply reply) {
-        if (outstanding == null || replicaId < 0 || replicaId >= config.n()
-                || reply.clientId() != clientId || reply.requestSeq() != outstanding.requestSeq()) {
+        if (!current(replicaId, reply.clientId(), reply.requestSeq())) {
             return null;
         }
-        replies[replicaId] = reply.result();
+        vouched[replicaId] = Digests.sha256(reply.result());
+        fullResults[replicaId] = reply.result();
+        return complete(vouched[replicaId]);
+    }
+
+    /** Records a digest-only reply; returns the result once it is complete, else null. */
+    public byte[] onReplyDigest(int replicaId, ReplyDigest reply) {
+        if (!current(replicaId, reply.clientId(), reply.requestSeq())) {
+            return null;
+        }
+        vouched[replicaId] = reply.resultDigest();
+        return complete(reply.resultDigest());
+    }
+
+    private boolean current(int replicaId, long replyClientId, long requestSeq) {
+        return outstanding != null && replicaId >= 0 && replicaId < config.n()
+                && replyClientId == clientId && requestSeq == outstanding.requestSeq();
+    }
+
+    private byte[] complete(byte[] digest) {
         int matching = 0;
-        for (byte[] r : replies) {
-            if (r != null && Arrays.equals(r, reply.result())) {
+        for (byte[] d : vouched) {
+            if (d != null && Arrays.equals(d, digest)) {
                 matching++;
             }
         }
         if (matching < config.replyQuorum()) {
             return null;
         }
-        outstanding = null;
-        replies = null;
-        return reply.result();
+        for (int i = 0; i < fullResults.length; i++) {
+            if (fullResults[i] != null && Arrays.equals(vouched[i], digest)) {
+                byte[] result = fullResults[i];
+                outstanding = null;
+                vouched = null;
+                fullResults = null;
+                return result;
+            }
+        }
+        if (ticksFullResultMissing < 0) {
+            ticksFullResultMissing = 0;
+        }
+        return null;
     }
 
     /** One tick passed; returns the request to re-send to every replica, or null. */
@@ -90,10 +133,12 @@ public final class ClientCore {
         if (outstanding == null) {
             return null;
         }
-        if (++ticksSinceSend < retransmitTicks) {
+        boolean fullResultLate = ticksFullResultMissing >= 0 && ++ticksFullResultMissing >= FULL_RESULT_GRACE_TICKS;
+        if (++ticksSinceSend < retransmitTicks && !fullResultLate) {
             return null;
         }
         ticksSinceSend = 0;
+        ticksFullResultMissing = -1;
         return outstanding;
     }
 }

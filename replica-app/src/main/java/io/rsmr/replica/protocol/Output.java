@@ -4,6 +4,7 @@ import io.rsmr.replica.protocol.message.Batch;
 import io.rsmr.replica.protocol.message.CheckpointCertificate;
 import io.rsmr.replica.protocol.message.Message;
 import io.rsmr.replica.protocol.message.Reply;
+import io.rsmr.replica.protocol.message.ReplyDigest;
 import io.rsmr.replica.protocol.message.Request;
 
 import java.util.ArrayList;
@@ -15,9 +16,10 @@ import java.util.List;
  *
  * <p><b>Persist before send.</b> The shell must make every entry of {@link #toPersist()} durable
  * (per its fsync policy) before it sends any message of {@link #toReplicas()} or
- * {@link #toClients()} from the same step. A replica must never tell others that it accepted a
- * proposal, prepared, committed, moved to a new view or holds a checkpoint, and then forget it
- * in a crash; and no client may see a result that the replica could lose.
+ * {@link #toClients()} or {@link #toClientsDigests()} from the same step. A replica must never tell
+ * others that it accepted a proposal, prepared, committed, moved to a new view or holds a
+ * checkpoint, and then forget it in a crash; and no client may see a result that the replica
+ * could lose.
  */
 public final class Output {
     /** Destination meaning "every other replica". */
@@ -29,6 +31,10 @@ public final class Output {
 
     /** A reply for a client. */
     public record ClientReply(long clientId, Reply reply) {
+    }
+
+    /** A digest-only reply for a client (only with {@link ProtocolConfig#digestReplies()}). */
+    public record ClientReplyDigest(long clientId, ReplyDigest reply) {
     }
 
     /** Something the shell must make durable before sending this step's messages. */
@@ -60,6 +66,7 @@ public final class Output {
 
     private final List<Outbound> toReplicas = new ArrayList<>();
     private final List<ClientReply> toClients = new ArrayList<>();
+    private final List<ClientReplyDigest> toClientsDigests = new ArrayList<>();
     private final List<Persist> toPersist = new ArrayList<>();
     private final List<Executed> executed = new ArrayList<>();
 
@@ -71,6 +78,11 @@ public final class Output {
         return toClients;
     }
 
+    /** Digest-only replies (empty unless digest replies are configured); send like toClients(). */
+    public List<ClientReplyDigest> toClientsDigests() {
+        return toClientsDigests;
+    }
+
     public List<Persist> toPersist() {
         return toPersist;
     }
@@ -80,12 +92,14 @@ public final class Output {
     }
 
     public boolean isEmpty() {
-        return toReplicas.isEmpty() && toClients.isEmpty() && toPersist.isEmpty() && executed.isEmpty();
+        return toReplicas.isEmpty() && toClients.isEmpty() && toClientsDigests.isEmpty() && toPersist.isEmpty()
+                && executed.isEmpty();
     }
 
     void clear() {
         toReplicas.clear();
         toClients.clear();
+        toClientsDigests.clear();
         toPersist.clear();
         executed.clear();
     }
@@ -100,6 +114,10 @@ public final class Output {
 
     void reply(long clientId, Reply r) {
         toClients.add(new ClientReply(clientId, r));
+    }
+
+    void replyDigest(long clientId, ReplyDigest r) {
+        toClientsDigests.add(new ClientReplyDigest(clientId, r));
     }
 
     void persist(Persist p) {

@@ -24,6 +24,8 @@ package io.rsmr.replica.protocol;
  * @param retransmitSeqsMax sequence numbers retransmitted per status answer
  * @param prePreparedClaimsPerSeqMax pre-prepared digests remembered per seq for view changes
  * @param signatureBytesMax bytes of one signature
+ * @param digestReplies whether only one replica per request (chosen by client id and request seq)
+ *        sends the full result and the others its digest; clients must handle {@code ReplyDigest}
  */
 public record ProtocolConfig(
         int n, int k, int kPrime,
@@ -31,7 +33,7 @@ public record ProtocolConfig(
         int batchRequestsMax, int batchBytesMax, int requestBytesMax, int replyBytesMax,
         int stateBytesMax, int messageBytesMax, int clientsMax,
         int requestTimeoutTicks, int viewChangeTimeoutTicks, int statusIntervalTicks,
-        int retransmitSeqsMax, int prePreparedClaimsPerSeqMax, int signatureBytesMax) {
+        int retransmitSeqsMax, int prePreparedClaimsPerSeqMax, int signatureBytesMax, boolean digestReplies) {
 
     private static final int MESSAGE_OVERHEAD_BYTES = 1024;
 
@@ -67,7 +69,7 @@ public record ProtocolConfig(
                 512, 1 << 20, 64 << 10, 64 << 10,
                 64 << 20, (64 << 20) + (2 << 20), 100_000,
                 200, 200, 10,
-                32, 4, 128);
+                32, 4, 128, false);
     }
 
     /** q = n - k - k': two quorums meet in at least k'+1 replicas. */
@@ -89,21 +91,33 @@ public record ProtocolConfig(
         return new ProtocolConfig(n, k, kPrime, checkpointIntervalSeqs, logWindowSeqs, pipelineInstancesMax,
                 batchRequestsMax, batchBytesMax, requestBytesMax, replyBytesMax, stateBytesMax, messageBytesMax,
                 clientsMax, requestTimeoutTicks, viewChangeTimeoutTicks, statusIntervalTicks, retransmitSeqsMax,
-                prePreparedClaimsPerSeqMax, signatureBytesMax);
+                prePreparedClaimsPerSeqMax, signatureBytesMax, digestReplies);
     }
 
     public ProtocolConfig withBatch(int batchRequestsMax, int batchBytesMax) {
         return new ProtocolConfig(n, k, kPrime, checkpointIntervalSeqs, logWindowSeqs, pipelineInstancesMax,
                 batchRequestsMax, batchBytesMax, requestBytesMax, replyBytesMax, stateBytesMax, messageBytesMax,
                 clientsMax, requestTimeoutTicks, viewChangeTimeoutTicks, statusIntervalTicks, retransmitSeqsMax,
-                prePreparedClaimsPerSeqMax, signatureBytesMax);
+                prePreparedClaimsPerSeqMax, signatureBytesMax, digestReplies);
     }
 
     public ProtocolConfig withTimeouts(int requestTimeoutTicks, int viewChangeTimeoutTicks, int statusIntervalTicks) {
         return new ProtocolConfig(n, k, kPrime, checkpointIntervalSeqs, logWindowSeqs, pipelineInstancesMax,
                 batchRequestsMax, batchBytesMax, requestBytesMax, replyBytesMax, stateBytesMax, messageBytesMax,
                 clientsMax, requestTimeoutTicks, viewChangeTimeoutTicks, statusIntervalTicks, retransmitSeqsMax,
-                prePreparedClaimsPerSeqMax, signatureBytesMax);
+                prePreparedClaimsPerSeqMax, signatureBytesMax, digestReplies);
+    }
+
+    public ProtocolConfig withDigestReplies(boolean digestReplies) {
+        return new ProtocolConfig(n, k, kPrime, checkpointIntervalSeqs, logWindowSeqs, pipelineInstancesMax,
+                batchRequestsMax, batchBytesMax, requestBytesMax, replyBytesMax, stateBytesMax, messageBytesMax,
+                clientsMax, requestTimeoutTicks, viewChangeTimeoutTicks, statusIntervalTicks, retransmitSeqsMax,
+                prePreparedClaimsPerSeqMax, signatureBytesMax, digestReplies);
+    }
+
+    /** The replica that sends the full result of a request when digest replies are on. */
+    public int fullReplierOf(long clientId, long requestSeq) {
+        return (int) Math.floorMod(clientId + requestSeq, (long) n);
     }
 
     private static void require(boolean ok, String message) {

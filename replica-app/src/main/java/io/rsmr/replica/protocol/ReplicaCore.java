@@ -16,6 +16,7 @@ import io.rsmr.replica.protocol.message.NewView;
 import io.rsmr.replica.protocol.message.PrePrepare;
 import io.rsmr.replica.protocol.message.Prepare;
 import io.rsmr.replica.protocol.message.Reply;
+import io.rsmr.replica.protocol.message.ReplyDigest;
 import io.rsmr.replica.protocol.message.Request;
 import io.rsmr.replica.protocol.message.SlotClaim;
 import io.rsmr.replica.protocol.message.StateData;
@@ -638,7 +639,11 @@ public class ReplicaCore {
             pending.remove(r.clientId());
         }
         proposed.remove(r.clientId());
-        out.reply(r.clientId(), new Reply(r.clientId(), r.requestSeq(), result));
+        if (config.digestReplies() && config.fullReplierOf(r.clientId(), r.requestSeq()) != me) {
+            out.replyDigest(r.clientId(), new ReplyDigest(r.clientId(), r.requestSeq(), Digests.sha256(result)));
+        } else {
+            out.reply(r.clientId(), new Reply(r.clientId(), r.requestSeq(), result));
+        }
     }
 
     // ------------------------------------------------------------------ checkpoints
@@ -1110,7 +1115,11 @@ public class ReplicaCore {
         now++;
         if (inViewChange) {
             long timeout = (long) config.viewChangeTimeoutTicks() << Math.min(failedViewChanges, 6);
-            if (now - viewChangeStartTick > timeout) {
+            if (viewChangeSupport() < config.quorum()) {
+                // as in PBFT, the timer runs only once q replicas want this view or a later one:
+                // a replica alone must not run ahead through views the others never join
+                viewChangeStartTick = now;
+            } else if (now - viewChangeStartTick > timeout) {
                 failedViewChanges++;
                 startViewChange(view + 1);
             }
@@ -1120,6 +1129,17 @@ public class ReplicaCore {
         if (now % config.statusIntervalTicks() == 0) {
             periodic();
         }
+    }
+
+    /** Replicas (us included) whose latest view change is for our view or a later one. */
+    private int viewChangeSupport() {
+        int support = 0;
+        for (ViewChange vc : latestViewChange) {
+            if (vc != null && vc.newView() >= view) {
+                support++;
+            }
+        }
+        return support;
     }
 
     /**

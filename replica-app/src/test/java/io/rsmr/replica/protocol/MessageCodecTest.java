@@ -16,6 +16,7 @@ import io.rsmr.replica.protocol.message.NewView;
 import io.rsmr.replica.protocol.message.PrePrepare;
 import io.rsmr.replica.protocol.message.Prepare;
 import io.rsmr.replica.protocol.message.Reply;
+import io.rsmr.replica.protocol.message.ReplyDigest;
 import io.rsmr.replica.protocol.message.Request;
 import io.rsmr.replica.protocol.message.SlotClaim;
 import io.rsmr.replica.protocol.message.StateData;
@@ -66,6 +67,7 @@ class MessageCodecTest {
         return List.of(
                 request(7, 1, "put a 1"),
                 new Reply(7, 1, "ok".getBytes(StandardCharsets.UTF_8)),
+                new ReplyDigest(7, 1, digest(3)),
                 new PrePrepare(1, 5, batch),
                 new Prepare(1, 5, batch.digest()),
                 new Commit(1, 5, batch.digest()),

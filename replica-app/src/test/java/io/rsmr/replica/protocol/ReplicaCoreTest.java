@@ -72,6 +72,30 @@ class ReplicaCoreTest {
     }
 
     @Test
+    void withDigestRepliesOneReplicaSendsTheResultAndTheClientNeedsItPlusKPrimeMatchingDigests() {
+        ProtocolConfig config = CONFIG.withDigestReplies(true);
+        TestCluster c = new TestCluster(config);
+        ClientCore client = new ClientCore(config, 7, 1, 10);
+        Request r = client.submit("put".getBytes(StandardCharsets.UTF_8));
+        c.clientSends(r);
+        c.deliverAll();
+        int full = config.fullReplierOf(7, 1);
+        for (int i = 0; i < 4; i++) {
+            assertEquals(i == full ? 1 : 0, c.repliesByReplica.get(i).size(), "full replies of replica " + i);
+            assertEquals(i == full ? 0 : 1, c.digestsByReplica.get(i).size(), "digest replies of replica " + i);
+        }
+        int a = (full + 1) % 4;
+        int b = (full + 2) % 4;
+        assertNull(client.onReplyDigest(a, c.digestsByReplica.get(a).get(0)));
+        assertNull(client.onReplyDigest(b, c.digestsByReplica.get(b).get(0)), "k'+1 digests, no full result yet");
+        assertNull(client.onTick(), "the full result may still be in flight");
+        assertEquals(r, client.onTick(), "then the client asks every replica again");
+        c.clientSends(r);
+        assertEquals(1, c.repliesByReplica.get(a).size(), "a re-sent request gets the full cached result");
+        assertArrayEquals("ok:put".getBytes(StandardCharsets.UTF_8), client.onReply(a, c.repliesByReplica.get(a).get(0)));
+    }
+
+    @Test
     void aRetransmittedRequestGetsTheCachedReplyAndIsNotExecutedAgain() {
         TestCluster c = new TestCluster(CONFIG);
         Request r = request(7, 1, "inc");

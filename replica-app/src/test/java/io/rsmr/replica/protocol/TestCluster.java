@@ -2,6 +2,7 @@ package io.rsmr.replica.protocol;
 
 import io.rsmr.replica.protocol.message.Message;
 import io.rsmr.replica.protocol.message.Reply;
+import io.rsmr.replica.protocol.message.ReplyDigest;
 import io.rsmr.replica.protocol.message.Request;
 
 import java.util.ArrayDeque;
@@ -20,6 +21,7 @@ final class TestCluster {
     final MapService[] services;
     final ArrayDeque<Envelope> queue = new ArrayDeque<>();
     final List<List<Reply>> repliesByReplica = new ArrayList<>();
+    final List<List<ReplyDigest>> digestsByReplica = new ArrayList<>();
     /** (from, to) -> true drops the message; from -1 is a client. */
     BiPredicate<Integer, Integer> dropLink = (from, to) -> false;
     /** true drops the message (applied to replica-to-replica messages). */
@@ -33,6 +35,7 @@ final class TestCluster {
             services[i] = new MapService();
             replicas[i] = new ReplicaCore(config, i, services[i], new TestSignatures(i));
             repliesByReplica.add(new ArrayList<>());
+            digestsByReplica.add(new ArrayList<>());
         }
     }
 
@@ -58,6 +61,9 @@ final class TestCluster {
         }
         for (Output.ClientReply r : out.toClients()) {
             repliesByReplica.get(from).add(r.reply());
+        }
+        for (Output.ClientReplyDigest r : out.toClientsDigests()) {
+            digestsByReplica.get(from).add(r.reply());
         }
     }
 

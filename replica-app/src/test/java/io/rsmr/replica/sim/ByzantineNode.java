@@ -17,6 +17,7 @@ import io.rsmr.replica.protocol.message.NewView;
 import io.rsmr.replica.protocol.message.PrePrepare;
 import io.rsmr.replica.protocol.message.Prepare;
 import io.rsmr.replica.protocol.message.Reply;
+import io.rsmr.replica.protocol.message.ReplyDigest;
 import io.rsmr.replica.protocol.message.Request;
 import io.rsmr.replica.protocol.message.Status;
 import io.rsmr.replica.protocol.message.ViewChange;
@@ -125,6 +126,13 @@ final class ByzantineNode {
             if (has(Behavior.WRONG_REPLY) && random.nextInt(3) != 0) {
                 reply = new Reply(reply.clientId(), reply.requestSeq(),
                         new SimKv.Result((byte) random.nextInt(4), random.nextLong(3)).encode());
+            }
+            net.send(me, config.n() + (int) (r.clientId() - 1000), codec.encode(reply));
+        }
+        for (Output.ClientReplyDigest r : out.toClientsDigests()) {
+            ReplyDigest reply = r.reply();
+            if (has(Behavior.WRONG_REPLY) && random.nextInt(3) != 0) {
+                reply = new ReplyDigest(reply.clientId(), reply.requestSeq(), randomDigest());
             }
             net.send(me, config.n() + (int) (r.clientId() - 1000), codec.encode(reply));
         }

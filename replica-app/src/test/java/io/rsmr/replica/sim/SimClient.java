@@ -1,7 +1,9 @@
 package io.rsmr.replica.sim;
 
 import io.rsmr.replica.protocol.ClientCore;
+import io.rsmr.replica.protocol.message.Message;
 import io.rsmr.replica.protocol.message.Reply;
+import io.rsmr.replica.protocol.message.ReplyDigest;
 import io.rsmr.replica.protocol.message.Request;
 
 import java.util.ArrayList;
@@ -62,9 +64,11 @@ final class SimClient {
         return again == null ? List.of() : List.of(again);
     }
 
-    void onReply(int replica, Reply reply, Checkers checkers) {
+    /** A full or digest-only reply from a replica; anything else a replica sends is ignored. */
+    void onReply(int replica, Message reply, Checkers checkers) {
         long seq = core.busy() ? core.outstanding().requestSeq() : -1;
-        byte[] result = core.onReply(replica, reply);
+        byte[] result = reply instanceof Reply full ? core.onReply(replica, full)
+                : reply instanceof ReplyDigest digest ? core.onReplyDigest(replica, digest) : null;
         if (result == null) {
             return;
         }

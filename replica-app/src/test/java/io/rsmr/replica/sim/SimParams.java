@@ -49,7 +49,8 @@ record SimParams(
         ProtocolConfig config = ProtocolConfig.defaults(n, k, kPrime)
                 .withWindow(interval, window, r.nextInt(1, window + 1))
                 .withBatch(r.nextInt(1, 9), 1 << 16)
-                .withTimeouts(60 + r.nextInt(60), 40 + r.nextInt(40), 5);
+                .withTimeouts(60 + r.nextInt(60), 40 + r.nextInt(40), 5)
+                .withDigestReplies(r.nextBoolean());
         int clients = r.nextInt(1, 5);
         int keys = r.nextInt(1, 4);
         int opsPerClient = r.nextInt(5, 26);
@@ -93,6 +94,7 @@ record SimParams(
         return "seed=" + seed + " n=" + config.n() + " k=" + config.k() + " k'=" + config.kPrime()
                 + " K=" + config.checkpointIntervalSeqs() + " L=" + config.logWindowSeqs()
                 + " pipeline=" + config.pipelineInstancesMax() + " batch=" + config.batchRequestsMax()
+                + " digestReplies=" + config.digestReplies()
                 + " clients=" + clients + "x" + opsPerClient + " keys=" + keys
                 + String.format(" loss=%.3f dup=%.3f", lossRate, duplicateRate) + " delayMax=" + delayTicksMax
                 + " partitions=" + partitionsMax + " crashes=" + crashes + " byzantine=" + byzantine

@@ -10,7 +10,6 @@ import io.rsmr.replica.protocol.Signatures;
 import io.rsmr.replica.protocol.message.DecodeException;
 import io.rsmr.replica.protocol.message.Message;
 import io.rsmr.replica.protocol.message.MessageCodec;
-import io.rsmr.replica.protocol.message.Reply;
 import io.rsmr.replica.protocol.message.Request;
 import io.rsmr.replica.service.Service;
 
@@ -244,8 +243,8 @@ final class Simulator {
             return;
         }
         if (p.to >= n) {
-            if (m instanceof Reply reply && p.from < n) {
-                clients[p.to - n].onReply(p.from, reply, checkers);
+            if (p.from < n) {
+                clients[p.to - n].onReply(p.from, m, checkers);
             }
             return;
         }
@@ -282,10 +281,17 @@ final class Simulator {
             }
         }
         for (Output.ClientReply r : out.toClients()) {
-            int endpoint = (int) (r.clientId() - 1000) + n;
-            if (endpoint >= n && endpoint < n + clients.length) {
-                sendBytes(replica, endpoint, codec.encode(r.reply()));
-            }
+            sendToClient(replica, r.clientId(), r.reply());
+        }
+        for (Output.ClientReplyDigest r : out.toClientsDigests()) {
+            sendToClient(replica, r.clientId(), r.reply());
+        }
+    }
+
+    private void sendToClient(int replica, long clientId, Message reply) {
+        int endpoint = (int) (clientId - 1000) + n;
+        if (endpoint >= n && endpoint < n + clients.length) {
+            sendBytes(replica, endpoint, codec.encode(reply));
         }
     }
 

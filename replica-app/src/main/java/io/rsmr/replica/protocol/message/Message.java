@@ -7,6 +7,6 @@ package io.rsmr.replica.protocol.message;
  * signed and name their signer and its key epoch.
  */
 public sealed interface Message
-        permits Request, Reply, PrePrepare, Prepare, Commit, Checkpoint, CheckpointCertificate,
+        permits Request, Reply, ReplyDigest, PrePrepare, Prepare, Commit, Checkpoint, CheckpointCertificate,
                 ViewChange, NewView, Status, FetchBatch, BatchData, FetchState, StateData {
 }

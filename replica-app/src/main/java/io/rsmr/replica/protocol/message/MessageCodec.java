@@ -27,6 +27,7 @@ public final class MessageCodec {
     private static final byte BATCH_DATA = 12;
     private static final byte FETCH_STATE = 13;
     private static final byte STATE_DATA = 14;
+    private static final byte REPLY_DIGEST = 15;
 
     private static final byte[] CHECKPOINT_DOMAIN = "rsmr-checkpoint-v1".getBytes(StandardCharsets.US_ASCII);
     private static final byte[] VIEW_CHANGE_DOMAIN = "rsmr-view-change-v1".getBytes(StandardCharsets.US_ASCII);
@@ -112,6 +113,11 @@ public final class MessageCodec {
             w.i64(r.clientId());
             w.i64(r.requestSeq());
             w.blob(r.result());
+        } else if (message instanceof ReplyDigest r) {
+            w.u8(REPLY_DIGEST);
+            w.i64(r.clientId());
+            w.i64(r.requestSeq());
+            w.digest(r.resultDigest());
         } else if (message instanceof PrePrepare pp) {
             w.u8(PRE_PREPARE);
             w.i64(pp.view());
@@ -249,6 +255,7 @@ public final class MessageCodec {
         Message m = switch (type) {
             case REQUEST -> readRequest(r);
             case REPLY -> new Reply(r.i64("clientId"), r.positive("requestSeq"), r.blob("result", config.replyBytesMax()));
+            case REPLY_DIGEST -> new ReplyDigest(r.i64("clientId"), r.positive("requestSeq"), r.digest("resultDigest"));
             case PRE_PREPARE -> new PrePrepare(r.seq("view"), r.seq("seq"), readBatch(r));
             case PREPARE -> new Prepare(r.seq("view"), r.seq("seq"), r.digest("digest"));
             case COMMIT -> new Commit(r.seq("view"), r.seq("seq"), r.digest("digest"));
