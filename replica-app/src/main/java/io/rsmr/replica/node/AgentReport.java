@@ -5,6 +5,8 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.logging.Logger;
 
 /**
@@ -12,22 +14,38 @@ import java.util.logging.Logger;
  * {@code /dev/virtio-ports/io.rsmr.smw.0}, in tests any file. The agent never talks to a guest
  * over a network; this port is the replica's only way to tell it something.
  */
-final class AgentReport {
+public final class AgentReport {
     /** The port is busy while the host side reconnects; retry this often, this long apart. */
     private static final int BUSY_RETRIES_MAX = 50;
     private static final long BUSY_RETRY_MILLIS = 100;
     private static final Logger LOG = Logger.getLogger(AgentReport.class.getName());
 
     private final Path target;
+    /** Reports leave on their own thread: a busy port must not stall the replica's event loop. */
+    private final ExecutorService writer = Executors.newSingleThreadExecutor(runnable -> {
+        Thread thread = new Thread(runnable, "agent-report");
+        thread.setDaemon(true);
+        return thread;
+    });
 
-    AgentReport(Path target) {
+    public AgentReport(Path target) {
         this.target = target;
     }
 
     /** {@code {"event":"replica-ready",...}}: the replica listens and starts its event loop. */
     void ready(int replicaId, long epoch, String listen) {
-        write("{\"event\":\"replica-ready\",\"replicaId\":" + replicaId + ",\"epoch\":" + epoch
-                + ",\"listen\":\"" + listen + "\"}\n");
+        writer.execute(() -> write("{\"event\":\"replica-ready\",\"replicaId\":" + replicaId + ",\"epoch\":" + epoch
+                + ",\"listen\":\"" + listen + "\"}\n"));
+    }
+
+    /**
+     * {@code {"event":"recovered",...}}: the replica votes again, its state certified by a quorum
+     * checkpoint at {@code checkpointSeq} (Algorithm 1, line 7: the agent's transfer step ends here).
+     */
+    void recovered(int replicaId, long epoch, long checkpointSeq, String stateDigest, long recoverMillis) {
+        writer.execute(() -> write("{\"event\":\"recovered\",\"replicaId\":" + replicaId + ",\"epoch\":" + epoch
+                + ",\"checkpointSeq\":" + checkpointSeq + ",\"stateDigest\":\"" + stateDigest
+                + "\",\"recoverMillis\":" + recoverMillis + "}\n"));
     }
 
     private void write(String line) {

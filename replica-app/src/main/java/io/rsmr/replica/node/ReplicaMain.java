@@ -13,6 +13,7 @@ import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 
 /**
@@ -26,7 +27,9 @@ import java.util.Set;
  *
  * {@code --report-to} (default: the environment variable {@code RSMR_SMW_PORT}, if set) is where
  * the replica writes one-line JSON events for its host agent, first
- * {@code {"event":"replica-ready","replicaId":N,"epoch":E,"listen":"host:port"}} once it listens.
+ * {@code {"event":"replica-ready","replicaId":N,"epoch":E,"listen":"host:port"}} once it listens,
+ * then {@code {"event":"recovered","replicaId":N,"epoch":E,"checkpointSeq":S,"stateDigest":"hex","recoverMillis":T}}
+ * once it votes (at once on a first start; after catching up from its peers on a restart).
  *
  * Exit codes: 0 after a normal stop (SIGTERM), 1 when running failed, 2 for bad arguments or config.
  */
@@ -59,7 +62,8 @@ public final class ReplicaMain {
             return 2;
         }
         try (DataDirLock lock = DataDirLock.acquire(settings.dataDir())) {
-            ReplicaNode node = new ReplicaNode(settings);
+            Optional<AgentReport> agent = reportTarget(options).map(AgentReport::new);
+            ReplicaNode node = new ReplicaNode(settings, agent);
             Thread loop = Thread.currentThread();
             Runtime.getRuntime().addShutdownHook(new Thread(() -> {
                 node.stop();
@@ -68,8 +72,8 @@ public final class ReplicaMain {
             err.println("rsmr-replica: replica " + settings.replicaId() + " epoch " + settings.identity().epoch()
                     + " of cluster " + settings.membership().clusterName() + " listening on "
                     + settings.membership().addresses().get(settings.replicaId()) + ", data in " + lock.dataDir());
-            reportTarget(options).ifPresent(target -> new AgentReport(target).ready(settings.replicaId(),
-                    settings.identity().epoch(), settings.membership().addresses().get(settings.replicaId()).toString()));
+            agent.ifPresent(report -> report.ready(settings.replicaId(), settings.identity().epoch(),
+                    settings.membership().addresses().get(settings.replicaId()).toString()));
             node.run();
             return 0;
         } catch (DataDirLock.InUseException e) {
@@ -81,9 +85,9 @@ public final class ReplicaMain {
         }
     }
 
-    private static java.util.Optional<Path> reportTarget(Map<String, String> options) {
+    private static Optional<Path> reportTarget(Map<String, String> options) {
         String target = options.getOrDefault("report-to", System.getenv("RSMR_SMW_PORT"));
-        return target == null || target.isBlank() ? java.util.Optional.empty() : java.util.Optional.of(Path.of(target));
+        return target == null || target.isBlank() ? Optional.empty() : Optional.of(Path.of(target));
     }
 
     static Map<String, String> parse(String[] args) throws UsageException {

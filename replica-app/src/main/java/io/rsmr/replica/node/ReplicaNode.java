@@ -22,6 +22,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.EnumMap;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
 import java.util.function.LongSupplier;
@@ -34,7 +35,10 @@ import java.util.logging.Logger;
  *
  * <p>Durability: {@link Output#toPersist()} must be durable before the same step's messages leave.
  * Durable storage is issue 4 and not written yet, so this shell keeps no log on disk; a replica
- * that restarts comes back empty and catches up from its peers by the core's state transfer.
+ * that restarts comes back empty and catches up from its peers by the core's state transfer. A
+ * marker file in the data directory says whether it ran before: if so it starts as
+ * {@code recovering} (it must not vote before it caught up, or it could contradict its lost
+ * votes), and it tells its agent when it has recovered.
  */
 public final class ReplicaNode implements AutoCloseable {
     private static final Logger LOG = Logger.getLogger(ReplicaNode.class.getName());
@@ -51,15 +55,20 @@ public final class ReplicaNode implements AutoCloseable {
     private final LongSupplier nanoClock = System::nanoTime;
     private final Map<DecodeException.Reason, Long> decodeDrops = new EnumMap<>(DecodeException.Reason.class);
     private final Random byzantineRandom = new Random(1);
+    private final Optional<AgentReport> agent;
+    private final long startNanos = System.nanoTime();
+    private boolean recoveryReported;
     private volatile boolean running = true;
 
-    public ReplicaNode(NodeSettings settings) throws IOException {
+    public ReplicaNode(NodeSettings settings, Optional<AgentReport> agent) throws IOException {
         this.settings = settings;
+        this.agent = agent;
         this.membership = settings.membership();
         ReplicaKeyRing keyRing = membership.newKeyRing();
         this.service = new KvService(settings.kvLimits());
         this.core = new ReplicaCore(settings.protocol(), membership.coreIndex(settings.replicaId()), service,
-                new EpochSignatures(settings.identity(), keyRing, this::replicaIdOrNone));
+                new EpochSignatures(settings.identity(), keyRing, this::replicaIdOrNone),
+                StartMarker.ranBefore(settings.dataDir()));
         this.codec = new MessageCodec(settings.protocol());
         this.status = new StatusFile(settings.dataDir().resolve(StatusFile.NAME));
         this.transport = NioTransport.forReplica(settings.transport(), settings.identity(), keyRing,
@@ -86,6 +95,7 @@ public final class ReplicaNode implements AutoCloseable {
                 if (now - nextTick >= 0) {
                     nextTick = now + tickNanos;
                 }
+                reportRecoveryOnce();
                 if (now - nextStatus >= 0) {
                     writeStatus();
                     nextStatus = now + TimeUnit.MILLISECONDS.toNanos(settings.statusWriteIntervalMillis());
@@ -178,6 +188,19 @@ public final class ReplicaNode implements AutoCloseable {
 
     private int replicaIdOrNone(int coreIndex) {
         return coreIndex >= 0 && coreIndex < membership.n() ? membership.replicaId(coreIndex) : -1;
+    }
+
+    private void reportRecoveryOnce() {
+        if (recoveryReported || core.recovering()) {
+            return;
+        }
+        recoveryReported = true;
+        long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startNanos);
+        long checkpointSeq = core.stableCertificate().seq();
+        LOG.info("replica " + settings.replicaId() + " votes (recovered) after " + millis + " ms, stable checkpoint "
+                + checkpointSeq);
+        agent.ifPresent(report -> report.recovered(settings.replicaId(), settings.identity().epoch(), checkpointSeq,
+                Hex.of(core.stableCertificate().stateDigest()), millis));
     }
 
     private void writeStatus() {
