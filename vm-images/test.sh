@@ -71,6 +71,13 @@ fail() { FAILED=$((FAILED + 1)); log "FAIL $1"; }
 
 replica_addr() { echo "198.18.0.$((10 + $1))"; }
 
+# 52:54:00 + the last three bytes of the payload address (the agent's rule too).
+replica_mac() { # index
+  local a b c
+  IFS=. read -r _ a b c <<<"$(replica_addr "$1")"
+  printf '52:54:00:%02x:%02x:%02x' "$a" "$b" "$c"
+}
+
 # Keys, epoch identities and cluster config of an n-replica cluster, written by replica-app's own
 # code (VmClusterTool) into $RUN/cluster-<n>; the payload addresses then move from loopback to
 # the guests' addresses on the bridge. Sets CLUSTER_DIR, which make_config reads.
@@ -122,7 +129,7 @@ domain_xml() { # index
     -e "s|@ROOT_OVERLAY@|$d/root.qcow2|" -e "s|@ROOT_GOLDEN@|$IMAGE/root.img|" \
     -e "s|@DATA_DISK@|$d/data.img|" -e "s|@CONFIG_DISK@|$d/config.img|" \
     -e "s|@SMW_SOCKET@|$d/smw.sock|" -e "s|@BRIDGE@|$BRIDGE|" \
-    -e "s|@FEATURES@|$(domain_features)|" -e "s|@MAC@|$(printf '52:54:00:18:00:%02x' $((10 + $1)))|" \
+    -e "s|@FEATURES@|$(domain_features)|" -e "s|@MAC@|$(replica_mac "$1")|" \
     -e "s|@CONSOLE_LOG@|$d/console.log|" "$HERE/domain.xml.template"
 }
 
@@ -156,8 +163,10 @@ vm_stop() { # index (a domain that already ended is fine: on_reboot/on_crash des
 # WAITED_MS (since replica $4's start, when given).
 wait_file() { # file pattern count seconds [index]
   local deadline=$(($(now_ms) + $4 * 1000))
+  local matches
   while [ "$(now_ms)" -lt "$deadline" ]; do
-    if [ "$(grep -ac -e "$2" "$1" 2>/dev/null)" -ge "$3" ]; then
+    matches=$(grep -ac -e "$2" "$1" 2>/dev/null) || true
+    if [ "${matches:-0}" -ge "$3" ]; then
       LINE=$(grep -a -e "$2" "$1" | tail -n1)
       [ -z "${5:-}" ] || WAITED_MS=$(($(now_ms) - START_MS[$5]))
       return 0
@@ -240,6 +249,11 @@ test_one_replica_vm() {
     pass "replica_started (${WAITED_MS} ms from start: $LINE)"
   else
     fail "replica_started: console: $(grep -a -v '^\[' "$RUN/r1/console.log" | tail -5)"
+  fi
+  if wait_smw 1 '"event":"replica-ready","replicaId":1,"epoch":1' 1 30; then
+    pass "replica_ready_line (${WAITED_MS} ms from start: $LINE)"
+  else
+    fail "replica_ready_line: lines were: $(cat "$RUN/r1/smw.lines")"
   fi
   if tcp_accepts "$addr" "$REPLICA_PORT"; then pass "replica_accepts_tcp ($addr:$REPLICA_PORT)"; else
     fail "replica_accepts_tcp ($addr:$REPLICA_PORT)"
@@ -344,7 +358,8 @@ test_cluster_commits() { # n k k'
 
 median() { sort -n | awk '{a[NR] = $1} END {print (NR % 2) ? a[(NR + 1) / 2] : int((a[NR / 2] + a[NR / 2 + 1]) / 2)}'; }
 
-# Boots replica 1 $1 times, each from a fresh overlay: start -> first line, start -> replica started.
+# Boots replica 1 N times, each from a fresh overlay: start -> guest's first line, start -> the
+# replica's "replica-ready" line.
 bench_boots() { # [count]
   local count=${1:-${RSMR_BENCH_BOOTS:-3}}
   local i first=() started=() first_cpu=() started_cpu=()
@@ -355,7 +370,9 @@ bench_boots() { # [count]
     if ! wait_smw 1 '"event":"guest-up"'; then fail "bench_boot $i: no first line"; vm_stop 1; return; fi
     first+=("$WAITED_MS")
     first_cpu+=("$(qemu_cpu_ms 1)")
-    if ! wait_console 1 "$REPLICA_STARTED"; then fail "bench_boot $i: replica did not start"; vm_stop 1; return; fi
+    if ! wait_smw 1 '"event":"replica-ready"' 1 "$REPLICA_WAIT_SECONDS"; then
+      fail "bench_boot $i: no replica-ready line"; vm_stop 1; return
+    fi
     started+=("$WAITED_MS")
     started_cpu+=("$(qemu_cpu_ms 1)")
     vm_stop 1
@@ -367,8 +384,8 @@ bench_boots() { # [count]
   BOOT_CPU_MEDIAN_MS=$(printf '%s\n' "${first_cpu[@]}" | median)
   REPLICA_CPU_MEDIAN_MS=$(printf '%s\n' "${started_cpu[@]}" | median)
   log "over $count boots: start -> first line median ${BOOT_MEDIAN_MS} ms (all: $BOOT_TIMES);" \
-    "start -> replica started median ${REPLICA_MEDIAN_MS} ms (all: $REPLICA_TIMES);" \
-    "QEMU CPU time to first line ${BOOT_CPU_MEDIAN_MS} ms, to replica started ${REPLICA_CPU_MEDIAN_MS} ms (medians)"
+    "start -> replica-ready median ${REPLICA_MEDIAN_MS} ms (all: $REPLICA_TIMES);" \
+    "QEMU CPU time to first line ${BOOT_CPU_MEDIAN_MS} ms, to replica-ready ${REPLICA_CPU_MEDIAN_MS} ms (medians)"
 }
 
 # bench/vm-boot.md: the figures of this run, with the command, commit and machine.
@@ -387,8 +404,8 @@ write_bench() {
 | figure | value | goal |
 | --- | --- | --- |
 | start (virsh create) → guest's first line on io.rsmr.smw.0, median of ${RSMR_BENCH_BOOTS:-3} boots | ${BOOT_MEDIAN_MS} ms (all: ${BOOT_TIMES}) | — |
-| start → replica started (its "listening on" line), median of ${RSMR_BENCH_BOOTS:-3} boots | ${REPLICA_MEDIAN_MS} ms (all: ${REPLICA_TIMES}) | ≤ 10 s |
-| QEMU CPU time (user + system) at the first line / at replica started, medians: what the boot costs, nearly independent of load; the wall time above approaches it when a core is free | ${BOOT_CPU_MEDIAN_MS} ms / ${REPLICA_CPU_MEDIAN_MS} ms | — |
+| start → the replica's "replica-ready" line on io.rsmr.smw.0, median of ${RSMR_BENCH_BOOTS:-3} boots | ${REPLICA_MEDIAN_MS} ms (all: ${REPLICA_TIMES}) | ≤ 10 s |
+| QEMU CPU time (user + system) at the first line / at replica-ready, medians: what the boot costs, nearly independent of load; the wall time above approaches it when a core is free | ${BOOT_CPU_MEDIAN_MS} ms / ${REPLICA_CPU_MEDIAN_MS} ms | — |
 | start → stand-in Java service's first line on io.rsmr.smw.0 | ${SERVICE_READY_MS:-not measured} ms | — |
 | n = 4 (k = 0) VMs: first start → all replicas started | ${CLUSTER_STARTED_MS[4]:-not measured} ms | — |
 | n = 4 (k = 0) VMs: $KV_OPERATIONS KV puts from the host, then gets | ${CLUSTER_KV[4]:-not measured} | — |
