@@ -160,7 +160,7 @@ vm_stop() { # index (a domain that already ended is fine: on_reboot/on_crash des
 }
 
 # Waits until file $1 has at least $3 lines matching $2; sets LINE (the last match) and
-# WAITED_MS (since replica $4's start, when given).
+# WAITED_MS (since replica $5's start, when given).
 wait_file() { # file pattern count seconds [index]
   local deadline=$(($(now_ms) + $4 * 1000))
   local matches
