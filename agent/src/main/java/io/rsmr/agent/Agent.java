@@ -29,7 +29,10 @@ import io.rsmr.common.plan.Slot;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.net.InetSocketAddress;
+import java.nio.channels.FileChannel;
+import java.nio.channels.OverlappingFileLockException;
 import java.nio.file.Files;
+import java.nio.file.StandardOpenOption;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
@@ -58,10 +61,12 @@ public final class Agent implements AutoCloseable {
     private final Rejuvenator rejuvenator;
     private final HostSteps.Host host;
     private final Clock clock;
+    private final FileChannel lockChannel;
     private MetricsServer metricsServer;
 
     private Agent(ClusterConfig config, Path configFile, AgentSettings settings, Ed25519Keys.SigningKey key,
-                  byte[] operatorKey, JsonLog log, Clock clock) {
+                  byte[] operatorKey, JsonLog log, Clock clock, FileChannel lockChannel) {
+        this.lockChannel = lockChannel;
         this.config = config;
         this.settings = settings;
         this.clock = clock;
@@ -92,17 +97,45 @@ public final class Agent implements AutoCloseable {
         requireOwnReplicas(config, settings);
         Ed25519Keys.SigningKey key = ownKey(config, settings);
         byte[] operatorKey = readPublicKey(config.keys().operatorPublicKey(), "keys.operatorPublicKey");
-        try {
-            Files.createDirectories(settings.stateDir());
-        } catch (IOException e) {
-            throw new StartupException("cannot create the state folder " + settings.stateDir() + ": " + e.getMessage());
-        }
         Agent agent = new Agent(config, configFile, settings, key, operatorKey, new JsonLog(logOut, Clock.systemUTC()),
-                Clock.systemUTC());
-        agent.verifyStore();
+                Clock.systemUTC(), lockStateDir(settings.stateDir()));
+        try {
+            agent.verifyStore();
+        } catch (StartupException e) {
+            agent.close();
+            throw e;
+        }
         agent.events.record("agent-started", Map.of("host", settings.host(),
                 "replicas", agent.own.stream().map(ReplicaSpec::id).toList(), "localExecMs", config.timing().localExec().toMillis()));
         return agent;
+    }
+
+    /**
+     * One agent process per host: two would each take a replica down and could hold more than this
+     * host's share of replicas down at once. The lock dies with the process (a crash frees it).
+     */
+    private static FileChannel lockStateDir(Path stateDir) throws StartupException {
+        Path lockFile = stateDir.resolve("agent.lock");
+        try {
+            Files.createDirectories(stateDir);
+            FileChannel ch = FileChannel.open(lockFile, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+            if (tryLock(ch)) {
+                return ch;
+            }
+            ch.close();
+            throw new StartupException("another agent process runs on " + stateDir + " (it holds " + lockFile + ")");
+        } catch (IOException e) {
+            throw new StartupException("cannot lock " + lockFile + ": " + e.getMessage());
+        }
+    }
+
+    /** False when another holder has it, in this process (overlap) or another. */
+    private static boolean tryLock(FileChannel ch) throws IOException {
+        try {
+            return ch.tryLock() != null;
+        } catch (OverlappingFileLockException e) {
+            return false;
+        }
     }
 
     private static void requireFeasible(ClusterConfig config) throws StartupException {
@@ -339,6 +372,11 @@ public final class Agent implements AutoCloseable {
             metricsServer.close();
         }
         hypervisor.close();
+        try {
+            lockChannel.close(); // frees the lock
+        } catch (IOException e) {
+            // The lock goes with the process anyway.
+        }
     }
 
     /** The agent cannot start; the message says why. */

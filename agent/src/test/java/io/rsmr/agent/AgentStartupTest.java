@@ -73,6 +73,17 @@ class AgentStartupTest {
     }
 
     @Test
+    void aSecondAgentOnTheSameStateIsRefused() throws Exception {
+        Path stateDir = Files.createDirectories(dir.resolve("state"));
+        try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(stateDir.resolve("agent.lock"),
+                java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.WRITE);
+             java.nio.channels.FileLock held = ch.lock()) {
+            String m = refusal(ConfigFixtures.localYaml());
+            assertTrue(held.isValid() && m.contains("another agent process runs on"), m);
+        }
+    }
+
+    @Test
     void theVerifyJournalCommandFindsATamperedJournal() throws Exception {
         Path file = dir.resolve("journal.jsonl");
         Journal j = new Journal(file, agentKey, Clock.systemUTC());
