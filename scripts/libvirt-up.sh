@@ -84,7 +84,10 @@ wait_ready() {
 ensure_default_network_off() {
   if virsh -c "$LIBVIRT_URI" net-info default >/dev/null 2>&1; then
     virsh -c "$LIBVIRT_URI" net-autostart default --disable >/dev/null 2>&1 || true
-    if virsh -c "$LIBVIRT_URI" net-info default 2>/dev/null | grep -Eq '^Active:\s+yes'; then
+    # Captured first: with pipefail, grep -q's early exit could fail the pipeline (SIGPIPE).
+    local info
+    info=$(virsh -c "$LIBVIRT_URI" net-info default 2>/dev/null) || true
+    if grep -Eq '^Active:\s+yes' <<<"$info"; then
       virsh -c "$LIBVIRT_URI" net-destroy default >/dev/null
     fi
   fi

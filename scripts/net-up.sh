@@ -1,7 +1,8 @@
 #!/bin/bash
 # Makes the payload network of local tests, idempotently: a Linux bridge (default rsmr-pay0) with
-# the host at 198.18.0.1/24, no default route through it, no NAT, and an iptables rule that drops
-# anything from the bridge or its subnet that would be forwarded beyond the bridge.
+# the host at 198.18.0.1/24, no default route through it, no NAT, iptables rules that drop anything
+# from the bridge or its subnet that would be forwarded beyond the bridge, and anything arriving
+# from the bridge for a host address outside the bridge's subnet.
 # Guests attach with <interface type='bridge'><source bridge='rsmr-pay0'/>.
 # Usage: net-up.sh [bridge] [host-cidr]
 set -euo pipefail
@@ -9,6 +10,7 @@ set -euo pipefail
 readonly BRIDGE=${1:-rsmr-pay0}
 readonly HOST_CIDR=${2:-198.18.0.1/24}
 readonly CHAIN="${BRIDGE^^}-FWD"
+readonly INPUT_CHAIN="${BRIDGE^^}-IN"
 
 log() { echo "net-up: $*" >&2; }
 
@@ -42,6 +44,18 @@ ensure_no_forwarding_out() {
   iptables -w -C FORWARD -j "$CHAIN" 2>/dev/null || iptables -w -I FORWARD 1 -j "$CHAIN"
 }
 
+# Linux accepts a packet for any of the host's addresses on any interface: a guest that adds a
+# route via the host could reach the host's address on another network (the management LAN's
+# 198.19.0.1). From the bridge, the host takes only packets addressed within the bridge's subnet.
+ensure_no_input_beyond_subnet() {
+  local subnet
+  subnet=$(subnet_of "$HOST_CIDR")
+  iptables -w -N "$INPUT_CHAIN" 2>/dev/null || true
+  iptables -w -C "$INPUT_CHAIN" -i "$BRIDGE" ! -d "$subnet" -j DROP 2>/dev/null \
+    || iptables -w -A "$INPUT_CHAIN" -i "$BRIDGE" ! -d "$subnet" -j DROP
+  iptables -w -C INPUT -j "$INPUT_CHAIN" 2>/dev/null || iptables -w -I INPUT 1 -j "$INPUT_CHAIN"
+}
+
 check_no_route_out() {
   if ip route show default | grep -qw "dev $BRIDGE"; then
     log "a default route goes through $BRIDGE; remove it (this network must not route out)"
@@ -53,8 +67,9 @@ main() {
   [ "$(id -u)" -eq 0 ] || { log "must run as root"; exit 1; }
   ensure_bridge
   ensure_no_forwarding_out
+  ensure_no_input_beyond_subnet
   check_no_route_out
-  log "$BRIDGE up with $HOST_CIDR, forwarding out dropped"
+  log "$BRIDGE up with $HOST_CIDR, forwarding out and input beyond the subnet dropped"
 }
 
 main "$@"
