@@ -26,8 +26,9 @@ public final class ClientCore {
     private Request outstanding;
     /** Per replica: the digest of the result it vouched for (null: none yet). */
     private byte[][] vouched;
-    /** Full results received, at most one per replica. */
+    /** Full results received, at most one per replica, and their digests. */
     private byte[][] fullResults;
+    private byte[][] fullDigests;
     private int ticksSinceSend;
     /** Ticks since k'+1 digests agreed without a full result; -1 while that is not the case. */
     private int ticksFullResultMissing = -1;
@@ -70,6 +71,7 @@ public final class ClientCore {
         outstanding = new Request(clientId, nextSeq++, operation);
         vouched = new byte[config.n()][];
         fullResults = new byte[config.n()][];
+        fullDigests = new byte[config.n()][];
         ticksSinceSend = 0;
         ticksFullResultMissing = -1;
         return outstanding;
@@ -84,9 +86,11 @@ public final class ClientCore {
         if (!current(replicaId, reply.clientId(), reply.requestSeq())) {
             return null;
         }
-        vouched[replicaId] = Digests.sha256(reply.result());
+        byte[] digest = Digests.sha256(reply.result());
+        vouched[replicaId] = digest;
         fullResults[replicaId] = reply.result();
-        return complete(vouched[replicaId]);
+        fullDigests[replicaId] = digest;
+        return complete(digest);
     }
 
     /** Records a digest-only reply; returns the result once it is complete, else null. */
@@ -114,11 +118,13 @@ public final class ClientCore {
             return null;
         }
         for (int i = 0; i < fullResults.length; i++) {
-            if (fullResults[i] != null && Arrays.equals(vouched[i], digest)) {
+            // the full result's own digest: a replica may vouch for one digest and send other bytes
+            if (fullResults[i] != null && Arrays.equals(fullDigests[i], digest)) {
                 byte[] result = fullResults[i];
                 outstanding = null;
                 vouched = null;
                 fullResults = null;
+                fullDigests = null;
                 return result;
             }
         }

@@ -88,31 +88,91 @@ public record ProtocolConfig(
     }
 
     public ProtocolConfig withWindow(int checkpointIntervalSeqs, int logWindowSeqs, int pipelineInstancesMax) {
-        return new ProtocolConfig(n, k, kPrime, checkpointIntervalSeqs, logWindowSeqs, pipelineInstancesMax,
-                batchRequestsMax, batchBytesMax, requestBytesMax, replyBytesMax, stateBytesMax, messageBytesMax,
-                clientsMax, requestTimeoutTicks, viewChangeTimeoutTicks, statusIntervalTicks, retransmitSeqsMax,
-                prePreparedClaimsPerSeqMax, signatureBytesMax, digestReplies);
+        Builder b = toBuilder();
+        b.checkpointIntervalSeqs = checkpointIntervalSeqs;
+        b.logWindowSeqs = logWindowSeqs;
+        b.pipelineInstancesMax = pipelineInstancesMax;
+        return b.build();
     }
 
     public ProtocolConfig withBatch(int batchRequestsMax, int batchBytesMax) {
-        return new ProtocolConfig(n, k, kPrime, checkpointIntervalSeqs, logWindowSeqs, pipelineInstancesMax,
-                batchRequestsMax, batchBytesMax, requestBytesMax, replyBytesMax, stateBytesMax, messageBytesMax,
-                clientsMax, requestTimeoutTicks, viewChangeTimeoutTicks, statusIntervalTicks, retransmitSeqsMax,
-                prePreparedClaimsPerSeqMax, signatureBytesMax, digestReplies);
+        Builder b = toBuilder();
+        b.batchRequestsMax = batchRequestsMax;
+        b.batchBytesMax = batchBytesMax;
+        return b.build();
     }
 
     public ProtocolConfig withTimeouts(int requestTimeoutTicks, int viewChangeTimeoutTicks, int statusIntervalTicks) {
-        return new ProtocolConfig(n, k, kPrime, checkpointIntervalSeqs, logWindowSeqs, pipelineInstancesMax,
-                batchRequestsMax, batchBytesMax, requestBytesMax, replyBytesMax, stateBytesMax, messageBytesMax,
-                clientsMax, requestTimeoutTicks, viewChangeTimeoutTicks, statusIntervalTicks, retransmitSeqsMax,
-                prePreparedClaimsPerSeqMax, signatureBytesMax, digestReplies);
+        Builder b = toBuilder();
+        b.requestTimeoutTicks = requestTimeoutTicks;
+        b.viewChangeTimeoutTicks = viewChangeTimeoutTicks;
+        b.statusIntervalTicks = statusIntervalTicks;
+        return b.build();
     }
 
     public ProtocolConfig withDigestReplies(boolean digestReplies) {
-        return new ProtocolConfig(n, k, kPrime, checkpointIntervalSeqs, logWindowSeqs, pipelineInstancesMax,
-                batchRequestsMax, batchBytesMax, requestBytesMax, replyBytesMax, stateBytesMax, messageBytesMax,
-                clientsMax, requestTimeoutTicks, viewChangeTimeoutTicks, statusIntervalTicks, retransmitSeqsMax,
-                prePreparedClaimsPerSeqMax, signatureBytesMax, digestReplies);
+        Builder b = toBuilder();
+        b.digestReplies = digestReplies;
+        return b.build();
+    }
+
+    /** A copy to change some values of; {@link Builder#build()} validates them all again. */
+    public Builder toBuilder() {
+        return new Builder(this);
+    }
+
+    /** Mutable copy of a config; build() checks every constraint. */
+    public static final class Builder {
+        public int n;
+        public int k;
+        public int kPrime;
+        public int checkpointIntervalSeqs;
+        public int logWindowSeqs;
+        public int pipelineInstancesMax;
+        public int batchRequestsMax;
+        public int batchBytesMax;
+        public int requestBytesMax;
+        public int replyBytesMax;
+        public int stateBytesMax;
+        public int messageBytesMax;
+        public int clientsMax;
+        public int requestTimeoutTicks;
+        public int viewChangeTimeoutTicks;
+        public int statusIntervalTicks;
+        public int retransmitSeqsMax;
+        public int prePreparedClaimsPerSeqMax;
+        public int signatureBytesMax;
+        public boolean digestReplies;
+
+        private Builder(ProtocolConfig c) {
+            n = c.n;
+            k = c.k;
+            kPrime = c.kPrime;
+            checkpointIntervalSeqs = c.checkpointIntervalSeqs;
+            logWindowSeqs = c.logWindowSeqs;
+            pipelineInstancesMax = c.pipelineInstancesMax;
+            batchRequestsMax = c.batchRequestsMax;
+            batchBytesMax = c.batchBytesMax;
+            requestBytesMax = c.requestBytesMax;
+            replyBytesMax = c.replyBytesMax;
+            stateBytesMax = c.stateBytesMax;
+            messageBytesMax = c.messageBytesMax;
+            clientsMax = c.clientsMax;
+            requestTimeoutTicks = c.requestTimeoutTicks;
+            viewChangeTimeoutTicks = c.viewChangeTimeoutTicks;
+            statusIntervalTicks = c.statusIntervalTicks;
+            retransmitSeqsMax = c.retransmitSeqsMax;
+            prePreparedClaimsPerSeqMax = c.prePreparedClaimsPerSeqMax;
+            signatureBytesMax = c.signatureBytesMax;
+            digestReplies = c.digestReplies;
+        }
+
+        public ProtocolConfig build() {
+            return new ProtocolConfig(n, k, kPrime, checkpointIntervalSeqs, logWindowSeqs, pipelineInstancesMax,
+                    batchRequestsMax, batchBytesMax, requestBytesMax, replyBytesMax, stateBytesMax, messageBytesMax,
+                    clientsMax, requestTimeoutTicks, viewChangeTimeoutTicks, statusIntervalTicks, retransmitSeqsMax,
+                    prePreparedClaimsPerSeqMax, signatureBytesMax, digestReplies);
+        }
     }
 
     /** The replica that sends the full result of a request when digest replies are on. */

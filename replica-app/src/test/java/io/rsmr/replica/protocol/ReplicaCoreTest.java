@@ -1,9 +1,11 @@
 package io.rsmr.replica.protocol;
 
 import io.rsmr.replica.protocol.message.Batch;
+import io.rsmr.replica.protocol.message.Digests;
 import io.rsmr.replica.protocol.message.PrePrepare;
 import io.rsmr.replica.protocol.message.Prepare;
 import io.rsmr.replica.protocol.message.Reply;
+import io.rsmr.replica.protocol.message.ReplyDigest;
 import io.rsmr.replica.protocol.message.Request;
 import io.rsmr.replica.protocol.message.StateData;
 import io.rsmr.replica.protocol.message.Status;
@@ -93,6 +95,20 @@ class ReplicaCoreTest {
         c.clientSends(r);
         assertEquals(1, c.repliesByReplica.get(a).size(), "a re-sent request gets the full cached result");
         assertArrayEquals("ok:put".getBytes(StandardCharsets.UTF_8), client.onReply(a, c.repliesByReplica.get(a).get(0)));
+    }
+
+    /** Found by the simulator: a Byzantine replica's full result must match the digest it counts for. */
+    @Test
+    void aReplicaThatVouchesForTheRightDigestButSendsWrongBytesIsNotBelieved() {
+        ProtocolConfig config = CONFIG.withDigestReplies(true);
+        ClientCore client = new ClientCore(config, 7, 1, 10);
+        client.submit(new byte[] {1});
+        byte[] right = {42};
+        ReplyDigest rightDigest = new ReplyDigest(7, 1, Digests.sha256(right));
+        assertNull(client.onReply(3, new Reply(7, 1, new byte[] {66})));
+        assertNull(client.onReplyDigest(3, rightDigest), "replica 3 now vouches for the right digest");
+        assertNull(client.onReplyDigest(1, rightDigest), "k'+1 digests, but the only full result has other bytes");
+        assertArrayEquals(right, client.onReply(2, new Reply(7, 1, right)));
     }
 
     @Test
