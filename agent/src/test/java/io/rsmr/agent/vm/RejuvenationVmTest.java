@@ -17,7 +17,6 @@ import io.rsmr.common.crypto.Ed25519Keys;
 import io.rsmr.common.image.ImageManifest;
 import io.rsmr.common.image.ImageVerifier;
 import java.io.RandomAccessFile;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.time.Clock;
@@ -50,7 +49,7 @@ class RejuvenationVmTest {
     @BeforeAll
     static void fixture() throws Exception {
         fx = new VmFixture();
-        config = fx.clusterConfig("cluster.yaml", "30s", List.of("alert"));
+        config = fx.clusterConfig("cluster.yaml", "60s", List.of("alert"));
         settings = fx.settings("agent.yaml", "replica-exited");
     }
 

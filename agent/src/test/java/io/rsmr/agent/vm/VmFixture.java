@@ -125,8 +125,9 @@ final class VmFixture {
     Path clusterConfig(String name, String transfer, List<String> failSafeActions) throws IOException {
         StringBuilder y = new StringBuilder();
         y.append("cluster: agentvm\nfaults: {k: 1, kPrime: 1}\n");
-        y.append("timing:\n  epoch: 2026-01-01T00:00:00Z\n  tp: 15m\n  td: 10m\n  shutdown: 5s\n  checkCode: 5s\n");
-        y.append("  restoreCode: 10s\n  boot: 30s\n  transfer: ").append(transfer).append("\n");
+        // Generous boot bound: the tests check behaviour, and TCG guests on a loaded 2-core machine are slow.
+        y.append("timing:\n  epoch: 2026-01-01T00:00:00Z\n  tp: 30m\n  td: 20m\n  shutdown: 5s\n  checkCode: 5s\n");
+        y.append("  restoreCode: 10s\n  boot: 60s\n  transfer: ").append(transfer).append("\n");
         y.append("  exhaust: {1: 30m, 2: 1h, 3: 4h}\nreplicas:\n");
         for (int i = 1; i <= 6; i++) {
             y.append("  - {id: ").append(i).append(", host: h").append(i).append(", managementAddress: \"127.0.0.1:")
