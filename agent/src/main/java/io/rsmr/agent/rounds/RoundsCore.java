@@ -64,6 +64,10 @@ public final class RoundsCore {
     private long lastRebroadcastMillis = Long.MIN_VALUE;
     /** Rounds before this one are not run and not checked: before the epoch, or skipped by a pause. */
     private long firstRound;
+    /** Deadlines of rounds that began before this agent was listening are not its to judge. */
+    private long judgedFrom;
+    /** No local start before this: a (re)started agent first learns from the others' repeats what is down. */
+    private long startsAllowedFrom;
     private boolean paused;
     private long pausedAtMillis;
     private boolean pauseOverTpAlerted;
@@ -114,12 +118,23 @@ public final class RoundsCore {
         if (now == Long.MIN_VALUE) {
             // Everyone counts as heard at start: silence is measured from when this agent began listening.
             hosts.forEach(h -> lastHeard.put(h, nowMillis));
+            judgedFrom = Math.max(0, cfg.roundAt(nowMillis));
+            startsAllowedFrom = nowMillis + learnMillis(cfg);
         }
         now = Math.max(now, nowMillis);
     }
 
+    /** How long a fresh core listens before it may start anything: two rounds of repeats, and the slack. */
+    public static long learnMillis(RoundsConfig cfg) {
+        return 2 * cfg.rebroadcastMillis() + cfg.startSlackMillis();
+    }
+
     private void receive(RoundMessage m) {
-        if (!hosts.contains(m.origin()) || m.origin().equals(self)) {
+        if (!hosts.contains(m.origin())) {
+            return;
+        }
+        if (m.origin().equals(self)) {
+            relearnOwn(m);
             return;
         }
         // Only an agent's own heartbeats prove it alive: its Started and Done are relayed by the others.
@@ -171,6 +186,18 @@ public final class RoundsCore {
     private boolean keep(long round) {
         long current = cfg.roundAt(now);
         return round >= 0 && round <= current + 1 && round > current - cfg.roundsKept();
+    }
+
+    /**
+     * The others repeat this agent's own Started and Done: after a restart that is how it learns what
+     * it did before. A Started without a Done is a rejuvenation its crash interrupted; it is run again.
+     */
+    private void relearnOwn(RoundMessage m) {
+        if (m instanceof Started s && keep(s.round())) {
+            round(s.round()).started.putIfAbsent(s.replicaId(), s);
+        } else if (m instanceof Done d && keep(d.round())) {
+            round(d.round()).done.putIfAbsent(d.replicaId(), d);
+        }
     }
 
     private boolean ended(int replicaId, long id) {
@@ -341,7 +368,7 @@ public final class RoundsCore {
                 startLocalReplicas(r);
             }
         }
-        for (long r = Math.max(firstRound, current - cfg.roundsKept() + 1); r <= current; r++) {
+        for (long r = Math.max(Math.max(firstRound, judgedFrom), current - cfg.roundsKept() + 1); r <= current; r++) {
             if (r >= 0 && !paused) {
                 checkDeadlines(r);
                 recordGroups(r);
@@ -364,16 +391,24 @@ public final class RoundsCore {
         }
     }
 
-    /** Starts this host's replicas of round r whose slot has come and whose predecessor group is done. */
+    /**
+     * Starts this host's replicas of round r whose slot has come and whose predecessor group is done,
+     * and again any of them whose rejuvenation was interrupted (Started, no Done, not running here: this
+     * agent restarted); that replica is the group everyone is waiting for, so the bound of k holds.
+     */
     private void startLocalReplicas(long r) {
+        if (now < startsAllowedFrom) {
+            return;
+        }
         RoundState state = round(r);
         for (Map.Entry<Integer, String> e : cfg.replicaHosts().entrySet()) {
             int id = e.getKey();
-            if (!e.getValue().equals(self) || state.started.containsKey(id) || localRunning.containsKey(id)) {
+            if (!e.getValue().equals(self) || state.done.containsKey(id) || localRunning.containsKey(id)) {
                 continue;
             }
             int g = groupOf.get(id);
-            if (now >= cfg.plannedStart(r, g) && predecessorDone(r, g) && oneOffs.isEmpty() && granted == null) {
+            boolean interrupted = state.started.containsKey(id);
+            if (interrupted || now >= cfg.plannedStart(r, g) && predecessorDone(r, g) && oneOffs.isEmpty() && granted == null) {
                 Started s = new Started(self, r, id, now);
                 state.started.put(id, s);
                 localRunning.put(id, r);

@@ -34,6 +34,13 @@ class RoundsCoreTest {
         return new RoundsConfig(hosts, 1, EPOCH, TP, TD, LOCAL, 200, SLACK, SILENCE, 1_000, 4);
     }
 
+    /** A core that has listened long enough (RoundsCore.learnMillis) to start rejuvenations at the epoch. */
+    private static RoundsCore booted(String host) {
+        RoundsCore c = new RoundsCore(cfg(), host);
+        c.step(new RoundsEvent.Tick(EPOCH - 3_000));
+        return c;
+    }
+
     private static List<RoundsAction> tick(RoundsCore c, long now) {
         return c.step(new RoundsEvent.Tick(now));
     }
@@ -55,7 +62,7 @@ class RoundsCoreTest {
 
     @Test
     void groupZeroStartsAtTheRoundStartAndNotBefore() {
-        RoundsCore h1 = new RoundsCore(cfg(), "h1");
+        RoundsCore h1 = booted("h1");
         assertEquals(List.of(), only(tick(h1, EPOCH - 1), StartLocal.class));
         List<RoundsAction> at = tick(h1, EPOCH);
         assertEquals(List.of(new StartLocal(0, 0, 1, EPOCH + LOCAL)), only(at, StartLocal.class));
@@ -65,7 +72,7 @@ class RoundsCoreTest {
 
     @Test
     void aGroupWaitsForTheDoneOfThePreviousGroupEvenAfterItsSlotCame() {
-        RoundsCore h2 = new RoundsCore(cfg(), "h2");
+        RoundsCore h2 = booted("h2");
         heartbeats(h2, EPOCH);
         assertEquals(List.of(), only(tick(h2, EPOCH + LOCAL + 300), StartLocal.class), "group 0 overran its slot");
         List<RoundsAction> after = receive(h2, EPOCH + LOCAL + 400, new Done("h1", 0, 1, true, EPOCH, EPOCH + LOCAL + 350));
@@ -74,7 +81,7 @@ class RoundsCoreTest {
 
     @Test
     void aFailedRejuvenationHoldsTheNextGroupBack() {
-        RoundsCore h2 = new RoundsCore(cfg(), "h2");
+        RoundsCore h2 = booted("h2");
         heartbeats(h2, EPOCH);
         List<RoundsAction> a = receive(h2, EPOCH + LOCAL, new Done("h1", 0, 1, false, EPOCH, EPOCH + 900));
         assertEquals(List.of(), only(a, StartLocal.class), "replica 1 may still be down: starting 2 would make 2 down");
@@ -82,7 +89,7 @@ class RoundsCoreTest {
 
     @Test
     void onlyTheReplicasOwnAgentSpeaksForIt() {
-        RoundsCore h2 = new RoundsCore(cfg(), "h2");
+        RoundsCore h2 = booted("h2");
         heartbeats(h2, EPOCH);
         List<RoundsAction> forged = receive(h2, EPOCH + LOCAL, new Done("h3", 0, 1, true, EPOCH, EPOCH + 900));
         assertEquals(List.of(), only(forged, StartLocal.class), "h3 cannot report replica 1 done");
@@ -239,7 +246,7 @@ class RoundsCoreTest {
 
     @Test
     void statusShowsPlannedAndActualTimesWithMargins() {
-        RoundsCore h1 = new RoundsCore(cfg(), "h1");
+        RoundsCore h1 = booted("h1");
         tick(h1, EPOCH);
         h1.step(new RoundsEvent.LocalFinished(EPOCH + 800, 0, 1, true, EPOCH));
         GroupRecord g0 = h1.status().get(0);
@@ -249,6 +256,49 @@ class RoundsCoreTest {
         assertEquals(EPOCH + 800, g0.actualEndMillis());
         assertEquals(200, g0.slotMarginMillis());
         assertEquals(TD - 800, g0.deadlineMarginMillis());
+    }
+
+    @Test
+    void aFreshCoreListensBeforeItStartsAnything() {
+        RoundsCore h1 = new RoundsCore(cfg(), "h1");
+        assertEquals(List.of(), only(tick(h1, EPOCH), StartLocal.class), "just started: it may not know what is down");
+        assertEquals(List.of(new StartLocal(0, 0, 1, EPOCH + RoundsCore.learnMillis(cfg()) + LOCAL)),
+                only(tick(h1, EPOCH + RoundsCore.learnMillis(cfg())), StartLocal.class));
+    }
+
+    @Test
+    void aRestartedAgentRedoesItsInterruptedRejuvenationAndNotAFinishedOne() {
+        RoundsCore before = booted("h2");
+        heartbeats(before, EPOCH);
+        List<RoundsAction> started = receive(before, EPOCH + LOCAL, new Done("h1", 0, 1, true, EPOCH, EPOCH + 900));
+        Started interrupted = (Started) only(started, RoundsAction.Broadcast.class).stream()
+                .map(RoundsAction.Broadcast::message).filter(Started.class::isInstance).findFirst().orElseThrow();
+        // The agent dies here; the others go on repeating its Started. Its new core relearns it.
+        RoundsCore after = new RoundsCore(cfg(), "h2");
+        tick(after, EPOCH + 5_000);
+        receive(after, EPOCH + 5_100, new Done("h1", 0, 1, true, EPOCH, EPOCH + 900));
+        receive(after, EPOCH + 5_100, interrupted);
+        List<StartLocal> redo = only(tick(after, EPOCH + 5_000 + RoundsCore.learnMillis(cfg())), StartLocal.class);
+        assertEquals(1, redo.size(), "the interrupted rejuvenation of replica 2 is run again");
+        assertEquals(2, redo.get(0).replicaId());
+
+        RoundsCore finished = new RoundsCore(cfg(), "h2");
+        tick(finished, EPOCH + 5_000);
+        receive(finished, EPOCH + 5_100, new Done("h1", 0, 1, true, EPOCH, EPOCH + 900));
+        receive(finished, EPOCH + 5_100, interrupted);
+        receive(finished, EPOCH + 5_100, new Done("h2", 0, 2, true, EPOCH + 900, EPOCH + 1_700));
+        assertEquals(List.of(), only(tick(finished, EPOCH + 9_000), StartLocal.class), "replica 2 was done already");
+    }
+
+    @Test
+    void aRestartedAgentDoesNotJudgeRoundsThatBeganBeforeItListened() {
+        RoundsCore late = new RoundsCore(cfg(), "h3");
+        List<FailSafe> fired = new java.util.ArrayList<>();
+        for (long t = EPOCH + TP + 1_000; t < EPOCH + TP + TD - 100; t += 500) {
+            heartbeats(late, t);
+            fired.addAll(only(tick(late, t), FailSafe.class));
+        }
+        assertTrue(fired.stream().noneMatch(f -> f.round() == 0), "round 0 ended before this agent listened: " + fired);
     }
 
     @Test

@@ -120,7 +120,8 @@ class RoundsRunnerTest {
 
     @Test
     void threeAgentsRunTwoRoundsWithAtMostOneReplicaDown() throws Exception {
-        long epoch = System.currentTimeMillis() + 500;
+        RoundsConfig probe = cfg(0);
+        long epoch = System.currentTimeMillis() + RoundsCore.learnMillis(probe) + 500;
         RoundsConfig cfg = cfg(epoch);
         start(cfg, cfg.hosts());
         Thread.sleep(cfg.roundDeadline(1) - System.currentTimeMillis() + 300);

@@ -27,7 +27,7 @@ final class RoundsSimulation {
     static final int ONE_OFF_REQUESTS = 3;
 
     /** The faults one run injects, each at most once. */
-    enum Fault { NONE, CRASH_AGENT, OVERRUN, FAIL_REJUVENATION, PARTITION_AGENT, LOSSY_NETWORK }
+    enum Fault { NONE, CRASH_AGENT, OVERRUN, FAIL_REJUVENATION, PARTITION_AGENT, LOSSY_NETWORK, RESTART_AGENT }
 
     final long seed;
     final Random random;
@@ -42,8 +42,8 @@ final class RoundsSimulation {
     private final double duplicateProbability;
     private final long delayMaxMillis;
     /** The rejuvenation the fault targets: (round, replica). */
-    private final long faultRound;
-    private final int faultReplica;
+    final long faultRound;
+    final int faultReplica;
     private String partitioned;
     private long partitionEndMillis;
 
@@ -52,6 +52,9 @@ final class RoundsSimulation {
     final Map<Long, Map<Integer, Long>> okFinishedAt = new HashMap<>();
     final Map<Long, Set<Integer>> startedIn = new HashMap<>();
     final List<String> violations = new ArrayList<>();
+    /** Hosts whose agent was restarted, and when it came back: it reruns its interrupted rejuvenation. */
+    final Set<String> restarted = new HashSet<>();
+    private final Map<String, long[]> crashedDuring = new HashMap<>();
 
     /** One agent: its core, its clock, and whether it still runs. */
     final class Agent {
@@ -132,7 +135,7 @@ final class RoundsSimulation {
 
     /** Runs to the end of the last round's deadline (plus the fail-safe allowance), checking after every event. */
     RoundsSimulation run() {
-        trueNow = cfg.epochMillis() - 2_000;
+        trueNow = cfg.epochMillis() - 2_000 - RoundsCore.learnMillis(cfg);
         for (Agent a : agents.values()) {
             schedule(trueNow + random.nextInt((int) TICK_MILLIS), () -> tick(a));
         }
@@ -140,6 +143,14 @@ final class RoundsSimulation {
             String victim = cfg.replicaHosts().get(faultReplica);
             schedule(cfg.plannedStart(faultRound, cfg.groupOf(faultReplica)) + random.nextInt((int) cfg.localExecMillis()),
                     () -> agents.get(victim).crashed = true);
+        }
+        if (fault == Fault.RESTART_AGENT) {
+            String victim = cfg.replicaHosts().get(faultReplica);
+            long at = cfg.plannedStart(faultRound, cfg.groupOf(faultReplica)) + random.nextInt((int) cfg.localExecMillis());
+            long back = at + 1_000 + random.nextInt(2_000);
+            crashedDuring.put(victim, new long[] {at, back});
+            schedule(at, () -> agents.get(victim).crashed = true);
+            schedule(back, () -> restart(victim));
         }
         if (fault == Fault.PARTITION_AGENT) {
             partitioned = cfg.replicaHosts().get(faultReplica);
@@ -158,6 +169,16 @@ final class RoundsSimulation {
         }
         checkAtEnd();
         return this;
+    }
+
+    /** The agent comes back with a fresh core (its memory is gone); its replica may still be down. */
+    private void restart(String host) {
+        Agent old = agents.get(host);
+        Agent fresh = new Agent(host, old.offsetMillis, old.driftPerMillis, old.core.gateOnPredecessor);
+        fresh.failSafeAt.putAll(old.failSafeAt);
+        agents.put(host, fresh);
+        restarted.add(host);
+        schedule(trueNow, () -> tick(fresh));
     }
 
     private void schedule(long at, Runnable action) {
@@ -204,7 +225,8 @@ final class RoundsSimulation {
         if (!a.host.equals(cfg.replicaHosts().get(s.replicaId()))) {
             violations.add(a.host + " started replica " + s.replicaId() + " of another host");
         }
-        if (!s.oneOff() && !startedIn.computeIfAbsent(s.round(), r -> new HashSet<>()).add(s.replicaId())) {
+        if (!s.oneOff() && !startedIn.computeIfAbsent(s.round(), r -> new HashSet<>()).add(s.replicaId())
+                && !restarted.contains(a.host)) {
             violations.add("replica " + s.replicaId() + " started twice in round " + s.round());
         }
         down.add(s.replicaId());
@@ -277,7 +299,10 @@ final class RoundsSimulation {
                     .anyMatch(id -> finished.getOrDefault(id, Long.MAX_VALUE) > deadline + FAIL_SAFE_WITHIN_MILLIS);
             for (Agent a : agents.values()) {
                 Long firedAt = a.failSafeAt.get(r);
-                if (clearMiss && !a.crashed && (firedAt == null || firedAt > deadline + FAIL_SAFE_WITHIN_MILLIS)) {
+                long[] away = crashedDuring.get(a.host);
+                boolean awayAtDeadline = away != null && away[0] <= deadline + FAIL_SAFE_WITHIN_MILLIS && away[1] >= deadline;
+                if (clearMiss && !a.crashed && !awayAtDeadline
+                        && (firedAt == null || firedAt > deadline + FAIL_SAFE_WITHIN_MILLIS)) {
                     violations.add("round " + r + " missed T_d but agent " + a.host + " fired the fail-safe "
                             + (firedAt == null ? "never" : (firedAt - deadline) + " ms after the deadline"));
                 }

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.fail;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Random;
 import java.util.stream.LongStream;
 import org.junit.jupiter.api.Test;
@@ -85,6 +86,21 @@ class RoundsSimulationTest {
         RoundsSimulation sim = new RoundsSimulation(11, RoundsSimulation.Fault.OVERRUN).run();
         assertEquals(List.of(), sim.violations, sim.describe());
         assertTrue(sim.agents.values().stream().allMatch(a -> !a.failSafeAt.isEmpty()), "every agent fired: " + sim.describe());
+    }
+
+    @Test
+    void aRestartedAgentFinishesItsInterruptedRejuvenation() {
+        int checked = 0;
+        for (long seed = 0; seed < 20; seed++) {
+            RoundsSimulation sim = new RoundsSimulation(seed, RoundsSimulation.Fault.RESTART_AGENT).run();
+            assertEquals(List.of(), sim.violations, sim.describe());
+            if (sim.faultRound < sim.rounds - 1) {
+                checked++;
+                assertTrue(sim.okFinishedAt.getOrDefault(sim.faultRound, Map.of()).containsKey(sim.faultReplica),
+                        "round " + sim.faultRound + " never rejuvenated replica " + sim.faultReplica + ": " + sim.describe());
+            }
+        }
+        assertTrue(checked > 5, "too few seeds left time after the restart");
     }
 
     @Test
