@@ -18,6 +18,7 @@ import io.rsmr.replica.protocol.message.Prepare;
 import io.rsmr.replica.protocol.message.Reply;
 import io.rsmr.replica.protocol.message.ReplyDigest;
 import io.rsmr.replica.protocol.message.Request;
+import io.rsmr.replica.protocol.message.RequestRef;
 import io.rsmr.replica.protocol.message.SlotClaim;
 import io.rsmr.replica.protocol.message.StateData;
 import io.rsmr.replica.protocol.message.Status;
@@ -121,12 +122,18 @@ public class ReplicaCore {
 
     private static final class Pending {
         final Request request;
+        final byte[] operationDigest;
         long receivedTick;
         boolean forwarded;
 
         Pending(Request request, long receivedTick) {
             this.request = request;
+            this.operationDigest = Digests.sha256(request.operation());
             this.receivedTick = receivedTick;
+        }
+
+        boolean matches(RequestRef ref) {
+            return request.requestSeq() == ref.requestSeq() && Arrays.equals(operationDigest, ref.operationDigest());
         }
     }
 
@@ -422,7 +429,7 @@ public class ReplicaCore {
     /** A correct leader never puts two requests of one client in a batch. */
     private static boolean wellFormed(Batch batch) {
         Set<Long> clients = new HashSet<>();
-        for (Request r : batch.requests()) {
+        for (RequestRef r : batch.refs()) {
             if (!clients.add(r.clientId())) {
                 return false;
             }
@@ -432,16 +439,26 @@ public class ReplicaCore {
 
     /** Every request was received from its client here, or already ran (and will be skipped). */
     private boolean allRequestsKnown(Batch batch) {
-        for (Request r : batch.requests()) {
+        for (RequestRef r : batch.refs()) {
             if (replies.lastExecuted(r.clientId()) >= r.requestSeq()) {
                 continue;
             }
             Pending p = pending.get(r.clientId());
-            if (p == null || !p.request.sameAs(r)) {
+            if (p == null || !p.matches(r)) {
                 return false;
             }
         }
         return true;
+    }
+
+    /** The batch with the operations we received from clients filled in (pre-prepares carry none). */
+    private Batch withPendingOperations(Batch batch) {
+        List<byte[]> known = new ArrayList<>(batch.size());
+        for (RequestRef r : batch.refs()) {
+            Pending p = pending.get(r.clientId());
+            known.add(p != null && p.matches(r) ? p.request.operation() : null);
+        }
+        return batch.withOperations(known);
     }
 
     private void recheckWaiting() {
@@ -463,7 +480,8 @@ public class ReplicaCore {
     }
 
     /** Accepts a proposal of the current view (leader: its own; backup: a verified pre-prepare). */
-    private void accept(Slot slot, Batch batch) {
+    private void accept(Slot slot, Batch proposal) {
+        Batch batch = withPendingOperations(proposal);
         slot.acceptedView = view;
         slot.acceptedDigest = batch.digest();
         slot.waiting = null;
@@ -589,7 +607,12 @@ public class ReplicaCore {
     private void tryExecute() {
         boolean progressed = false;
         for (Slot s = slots.get(lastExecuted + 1); s != null && s.executable(); s = slots.get(lastExecuted + 1)) {
-            execute(s);
+            Batch batch = withPendingOperations(s.batchFor(s.decidedDigest));
+            s.keep(batch);
+            if (missesOperations(batch)) {
+                break;
+            }
+            execute(s, batch);
             progressed = true;
         }
         if (progressed) {
@@ -601,16 +624,38 @@ public class ReplicaCore {
         }
     }
 
-    private void execute(Slot slot) {
-        Batch batch = slot.batchFor(slot.decidedDigest);
+    /** Indexes of the requests of a batch that run now: not executed before, first of their client. */
+    private List<Integer> toRun(Batch batch) {
+        List<Integer> run = new ArrayList<>(batch.size());
+        Set<Long> clients = new HashSet<>();
+        for (int i = 0; i < batch.size(); i++) {
+            RequestRef r = batch.refs().get(i);
+            if (r.requestSeq() > replies.lastExecuted(r.clientId()) && clients.add(r.clientId())) {
+                run.add(i);
+            }
+        }
+        return run;
+    }
+
+    /**
+     * A decided batch may arrive without some operations (a peer never had a request that had run
+     * already when it accepted the batch); it runs only when every request that runs now is here.
+     */
+    private boolean missesOperations(Batch batch) {
+        for (int i : toRun(batch)) {
+            if (batch.operation(i) == null) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private void execute(Slot slot, Batch batch) {
         List<Request> run = new ArrayList<>(batch.size());
         List<byte[]> operations = new ArrayList<>(batch.size());
-        Set<Long> clients = new HashSet<>();
-        for (Request r : batch.requests()) {
-            if (r.requestSeq() > replies.lastExecuted(r.clientId()) && clients.add(r.clientId())) {
-                run.add(r);
-                operations.add(r.operation());
-            }
+        for (int i : toRun(batch)) {
+            run.add(batch.request(i));
+            operations.add(batch.operation(i));
         }
         List<byte[]> results = operations.isEmpty() ? List.of() : service.executeBatch(operations);
         if (results.size() != operations.size()) {
@@ -1069,7 +1114,7 @@ public class ReplicaCore {
 
     private void markProposed(Batch batch) {
         if (leader() == me) {
-            for (Request r : batch.requests()) {
+            for (RequestRef r : batch.refs()) {
                 proposed.merge(r.clientId(), r.requestSeq(), Math::max);
             }
         }
@@ -1087,6 +1132,11 @@ public class ReplicaCore {
 
     private void onBatchData(BatchData b) {
         Slot slot = slots.get(b.seq());
+        if (slot != null && slot.batchFor(b.batch().digest()) != null) {
+            slot.keep(b.batch());
+            tryExecute();
+            return;
+        }
         byte[] needed = slot == null ? null : neededDigest(slot);
         if (needed == null || !Arrays.equals(needed, b.batch().digest())) {
             drop(DropReason.UNEXPECTED);
@@ -1202,6 +1252,10 @@ public class ReplicaCore {
             if (needed != null) {
                 out.broadcast(new FetchBatch(seq, needed));
             }
+        }
+        Slot next = slots.get(lastExecuted + 1);
+        if (next != null && next.executable() && missesOperations(withPendingOperations(next.batchFor(next.decidedDigest)))) {
+            out.broadcast(new FetchBatch(next.seq, next.decidedDigest));
         }
         fetchStateIfStuck();
     }

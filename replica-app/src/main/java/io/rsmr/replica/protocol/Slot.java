@@ -66,10 +66,15 @@ final class Slot {
         return null;
     }
 
+    /** Holds a batch; for a digest already held, fills in operations the held copy lacks. */
     void keep(Batch batch) {
-        if (batchFor(batch.digest()) == null) {
-            batches.add(batch);
+        for (int i = 0; i < batches.size(); i++) {
+            if (Arrays.equals(batches.get(i).digest(), batch.digest())) {
+                batches.set(i, batches.get(i).withOperations(batch.operations()));
+                return;
+            }
         }
+        batches.add(batch);
     }
 
     /** Remembers that digest was pre-prepared in view, keeping at most max digests (latest views win). */

@@ -93,11 +93,22 @@ class MessageCodecTest {
     }
 
     @Test
-    void decodedBatchCarriesTheDigestOfItsCanonicalBytes() throws DecodeException {
+    void aPrePrepareCarriesOnlyRequestReferencesAndBatchDataTheOperations() throws DecodeException {
         Batch batch = Batch.of(List.of(request(1, 1, "x"), request(2, 1, "y")));
         PrePrepare back = (PrePrepare) codec.decode(codec.encode(new PrePrepare(0, 1, batch)));
         assertArrayEquals(batch.digest(), back.batch().digest());
-        assertArrayEquals(MessageCodec.batchDigest(back.batch().requests()), back.batch().digest());
+        assertArrayEquals(MessageCodec.batchDigest(back.batch().refs()), back.batch().digest());
+        assertEquals(null, back.batch().operation(0), "no operation on the wire in a pre-prepare");
+        BatchData full = (BatchData) codec.decode(codec.encode(new BatchData(1, batch)));
+        assertArrayEquals(batch.digest(), full.batch().digest());
+        assertArrayEquals("y".getBytes(StandardCharsets.UTF_8), full.batch().operation(1));
+    }
+
+    @Test
+    void anOperationThatDoesNotMatchItsDigestIsRefused() {
+        byte[] frame = codec.encode(new BatchData(1, Batch.of(List.of(request(1, 1, "x")))));
+        frame[frame.length - 1] = 'z';
+        assertEquals(Reason.BAD_VALUE, reasonOf(frame));
     }
 
     private Reason reasonOf(byte[] frame) {
@@ -144,7 +155,7 @@ class MessageCodecTest {
         MessageCodec wide = new MessageCodec(small);
         MessageCodec narrow = new MessageCodec(small.withBatch(4, 65_536));
         byte[] op = new byte[34_000];
-        byte[] frame = wide.encode(new PrePrepare(0, 1, Batch.of(List.of(new Request(1, 1, op), new Request(2, 1, op)))));
+        byte[] frame = wide.encode(new BatchData(1, Batch.of(List.of(new Request(1, 1, op), new Request(2, 1, op)))));
         assertEquals(Reason.FIELD_TOO_LONG, assertThrows(DecodeException.class, () -> narrow.decode(frame)).reason());
     }
 

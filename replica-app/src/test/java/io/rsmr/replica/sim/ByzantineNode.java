@@ -151,7 +151,12 @@ final class ByzantineNode {
 
     private Message mutate(Message m) {
         if (has(Behavior.EQUIVOCATE) && m instanceof PrePrepare pp && random.nextBoolean()) {
-            List<Request> reversed = new ArrayList<>(pp.batch().requests());
+            List<Request> reversed = new ArrayList<>();
+            for (int i = 0; i < pp.batch().size(); i++) {
+                if (pp.batch().operation(i) != null) {
+                    reversed.add(pp.batch().request(i));
+                }
+            }
             Collections.reverse(reversed);
             Batch other = reversed.size() > 1 && random.nextBoolean() ? Batch.of(reversed) : Batch.EMPTY;
             return new PrePrepare(pp.view(), pp.seq(), other);

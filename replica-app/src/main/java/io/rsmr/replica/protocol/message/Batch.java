@@ -1,35 +1,83 @@
 package io.rsmr.replica.protocol.message;
 
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
 import java.util.List;
 
 /**
- * An ordered batch of client requests with its SHA-256 digest over the canonical encoding
- * ({@link MessageCodec#batchDigest}). The digest is computed once, where the batch is made
- * ({@link #of}) or decoded, and nobody can pair a batch with a digest of other bytes.
+ * An ordered batch of client requests. Its digest is SHA-256 over the canonical encoding of the
+ * request references (client, sequence number, operation digest; {@link MessageCodec#batchDigest}),
+ * so a pre-prepare carries only the references: every backup has the operations from the clients
+ * themselves. A batch may therefore lack operations (null); the core fills them from the requests it
+ * received, or fetches the batch with them. The digest is computed once, where the batch is made or
+ * decoded, and nobody can pair references with a digest of other bytes.
  */
 public final class Batch {
     public static final Batch EMPTY = of(List.of());
 
-    private final List<Request> requests;
+    private final List<RequestRef> refs;
+    private final List<byte[]> operations;
     private final byte[] digest;
 
-    private Batch(List<Request> requests, byte[] digest) {
-        this.requests = List.copyOf(requests);
+    private Batch(List<RequestRef> refs, List<byte[]> operations, byte[] digest) {
+        this.refs = List.copyOf(refs);
+        this.operations = Collections.unmodifiableList(new ArrayList<>(operations));
         this.digest = digest;
     }
 
-    /** Makes a batch, computing its digest. */
+    /** Makes a batch of full requests, computing its digest. */
     public static Batch of(List<Request> requests) {
-        return new Batch(requests, MessageCodec.batchDigest(requests));
+        List<RequestRef> refs = new ArrayList<>(requests.size());
+        List<byte[]> operations = new ArrayList<>(requests.size());
+        for (Request r : requests) {
+            refs.add(RequestRef.of(r));
+            operations.add(r.operation());
+        }
+        return new Batch(refs, operations, MessageCodec.batchDigest(refs));
     }
 
-    /** For the decoder, which hashed exactly the canonical bytes it decoded. */
-    static Batch decoded(List<Request> requests, byte[] digest) {
-        return new Batch(requests, digest);
+    /** For the decoder, which hashed exactly the canonical reference bytes it decoded. */
+    static Batch decoded(List<RequestRef> refs, List<byte[]> operations, byte[] digest) {
+        return new Batch(refs, operations, digest);
     }
 
-    public List<Request> requests() {
-        return requests;
+    public List<RequestRef> refs() {
+        return refs;
+    }
+
+    /** The operation of request i, or null when this batch does not hold it. */
+    public byte[] operation(int i) {
+        return operations.get(i);
+    }
+
+    /** Request i with its operation; only when {@link #operation(int)} is not null. */
+    public Request request(int i) {
+        RequestRef ref = refs.get(i);
+        return new Request(ref.clientId(), ref.requestSeq(), operations.get(i));
+    }
+
+    /**
+     * The same batch with the operations of {@code known} filled in where they match the digests of
+     * the references (others stay as they were).
+     */
+    public Batch withOperations(List<byte[]> known) {
+        List<byte[]> merged = new ArrayList<>(operations);
+        boolean changed = false;
+        for (int i = 0; i < refs.size(); i++) {
+            byte[] op = known.get(i);
+            if (merged.get(i) == null && op != null
+                    && Arrays.equals(Digests.sha256(op), refs.get(i).operationDigest())) {
+                merged.set(i, op);
+                changed = true;
+            }
+        }
+        return changed ? new Batch(refs, merged, digest) : this;
+    }
+
+    /** The operations, null where absent (a view of this batch). */
+    public List<byte[]> operations() {
+        return operations;
     }
 
     /** The digest (callers must not modify the array). */
@@ -38,6 +86,6 @@ public final class Batch {
     }
 
     public int size() {
-        return requests.size();
+        return refs.size();
     }
 }

@@ -5,6 +5,7 @@ import io.rsmr.replica.protocol.message.DecodeException.Reason;
 
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -56,10 +57,10 @@ public final class MessageCodec {
         return out;
     }
 
-    /** SHA-256 over the canonical encoding of a request list (the batch digest). */
-    public static byte[] batchDigest(List<Request> requests) {
-        Writer w = new Writer(64 + requests.size() * 64);
-        writeBatchBody(w, requests);
+    /** SHA-256 over the canonical encoding of a batch's request references (the batch digest). */
+    public static byte[] batchDigest(List<RequestRef> refs) {
+        Writer w = new Writer(8 + refs.size() * 48);
+        writeRefs(w, refs);
         return Digests.sha256(w.buf, 0, w.len);
     }
 
@@ -92,9 +93,12 @@ public final class MessageCodec {
 
     private static int initialSize(Message m) {
         if (m instanceof PrePrepare pp) {
+            return 32 + pp.batch().size() * 48;
+        }
+        if (m instanceof BatchData bd) {
             int ops = 0;
-            for (Request r : pp.batch().requests()) {
-                ops += r.operation().length + 20;
+            for (byte[] op : bd.batch().operations()) {
+                ops += 53 + (op == null ? 0 : op.length);
             }
             return 32 + ops;
         }
@@ -122,7 +126,7 @@ public final class MessageCodec {
             w.u8(PRE_PREPARE);
             w.i64(pp.view());
             w.i64(pp.seq());
-            writeBatchBody(w, pp.batch().requests());
+            writeRefs(w, pp.batch().refs());
         } else if (message instanceof Prepare p) {
             w.u8(PREPARE);
             w.i64(p.view());
@@ -159,7 +163,7 @@ public final class MessageCodec {
         } else if (message instanceof BatchData b) {
             w.u8(BATCH_DATA);
             w.i64(b.seq());
-            writeBatchBody(w, b.batch().requests());
+            writeFullBatch(w, b.batch());
         } else if (message instanceof FetchState f) {
             w.u8(FETCH_STATE);
             w.i64(f.seq());
@@ -178,10 +182,23 @@ public final class MessageCodec {
         w.blob(r.operation());
     }
 
-    private static void writeBatchBody(Writer w, List<Request> requests) {
-        w.i32(requests.size());
-        for (Request r : requests) {
-            writeRequest(w, r);
+    private static void writeRefs(Writer w, List<RequestRef> refs) {
+        w.i32(refs.size());
+        for (RequestRef r : refs) {
+            w.i64(r.clientId());
+            w.i64(r.requestSeq());
+            w.digest(r.operationDigest());
+        }
+    }
+
+    /** References, then for each a presence byte and, if present, the operation. */
+    private static void writeFullBatch(Writer w, Batch batch) {
+        writeRefs(w, batch.refs());
+        for (byte[] op : batch.operations()) {
+            w.u8(op == null ? 0 : 1);
+            if (op != null) {
+                w.blob(op);
+            }
         }
     }
 
@@ -256,7 +273,7 @@ public final class MessageCodec {
             case REQUEST -> readRequest(r);
             case REPLY -> new Reply(r.i64("clientId"), r.positive("requestSeq"), r.blob("result", config.replyBytesMax()));
             case REPLY_DIGEST -> new ReplyDigest(r.i64("clientId"), r.positive("requestSeq"), r.digest("resultDigest"));
-            case PRE_PREPARE -> new PrePrepare(r.seq("view"), r.seq("seq"), readBatch(r));
+            case PRE_PREPARE -> new PrePrepare(r.seq("view"), r.seq("seq"), readRefsOnly(r));
             case PREPARE -> new Prepare(r.seq("view"), r.seq("seq"), r.digest("digest"));
             case COMMIT -> new Commit(r.seq("view"), r.seq("seq"), r.digest("digest"));
             case CHECKPOINT -> readCheckpoint(r);
@@ -265,7 +282,7 @@ public final class MessageCodec {
             case NEW_VIEW -> readNewView(r);
             case STATUS -> new Status(r.seq("view"), r.bool("inViewChange"), r.seq("lastExecutedSeq"), r.seq("stableSeq"));
             case FETCH_BATCH -> new FetchBatch(r.seq("seq"), r.digest("digest"));
-            case BATCH_DATA -> new BatchData(r.seq("seq"), readBatch(r));
+            case BATCH_DATA -> new BatchData(r.seq("seq"), readFullBatch(r));
             case FETCH_STATE -> new FetchState(r.seq("seq"));
             case STATE_DATA -> new StateData(r.seq("seq"), r.blob("state", config.stateBytesMax()));
             default -> throw new DecodeException(Reason.UNKNOWN_TYPE, "message type " + type);
@@ -278,21 +295,44 @@ public final class MessageCodec {
         return new Request(r.i64("clientId"), r.positive("requestSeq"), r.blob("operation", config.requestBytesMax()));
     }
 
-    private Batch readBatch(Reader r) throws DecodeException {
-        int start = r.pos;
+    private List<RequestRef> readRefs(Reader r) throws DecodeException {
         int count = r.count("batch requests", config.batchRequestsMax());
-        List<Request> requests = new ArrayList<>(count);
-        long opBytes = 0;
+        List<RequestRef> refs = new ArrayList<>(count);
         for (int i = 0; i < count; i++) {
-            Request req = readRequest(r);
-            opBytes += req.operation().length;
-            if (opBytes > config.batchBytesMax()) {
-                throw new DecodeException(Reason.FIELD_TOO_LONG,
-                        "batch operations exceed batchBytesMax " + config.batchBytesMax());
-            }
-            requests.add(req);
+            refs.add(new RequestRef(r.i64("clientId"), r.positive("requestSeq"), r.digest("operation digest")));
         }
-        return Batch.decoded(requests, Digests.sha256(r.buf, start, r.pos - start));
+        return refs;
+    }
+
+    private Batch readRefsOnly(Reader r) throws DecodeException {
+        int start = r.pos;
+        List<RequestRef> refs = readRefs(r);
+        byte[] digest = Digests.sha256(r.buf, start, r.pos - start);
+        return Batch.decoded(refs, java.util.Collections.<byte[]>nCopies(refs.size(), null), digest);
+    }
+
+    /** A batch with (some of) its operations; each present operation must match its digest. */
+    private Batch readFullBatch(Reader r) throws DecodeException {
+        int start = r.pos;
+        List<RequestRef> refs = readRefs(r);
+        byte[] digest = Digests.sha256(r.buf, start, r.pos - start);
+        List<byte[]> ops = new ArrayList<>(refs.size());
+        long opBytes = 0;
+        for (RequestRef ref : refs) {
+            byte[] op = r.bool("operation present") ? r.blob("operation", config.requestBytesMax()) : null;
+            if (op != null) {
+                opBytes += op.length;
+                if (opBytes > config.batchBytesMax()) {
+                    throw new DecodeException(Reason.FIELD_TOO_LONG,
+                            "batch operations exceed batchBytesMax " + config.batchBytesMax());
+                }
+                if (!Arrays.equals(Digests.sha256(op), ref.operationDigest())) {
+                    throw new DecodeException(Reason.BAD_VALUE, "an operation does not match its digest");
+                }
+            }
+            ops.add(op);
+        }
+        return Batch.decoded(refs, ops, digest);
     }
 
     private Checkpoint readCheckpoint(Reader r) throws DecodeException {
