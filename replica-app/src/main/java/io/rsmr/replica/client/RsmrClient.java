@@ -8,6 +8,7 @@ import io.rsmr.replica.protocol.message.DecodeException;
 import io.rsmr.replica.protocol.message.Message;
 import io.rsmr.replica.protocol.message.MessageCodec;
 import io.rsmr.replica.protocol.message.Reply;
+import io.rsmr.replica.protocol.message.ReplyDigest;
 import io.rsmr.replica.protocol.message.Request;
 import io.rsmr.replica.transport.DropReason;
 import io.rsmr.replica.transport.Membership;
@@ -259,15 +260,28 @@ public final class RsmrClient implements AutoCloseable {
             transport.drops().count(DropReason.MALFORMED);
             return;
         }
-        if (!(from instanceof Peer.Replica replica) || !(message instanceof Reply reply)) {
+        if (!(from instanceof Peer.Replica replica)) {
             transport.drops().count(DropReason.MALFORMED);
             return;
         }
-        Session session = sessionsById.get(reply.clientId());
-        if (session == null) {
-            return;
+        int replicaIndex = membership.coreIndex(replica.id());
+        if (message instanceof Reply reply) {
+            Session session = sessionsById.get(reply.clientId());
+            if (session != null) {
+                complete(session, session.core.onReply(replicaIndex, reply));
+            }
+        } else if (message instanceof ReplyDigest digest) {
+            Session session = sessionsById.get(digest.clientId());
+            if (session != null) {
+                complete(session, session.core.onReplyDigest(replicaIndex, digest));
+            }
+        } else {
+            transport.drops().count(DropReason.MALFORMED);
         }
-        byte[] result = session.core.onReply(membership.coreIndex(replica.id()), reply);
+    }
+
+    /** Hands a finished session's result to its completion and frees the session. */
+    private void complete(Session session, byte[] result) {
         if (result != null) {
             Completion done = session.completion;
             session.completion = null;

@@ -13,6 +13,7 @@ import io.rsmr.replica.protocol.message.DecodeException;
 import io.rsmr.replica.protocol.message.Message;
 import io.rsmr.replica.protocol.message.MessageCodec;
 import io.rsmr.replica.protocol.message.Reply;
+import io.rsmr.replica.protocol.message.ReplyDigest;
 import io.rsmr.replica.protocol.message.Request;
 import io.rsmr.replica.transport.DropReason;
 import io.rsmr.replica.transport.Membership;
@@ -166,6 +167,9 @@ public final class ReplicaNode implements AutoCloseable {
         for (Output.ClientReply reply : output.toClients()) {
             transport.sendToClient(reply.clientId(), codec.encode(wrongIfByzantine(reply.reply())));
         }
+        for (Output.ClientReplyDigest reply : output.toClientsDigests()) {
+            transport.sendToClient(reply.clientId(), codec.encode(wrongIfByzantine(reply.reply())));
+        }
     }
 
     private byte[] misbehave(byte[] encoded) {
@@ -177,13 +181,22 @@ public final class ReplicaNode implements AutoCloseable {
     }
 
     private Reply wrongIfByzantine(Reply reply) {
-        ByzantineMode mode = settings.byzantineMode();
-        if (mode != ByzantineMode.WRONG_REPLIES && mode != ByzantineMode.GARBLE) {
-            return reply;
-        }
-        byte[] wrong = java.util.Arrays.copyOf(reply.result(), reply.result().length + 1);
-        wrong[wrong.length - 1] = 42;
-        return new Reply(reply.clientId(), reply.requestSeq(), wrong);
+        return lyingToClients() ? new Reply(reply.clientId(), reply.requestSeq(), wrong(reply.result())) : reply;
+    }
+
+    private ReplyDigest wrongIfByzantine(ReplyDigest reply) {
+        return lyingToClients() ? new ReplyDigest(reply.clientId(), reply.requestSeq(), wrong(reply.resultDigest())) : reply;
+    }
+
+    private boolean lyingToClients() {
+        return settings.byzantineMode() == ByzantineMode.WRONG_REPLIES || settings.byzantineMode() == ByzantineMode.GARBLE;
+    }
+
+    /** Different bytes of the same length (a digest must still decode). */
+    private static byte[] wrong(byte[] right) {
+        byte[] wrong = right.length == 0 ? new byte[] {42} : right.clone();
+        wrong[wrong.length - 1] ^= 42;
+        return wrong;
     }
 
     private int replicaIdOrNone(int coreIndex) {

@@ -142,9 +142,14 @@ class MultiProcessClusterTest {
     private void assertScanSeesWriterZero(KvClient kv) throws Exception {
         Set<String> writerZero = acknowledged.keySet().stream().filter(key -> key.startsWith("w0-"))
                 .collect(Collectors.toSet());
-        KvResult.Entries entries = (KvResult.Entries) kv.scan(bytes("w0-"), new byte[0], 1000);
-        Set<String> scanned = entries.entries().stream().map(e -> new String(e.key(), StandardCharsets.UTF_8))
-                .collect(Collectors.toSet());
+        Set<String> scanned = new java.util.HashSet<>();
+        byte[] after = new byte[0];
+        KvResult.Entries page;
+        do {
+            page = (KvResult.Entries) kv.scan(bytes("w0-"), after, 1000);
+            page.entries().forEach(e -> scanned.add(new String(e.key(), StandardCharsets.UTF_8)));
+            after = page.entries().isEmpty() ? after : page.entries().get(page.entries().size() - 1).key();
+        } while (page.more());
         assertTrue(scanned.containsAll(writerZero), "scan misses acknowledged keys of writer 0");
     }
 
