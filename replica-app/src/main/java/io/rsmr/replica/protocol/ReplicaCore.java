@@ -326,10 +326,23 @@ public class ReplicaCore {
         pending.remove(clientId);
         pending.put(clientId, new Pending(r, now));
         if (leader() == me && !inViewChange) {
-            proposalQueue.add(clientId);
+            enqueueForProposal(clientId);
             tryPropose();
         } else {
             recheckWaiting();
+        }
+    }
+
+    /**
+     * The queue holds client ids in arrival order; a client that keeps replacing its pending request
+     * would grow it without bound, so it is rebuilt from the pending table (at most clientsMax) when
+     * it holds twice as many entries.
+     */
+    private void enqueueForProposal(long clientId) {
+        proposalQueue.add(clientId);
+        if (proposalQueue.size() > 2 * pending.size() + 16) {
+            proposalQueue.clear();
+            proposalQueue.addAll(pending.keySet());
         }
     }
 

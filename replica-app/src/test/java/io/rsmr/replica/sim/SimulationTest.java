@@ -27,8 +27,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * {@code -Dsim.soakSeconds=N} runs random seeds for that long.
  */
 class SimulationTest {
-    private static final int FIXED_SEEDS = 100;
-    private static final int RANDOM_SEEDS_DEFAULT = 1500;
+    private static final int FIXED_SEEDS = 150;
+    private static final int RANDOM_SEEDS_DEFAULT = 1000;
     private static final int BROKEN_SEEDS_MAX = 400;
 
     static final Simulator.RecoveringCoreFactory CORRECT = ReplicaCore::new;
