@@ -34,7 +34,10 @@ class RoundsNetnsSystemIT {
     private static final long TD = 6_000;
     private static final long TP = 8_000;
     private static final long FAIL_SAFE_WITHIN_MILLIS = 1_000;
-    private static final long STARTUP_MILLIS = 5_000;
+    /** Four JVMs starting at once on a busy 2-core machine: generous, and outside the schedule. */
+    private static final long STARTUP_MILLIS = 60_000;
+    /** From "all loaded" to the epoch: the cores' learning time plus a margin. */
+    private static final long EPOCH_AFTER_READY_MILLIS = 3_000;
 
     @TempDir
     Path dir;
@@ -61,13 +64,16 @@ class RoundsNetnsSystemIT {
         }
     }
 
-    /** Starts the four agents; {@code extra} holds per-host properties. Returns the epoch. */
-    private long startAgents(long epoch, Map<String, Map<String, String>> extra) throws Exception {
+    /**
+     * Starts the four agents and, once all have loaded, gives them the epoch {@code epochAfterReady} ms
+     * from then; {@code extra} holds per-host properties. Returns the epoch.
+     */
+    private long startAgents(long epochAfterReady, Map<String, Map<String, String>> extra) throws Exception {
         SecureRandom random = new SecureRandom();
         Properties common = new Properties();
         common.setProperty("cluster", "netns");
         common.setProperty("k", "1");
-        common.setProperty("epochMillis", Long.toString(epoch));
+        common.setProperty("epochFile", dir.resolve("epoch").toString());
         common.setProperty("tpMillis", Long.toString(TP));
         common.setProperty("tdMillis", Long.toString(TD));
         common.setProperty("localExecMillis", Long.toString(LOCAL));
@@ -99,16 +105,25 @@ class RoundsNetnsSystemIT {
                     "-cp", System.getProperty("java.class.path"), RoundsTestAgent.class.getName(), file.toString())
                     .redirectErrorStream(true).redirectOutput(dir.resolve(h + ".log").toFile()).start());
         }
+        awaitEvent("loaded");
+        long epoch = System.currentTimeMillis() + epochAfterReady;
+        Path epochFile = dir.resolve("epoch");
+        Files.writeString(dir.resolve("epoch.tmp"), Long.toString(epoch));
+        Files.move(dir.resolve("epoch.tmp"), epochFile, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+        awaitEvent("ready");
+        return epoch;
+    }
+
+    private void awaitEvent(String kind) throws Exception {
+        long until = System.currentTimeMillis() + STARTUP_MILLIS;
         for (String h : agents.keySet()) {
-            long until = System.currentTimeMillis() + STARTUP_MILLIS;
-            while (events(h).stream().noneMatch(e -> e.kind.equals("ready"))) {
+            while (events(h).stream().noneMatch(e -> e.kind.equals(kind))) {
                 if (System.currentTimeMillis() > until || !agents.get(h).isAlive()) {
-                    fail(h + " did not start: " + Files.readString(dir.resolve(h + ".log")));
+                    fail(h + " did not get to '" + kind + "': " + Files.readString(dir.resolve(h + ".log")));
                 }
-                Thread.sleep(50);
+                Thread.sleep(20);
             }
         }
-        return epoch;
     }
 
     private static String javaBin() {
@@ -162,7 +177,7 @@ class RoundsNetnsSystemIT {
     @Test
     void aDelayedGroupMakesTheNextWaitAndAnOverrunFiresTheFailSafeEverywhere() throws Exception {
         inNamespace(1, "iptables", "-w", "-A", "INPUT", "-m", "statistic", "--mode", "random", "--probability", "0.2", "-j", "DROP");
-        long epoch = startAgents(System.currentTimeMillis() + STARTUP_MILLIS, Map.of(
+        long epoch = startAgents(EPOCH_AFTER_READY_MILLIS, Map.of(
                 "h2", Map.of("rejuvenationMillis.0.2", "1800"),
                 "h3", Map.of("rejuvenationMillis.1.3", Long.toString(TD + 3_000))));
         sleepUntil(roundDeadline(epoch, 1) + FAIL_SAFE_WITHIN_MILLIS + 500);
@@ -197,7 +212,7 @@ class RoundsNetnsSystemIT {
      */
     @Test
     void aPausedAgentIsReportedSilentAndTheFailSafeFiresBeforeTheDeadline() throws Exception {
-        long epoch = startAgents(System.currentTimeMillis() + STARTUP_MILLIS, Map.of());
+        long epoch = startAgents(EPOCH_AFTER_READY_MILLIS, Map.of());
         run("kill", "-STOP", Long.toString(agents.get("h4").pid()));
         undo.add(new String[] {"kill", "-CONT", Long.toString(agents.get("h4").pid())});
         long latestStart = roundDeadline(epoch, 0) - LOCAL;
@@ -214,7 +229,7 @@ class RoundsNetnsSystemIT {
     /** A partitioned agent is reported silent and heard again when healed; a skewed clock is reported. */
     @Test
     void aPartitionAndASkewedClockRaiseAlertsOnTheOthers() throws Exception {
-        startAgents(System.currentTimeMillis() + 60_000, Map.of("h2", Map.of("clockSkewMillis", "1500")));
+        startAgents(60_000, Map.of("h2", Map.of("clockSkewMillis", "1500")));
         inNamespace(3, "iptables", "-w", "-A", "INPUT", "-j", "DROP");
         inNamespace(3, "iptables", "-w", "-A", "OUTPUT", "-j", "DROP");
         Thread.sleep(4_000);

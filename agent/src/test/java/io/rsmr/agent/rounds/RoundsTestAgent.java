@@ -25,7 +25,7 @@ import java.util.concurrent.TimeUnit;
  * VM; the rounds do not care what it does). Settings come from a properties file; every event is
  * written as one tab-separated line {@code millis kind detail} for the test to read.
  *
- * <p>Properties: {@code self}, {@code cluster}, {@code epochMillis}, {@code tpMillis}, {@code tdMillis},
+ * <p>Properties: {@code self}, {@code cluster}, {@code epochFile} (appears with the epoch), {@code tpMillis}, {@code tdMillis},
  * {@code localExecMillis}, {@code k}, {@code replicas} ({@code 1=h1,2=h2,...}), {@code address.<host>}
  * ({@code ip:port}), {@code key.<host>} (public key file), {@code signingKey} (this agent's key file),
  * {@code rejuvenationMillis} (default), {@code rejuvenationMillis.<round>.<replica>} (one override),
@@ -46,7 +46,11 @@ public final class RoundsTestAgent {
             String[] kv = pair.split("=");
             replicas.put(Integer.parseInt(kv[0]), kv[1]);
         }
-        RoundsConfig cfg = new RoundsConfig(replicas, Integer.parseInt(p.getProperty("k")), Long.parseLong(p.getProperty("epochMillis")),
+        PrintWriter events = new PrintWriter(Files.newBufferedWriter(Path.of(p.getProperty("events")), StandardCharsets.UTF_8), true);
+        warmUp(replicas, Integer.parseInt(p.getProperty("k")));
+        emit(events, "loaded", p.getProperty("self"));
+        long epoch = awaitEpoch(Path.of(p.getProperty("epochFile")));
+        RoundsConfig cfg = new RoundsConfig(replicas, Integer.parseInt(p.getProperty("k")), epoch,
                 Long.parseLong(p.getProperty("tpMillis")), Long.parseLong(p.getProperty("tdMillis")),
                 Long.parseLong(p.getProperty("localExecMillis")), 200, 600, 2_000, 500, 4);
         Map<String, byte[]> keys = new HashMap<>();
@@ -59,7 +63,6 @@ public final class RoundsTestAgent {
         InetSocketAddress bind = peers.remove(self);
         Ed25519Keys.SigningKey key = KeyFiles.readSigningKey(Path.of(p.getProperty("signingKey")));
         Clock clock = Clock.offset(Clock.systemUTC(), Duration.ofMillis(Long.parseLong(p.getProperty("clockSkewMillis", "0"))));
-        PrintWriter events = new PrintWriter(Files.newBufferedWriter(Path.of(p.getProperty("events")), StandardCharsets.UTF_8), true);
         ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor();
 
         RoundsRunner.LocalRejuvenation rejuvenation = (start, finished) -> {
@@ -97,6 +100,32 @@ public final class RoundsTestAgent {
         new RoundsRunner(cfg, self, new RoundWire(p.getProperty("cluster"), keys), key, bind, peers, rejuvenation, sink, clock).start();
         emit(events, "ready", self);
         Thread.currentThread().join();
+    }
+
+    /** Runs the hot paths (core steps, signing, checking) before the schedule starts, so JIT work does not delay it. */
+    private static void warmUp(Map<Integer, String> replicas, int k) throws Exception {
+        RoundsConfig cfg = new RoundsConfig(replicas, k, 0, 8_000, 6_000, 1_000, 200, 600, 2_000, 500, 4);
+        String host = replicas.values().iterator().next();
+        RoundsCore core = new RoundsCore(cfg, host);
+        Ed25519Keys.SigningKey key = Ed25519Keys.generate(new java.security.SecureRandom());
+        RoundWire wire = new RoundWire("warm-up", Map.of(host, key.publicKey()));
+        for (long t = 0; t < 60_000; t += 100) {
+            core.step(new RoundsEvent.Tick(t));
+        }
+        for (int i = 0; i < 300; i++) {
+            wire.open(wire.seal(new RoundMessage.Heartbeat(host, i, i), key));
+        }
+    }
+
+    /**
+     * The test writes the epoch once every agent has loaded, so that slow JVM starts on a busy machine
+     * do not eat into the schedule.
+     */
+    private static long awaitEpoch(Path file) throws Exception {
+        while (!Files.exists(file)) {
+            Thread.sleep(10);
+        }
+        return Long.parseLong(Files.readString(file).strip());
     }
 
     /** The true (unskewed) time, so the test can compare events of all agents. */
