@@ -4,6 +4,7 @@
 #   - one replica VM boots: the guest's first JSON line arrives on the virtio-serial socket, the
 #     guest answers ping on the payload network, the replica inside starts and accepts TCP;
 #   - a bad config disk is reported, a blank data disk is formatted;
+#   - a guest cannot reach the management LAN (issue 7), even with a route via the host;
 #   - a stand-in Java service shows the init's supervision (restart on exit, lines to the agent);
 #   - clusters of n = 4 (k = 0) and n = 6 (k = k' = 1) replica VMs commit KV operations sent
 #     from the host.
@@ -28,6 +29,8 @@ readonly MEMORY_MIB=256
 readonly TCG_CODE_CACHE_MIB=${RSMR_TCG_CODE_CACHE_MIB:-64}
 readonly DATA_DISK_MIB=64
 readonly REPLICA_PORT=7001
+readonly MGMT_PORT=7100
+readonly PROBE_CONTROL_PORT=7199
 # The clusters: "n k k'" — PBFT (k = 0), and the paper's smallest exhaustion-safe setting.
 readonly CLUSTERS=("4 0 1" "6 1 1")
 readonly KV_OPERATIONS=20
@@ -191,6 +194,15 @@ tcp_accepts() { # address port
   timeout 5 socat -u /dev/null "TCP:$1:$2,connect-timeout=4" 2>/dev/null
 }
 
+wait_until_accepts() { # address port
+  local i
+  for ((i = 0; i < 50; i++)); do
+    tcp_accepts "$1" "$2" && return 0
+    sleep 0.1
+  done
+  return 1
+}
+
 # Sends one line to a TCP service and prints the first line of the answer.
 ask() { # address port line
   printf '%s\n' "$3" | timeout 10 socat -t 5 - "TCP:$1:$2,connect-timeout=5" 2>/dev/null | head -n1
@@ -282,6 +294,42 @@ test_bad_config_disk_reported() {
     pass "bad_config_disk_reported ($LINE)"
   else
     fail "bad_config_disk_reported: got '$(cat "$RUN/r1/smw.lines" 2>/dev/null)'"
+  fi
+  vm_stop 1
+}
+
+# Issue 7: a guest cannot reach the management LAN. The guest (test-only rsmr.probe on its kernel
+# command line, with a default route via the host, as a compromised guest would add) tries TCP
+# connections to an agent's address in its namespace and to the host's management address, both
+# listening, and to a control listener on the payload side, which must answer (so the test can fail).
+test_guest_cannot_reach_management() {
+  local agent=198.19.0.11:$MGMT_PORT host=198.19.0.1:$MGMT_PORT control=$HOST_ADDR:$PROBE_CONTROL_PORT t ok=1
+  "$REPO/scripts/mgmt-net-up.sh" 1 >/dev/null
+  ip netns exec rsmr-h1 socat "TCP-LISTEN:$MGMT_PORT,bind=${agent%:*},reuseaddr,fork" /dev/null &
+  PIDS+=($!)
+  socat "TCP-LISTEN:$MGMT_PORT,bind=${host%:*},reuseaddr,fork" /dev/null &
+  PIDS+=($!)
+  socat "TCP-LISTEN:$PROBE_CONTROL_PORT,bind=${control%:*},reuseaddr,fork" /dev/null &
+  PIDS+=($!)
+  for t in "$agent" "$host" "$control"; do
+    wait_until_accepts "${t%:*}" "${t##*:}" || { fail "guest_cannot_reach_management: listener $t did not come up"; return; }
+  done
+  make_config 1
+  local saved=$CMDLINE
+  CMDLINE="$CMDLINE rsmr.probe=$agent,$host,$control rsmr.probe_route=$HOST_ADDR"
+  vm_start 1
+  CMDLINE=$saved
+  if ! wait_smw 1 '"event":"probe"' 3 "$REPLICA_WAIT_SECONDS"; then
+    fail "guest_cannot_reach_management: no probe lines: $(cat "$RUN/r1/smw.lines")"
+    vm_stop 1
+    return
+  fi
+  grep -q "\"target\":\"$control\",\"reachable\":true" "$RUN/r1/smw.lines" || { ok=; log "control $control not reachable"; }
+  for t in "$agent" "$host"; do
+    grep -q "\"target\":\"$t\",\"reachable\":false" "$RUN/r1/smw.lines" || { ok=; log "$t reachable from the guest"; }
+  done
+  if [ -n "$ok" ]; then pass "guest_cannot_reach_management ($agent and $host closed, control $control open)"; else
+    fail "guest_cannot_reach_management: $(grep '"probe"' "$RUN/r1/smw.lines" | tr '\n' ' ')"
   fi
   vm_stop 1
 }
@@ -453,6 +501,7 @@ main() {
   fi
   test_one_replica_vm
   test_bad_config_disk_reported
+  test_guest_cannot_reach_management
   test_blank_data_disk_formatted
   test_service_supervised
   local c
