@@ -500,13 +500,13 @@ main() {
     return
   fi
   test_one_replica_vm
+  bench_boots "${RSMR_BENCH_BOOTS:-3}"
   test_bad_config_disk_reported
   test_guest_cannot_reach_management
   test_blank_data_disk_formatted
   test_service_supervised
   local c
   for c in "${CLUSTERS[@]}"; do test_cluster_commits $c; done
-  bench_boots "${RSMR_BENCH_BOOTS:-3}"
   [ -z "${RSMR_BENCH:-}" ] || write_bench
   finish
 }
