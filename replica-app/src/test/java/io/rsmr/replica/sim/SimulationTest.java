@@ -28,7 +28,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 class SimulationTest {
     private static final int FIXED_SEEDS = 150;
-    private static final int RANDOM_SEEDS_DEFAULT = 1000;
+    private static final int RANDOM_SEEDS_DEFAULT = 1500;
     private static final int BROKEN_SEEDS_MAX = 400;
 
     static final Simulator.RecoveringCoreFactory CORRECT = ReplicaCore::new;
