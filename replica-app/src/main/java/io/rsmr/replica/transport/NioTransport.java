@@ -160,7 +160,7 @@ public final class NioTransport implements Transport {
         }
         Connection connection = dialer.connection;
         if (connection != null && connection.established()) {
-            return queue(connection, message);
+            return queue(connection, message, config.sendQueueBytesMax());
         }
         return hold(dialer, message);
     }
@@ -177,7 +177,7 @@ public final class NioTransport implements Transport {
             drops.count(DropReason.OVERSIZED);
             return false;
         }
-        return queue(connection, message);
+        return queue(connection, message, config.clientSendQueueBytesMax());
     }
 
     @Override
@@ -218,8 +218,8 @@ public final class NioTransport implements Transport {
         closeQuietly(selector);
     }
 
-    private boolean queue(Connection connection, byte[] message) {
-        if (connection.queuedBytes() + FrameSealer.OVERHEAD_BYTES + message.length > config.sendQueueBytesMax()) {
+    private boolean queue(Connection connection, byte[] message, long queueBytesMax) {
+        if (connection.queuedBytes() + FrameSealer.OVERHEAD_BYTES + message.length > queueBytesMax) {
             drops.count(DropReason.SEND_QUEUE_FULL);
             return false;
         }
@@ -431,7 +431,7 @@ public final class NioTransport implements Transport {
         if (dialer != null) {
             dialer.delayMillis = config.reconnectDelayMinMillis();
             while (!dialer.held.isEmpty()) {
-                queue(connection, dialer.held.poll());
+                queue(connection, dialer.held.poll(), config.sendQueueBytesMax());
             }
             dialer.heldBytes = 0;
         } else if (connection.peer() instanceof Peer.Client client) {

@@ -109,4 +109,49 @@ class HandshakeTest {
         byte[] longer = ByteBuffer.allocate(hello.length + 1).put(hello).array();
         assertTrue(fresh.receive(longer).failure().contains("trailing"));
     }
+
+    /** Every mutation of every handshake message fails with a reason (never an exception, never a session). */
+    @Test
+    void mutatedHandshakeMessagesAlwaysFailWithAReason() {
+        java.util.Random random = new java.util.Random(99);
+        for (int round = 0; round < 300; round++) {
+            Handshake initiator = Handshake.replicaInitiator(keys.identity(1, 1), keys.keyRing(), 2, keys.ephemeral());
+            Handshake responder = Handshake.responder(keys.identity(2, 1), keys.keyRing(), keys.ephemeral());
+            byte[] hello = initiator.start();
+            Handshake.Step answer = responder.receive(hello);
+            int target = random.nextInt(3);
+            byte[] original = target == 0 ? hello : answer.toSend().get(target - 1);
+            byte[] mutated = mutate(original, random);
+            Handshake.Step step;
+            if (target == 0) {
+                Handshake fresh = Handshake.responder(keys.identity(2, 1), keys.keyRing(), keys.ephemeral());
+                step = fresh.receive(mutated);
+                if (step.failure() == null) {
+                    // A changed ephemeral key passes the hello; the initiator's signature then fails.
+                    step = fresh.receive(initiatorAuthFor(mutated));
+                }
+            } else {
+                Handshake.Step first = initiator.receive(target == 1 ? mutated : answer.toSend().get(0));
+                step = first.failure() != null ? first : initiator.receive(target == 2 ? mutated : answer.toSend().get(1));
+            }
+            assertNotNull(step.failure(), "round " + round + ": a mutated message was accepted");
+            assertTrue(!step.established());
+        }
+    }
+
+    /** What an attacker who changed the hello could send as the initiator's auth: any 64 bytes. */
+    private byte[] initiatorAuthFor(byte[] hello) {
+        return ByteBuffer.allocate(4 + 1 + Ed25519Keys.SIGNATURE_BYTES).putInt(0x52534d31).put((byte) 2)
+                .put(keys.clientKey().sign(hello)).array();
+    }
+
+    private static byte[] mutate(byte[] message, java.util.Random random) {
+        if (random.nextInt(4) == 0) {
+            return java.util.Arrays.copyOf(message, random.nextInt(message.length));
+        }
+        byte[] mutated = message.clone();
+        int at = random.nextInt(mutated.length);
+        mutated[at] ^= (byte) (1 + random.nextInt(255));
+        return mutated;
+    }
 }

@@ -120,7 +120,7 @@ class NioTransportTest {
 
     @Test
     void garbageHandshakeIsCountedAndSilentPeerTimesOut() throws IOException {
-        TransportConfig quick = new TransportConfig(1 << 20, 1 << 20, 16, 200, 50, 200, 1024, 4);
+        TransportConfig quick = new TransportConfig(1 << 20, 1 << 20, 1 << 20, 16, 200, 50, 200, 1024, 4);
         NioTransport zero = replica(0, quick);
         try (Socket garbage = new Socket(); Socket silent = new Socket()) {
             garbage.connect(addresses.get(0));
@@ -172,7 +172,7 @@ class NioTransportTest {
 
     @Test
     void slowReaderFillsItsQueueWithoutBlockingOthers() throws IOException {
-        TransportConfig small = new TransportConfig(64 << 10, 256 << 10, 16, 5_000, 50, 200, 4096, 4);
+        TransportConfig small = new TransportConfig(64 << 10, 256 << 10, 128 << 10, 16, 5_000, 50, 200, 4096, 4);
         NioTransport zero = replica(0, small);
         Ed25519Keys.SigningKey slowKey = keys.clientKey();
         long slowId = ClientIds.of(slowKey.publicKey());
