@@ -129,20 +129,22 @@ final class Simulator {
             throw new Violation("seed " + params.seed() + ": linearizability violated: " + lin);
         }
         long maxView = 0;
+        int stillRecovering = 0;
         Map<DropReason, Long> drops = new EnumMap<>(DropReason.class);
         for (int i = 0; i < n; i++) {
             if (byzantine[i] == null) {
+                stillRecovering += replicas[i].recovering() ? 1 : 0;
                 maxView = Math.max(maxView, replicas[i].view());
                 replicas[i].dropCounts().forEach((reason, count) -> drops.merge(reason, count, Long::sum));
             }
         }
         return new Stats(now, delivered, decodeFailures, checkers.executedSeqs(), checkers.history().size(),
-                maxView, restarts, checkers.stateJumps(), drops);
+                maxView, restarts, stillRecovering, checkers.stateJumps(), drops);
     }
 
     /** Figures of one run (to show which paths the seeds exercised). */
     record Stats(long ticks, long delivered, long decodeFailures, long executedSeqs, int operations,
-                 long maxView, int restarts, int stateJumps, Map<DropReason, Long> drops) {
+                 long maxView, int restarts, int stillRecovering, int stateJumps, Map<DropReason, Long> drops) {
     }
 
     private void runPhases() {
