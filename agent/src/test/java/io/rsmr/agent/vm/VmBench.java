@@ -21,7 +21,7 @@ public final class VmBench {
 
     public static VmBench start() throws IOException, InterruptedException {
         VmFixture fx = new VmFixture();
-        return new VmBench(fx, fx.clusterConfig("cluster.yaml", "30s", List.of("alert")),
+        return new VmBench(fx, fx.clusterConfig("cluster.yaml", "60s", List.of("alert")),
                 fx.settings("agent.yaml", "replica-exited"));
     }
 
@@ -39,6 +39,11 @@ public final class VmBench {
 
     public Path goldenRoot() {
         return fx.golden.resolve("root.img");
+    }
+
+    /** Powers the guest off: a TCG guest burns a host core, which would slow the limits measured next. */
+    public void stopGuest() throws IOException, InterruptedException {
+        VmFixture.run("virsh", "-c", VmFixture.URI, "destroy", fx.domain);
     }
 
     public void close() throws IOException, InterruptedException {
