@@ -439,6 +439,22 @@ public final class NioTransport implements Transport {
             if (older != null) {
                 close(older);
             }
+        } else {
+            closeOlderEpochs((Peer.Replica) connection.peer());
+        }
+    }
+
+    /**
+     * A replica authenticated under a new epoch: links still open under its older keys are closed,
+     * so a key stolen before its rejuvenation stops working at once (new handshakes under it are
+     * refused by the key ring).
+     */
+    private void closeOlderEpochs(Peer.Replica current) {
+        for (Connection other : new ArrayList<>(accepted)) {
+            if (other.peer() instanceof Peer.Replica replica && replica.id() == current.id()
+                    && replica.epoch() < current.epoch()) {
+                close(other);
+            }
         }
     }
 

@@ -171,6 +171,23 @@ class NioTransportTest {
     }
 
     @Test
+    void aNewEpochCutsTheLinksOfTheOldKey() throws IOException {
+        NioTransport zero = replica(0, TransportConfig.defaults());
+        NioTransport oldKey = replica(1, TransportConfig.defaults());
+        oldKey.sendToReplica(0, utf8("old epoch"));
+        pollUntil("old epoch heard", () -> got(zero, new Peer.Replica(1, 1), "old epoch"));
+        // Replica 1 rejuvenated: epoch 2, a fresh key certified by its agent (listening elsewhere here).
+        NioTransport newKey = NioTransport.forReplica(TransportConfig.defaults(), keys.identity(1, 2), keys.keyRing(),
+                FreePorts.loopback(1).get(0), replicaAddresses);
+        transports.add(newKey);
+        newKey.sendToReplica(0, utf8("new epoch"));
+        pollUntil("new epoch heard", () -> got(zero, new Peer.Replica(1, 2), "new epoch"));
+        oldKey.sendToReplica(0, utf8("stale"));
+        pollUntil("the old key's redial is refused", () -> zero.drops().get(DropReason.HANDSHAKE_FAILED) >= 1);
+        assertFalse(got(zero, new Peer.Replica(1, 1), "stale"), "a message under the old key got through");
+    }
+
+    @Test
     void slowReaderFillsItsQueueWithoutBlockingOthers() throws IOException {
         TransportConfig small = new TransportConfig(64 << 10, 256 << 10, 128 << 10, 16, 5_000, 50, 200, 4096, 4);
         NioTransport zero = replica(0, small);
