@@ -4,6 +4,7 @@ import io.rsmr.agent.failsafe.FailSafe;
 import io.rsmr.agent.failsafe.FailSafeState;
 import io.rsmr.agent.failsafe.WebhookAlerter;
 import io.rsmr.agent.journal.Journal;
+import io.rsmr.agent.journal.JournalVerifier;
 import io.rsmr.agent.libvirt.Hypervisor;
 import io.rsmr.agent.libvirt.LibvirtHypervisor;
 import io.rsmr.agent.metrics.Metrics;
@@ -62,6 +63,9 @@ public final class Agent implements AutoCloseable {
     private final HostSteps.Host host;
     private final Clock clock;
     private final FileChannel lockChannel;
+    private final WebhookAlerter alerter;
+    /** How many of a broken journal's problems go into the event (the rest: verify-journal). */
+    static final int JOURNAL_PROBLEMS_REPORTED_MAX = 5;
     private MetricsServer metricsServer;
 
     private Agent(ClusterConfig config, Path configFile, AgentSettings settings, Ed25519Keys.SigningKey key,
@@ -73,7 +77,8 @@ public final class Agent implements AutoCloseable {
         this.own = config.replicas().stream().filter(r -> r.host().equals(settings.host())).toList();
         this.hypervisor = new LibvirtHypervisor(own.get(0).libvirtUri());
         this.events = new Events(new Journal(settings.stateDir().resolve("journal.jsonl"), key, clock), log);
-        this.failSafe = new FailSafe(config.failSafe().actions(), new WebhookAlerter(config.failSafe().alertWebhooks(), log),
+        this.alerter = new WebhookAlerter(config.failSafe().alertWebhooks(), log);
+        this.failSafe = new FailSafe(config.failSafe().actions(), alerter,
                 hypervisor, own.stream().map(ReplicaSpec::domain).toList(), new FailSafeState(settings.stateDir()), events,
                 metrics::failSafe);
         this.rejuvenator = new Rejuvenator(config.timing(), System::nanoTime, clock, failSafe, events, metrics);
@@ -105,6 +110,7 @@ public final class Agent implements AutoCloseable {
             agent.close();
             throw e;
         }
+        agent.checkJournal(key.publicKey());
         agent.events.record("agent-started", Map.of("host", settings.host(),
                 "replicas", agent.own.stream().map(ReplicaSpec::id).toList(), "localExecMs", config.timing().localExec().toMillis()));
         return agent;
@@ -184,6 +190,28 @@ public final class Agent implements AutoCloseable {
             return KeyFiles.readPublicKey(file);
         } catch (KeyFileException e) {
             throw new StartupException(field + ": " + e.getMessage());
+        }
+    }
+
+    /**
+     * A journal that does not verify is not a reason to stop rejuvenating (that would help an
+     * attacker); it is recorded and alerted, for an operator to look at with verify-journal.
+     */
+    private void checkJournal(byte[] publicKey) {
+        Path file = events.journal().file();
+        try {
+            if (!Files.exists(file)) {
+                return;
+            }
+            JournalVerifier.Result r = JournalVerifier.verify(file, publicKey);
+            if (!r.ok()) {
+                Map<String, Object> event = Map.of("journal", file.toString(), "problems", r.problems().size(),
+                        "first", r.problems().subList(0, Math.min(JOURNAL_PROBLEMS_REPORTED_MAX, r.problems().size())));
+                events.record("journal-verification-failed", event);
+                alerter.alert(new LinkedHashMap<>(event));
+            }
+        } catch (IOException e) {
+            events.log().error("journal-unreadable", Map.of("journal", file.toString(), "reason", e.toString()));
         }
     }
 

@@ -72,6 +72,41 @@ class AgentStartupTest {
         assertTrue(m.contains("golden store cannot be verified") && m.contains("nowhere/manifest.json"), m);
     }
 
+    /** A golden store that verifies: three small files, their manifest, the operator's signature. */
+    private String configWithGoodStore() throws Exception {
+        Ed25519Keys.SigningKey operator = Ed25519Keys.generate(new SecureRandom());
+        KeyFiles.writePublicKey(dir.resolve("keys/operator.pub"), operator.publicKey());
+        Path out = Files.createDirectories(dir.resolve("out"));
+        StringBuilder files = new StringBuilder();
+        for (String name : new String[] {"vmlinuz", "initramfs.img", "root.img"}) {
+            byte[] data = name.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+            Files.write(out.resolve(name), data);
+            files.append(files.length() == 0 ? "" : ",").append('"').append(name).append("\":{\"sha256\":\"")
+                    .append(java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256").digest(data)))
+                    .append("\",\"bytes\":").append(data.length).append('}');
+        }
+        Files.writeString(out.resolve("manifest.json"), "{\"format\":\"rsmr-image-manifest 1\",\"files\":{" + files
+                + "},\"kernelCmdline\":\"console=ttyS0\"}");
+        io.rsmr.common.image.ManifestSignature.sign(operator, Files.readAllBytes(out.resolve("manifest.json")))
+                .write(out.resolve("manifest.json.sig"));
+        return ConfigFixtures.localYaml().replace("../vm-images/out/", "out/");
+    }
+
+    @Test
+    void aTamperedJournalDoesNotStopTheAgentButIsRecorded() throws Exception {
+        String yaml = configWithGoodStore();
+        Path config = dir.resolve("cluster.yaml");
+        Files.writeString(config, yaml);
+        Path journal = Files.createDirectories(dir.resolve("state")).resolve("journal.jsonl");
+        Journal j = new Journal(journal, agentKey, Clock.systemUTC());
+        j.append("rejuvenation-finished", Map.of("replica", 1, "succeeded", false));
+        Files.writeString(journal, Files.readString(journal).replace("false", "true"));
+
+        Agent.start(config, settings, new PrintStream(new ByteArrayOutputStream())).close();
+        assertTrue(j.bodies().stream().anyMatch(b -> "journal-verification-failed".equals(b.get("type"))));
+        assertTrue(j.bodies().stream().anyMatch(b -> "agent-started".equals(b.get("type"))), "and it started");
+    }
+
     @Test
     void aSecondAgentOnTheSameStateIsRefused() throws Exception {
         Path stateDir = Files.createDirectories(dir.resolve("state"));

@@ -4,6 +4,7 @@ import org.libvirt.Connect;
 import org.libvirt.Domain;
 import org.libvirt.DomainInfo;
 import org.libvirt.Error.ErrorNumber;
+import org.libvirt.ErrorCallback;
 import org.libvirt.LibvirtException;
 
 /**
@@ -13,6 +14,14 @@ import org.libvirt.LibvirtException;
  * agent drives its own few replicas one step at a time.
  */
 public final class LibvirtHypervisor implements Hypervisor {
+    /**
+     * libvirt prints every error to stderr unless a handler is set; the adapter turns each into an
+     * exception (a lookup of an absent domain is not even an error here), so the handler drops them.
+     * Held here so that JNA's callback is never collected.
+     */
+    private static final ErrorCallback SILENT = new ErrorCallback();
+    private static boolean silenced;
+
     /** One reconnect per call: libvirtd back after a restart answers at once; a second failure is real. */
     static final int CONNECT_ATTEMPTS_MAX = 2;
 
@@ -123,10 +132,18 @@ public final class LibvirtHypervisor implements Hypervisor {
     }
 
     private Connect connection() throws LibvirtException {
+        silenceStderr();
         if (connection == null) {
             connection = connector.open(uri);
         }
         return connection;
+    }
+
+    private static synchronized void silenceStderr() throws LibvirtException {
+        if (!silenced) {
+            Connect.setErrorCallback(SILENT);
+            silenced = true;
+        }
     }
 
     private static Domain lookup(Connect c, String name) throws LibvirtException {
