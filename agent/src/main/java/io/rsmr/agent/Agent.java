@@ -1,6 +1,7 @@
 package io.rsmr.agent;
 
 import io.rsmr.agent.failsafe.FailSafe;
+import io.rsmr.agent.failsafe.FailSafeCause;
 import io.rsmr.agent.failsafe.FailSafeState;
 import io.rsmr.agent.failsafe.WebhookAlerter;
 import io.rsmr.agent.journal.Journal;
@@ -14,6 +15,12 @@ import io.rsmr.agent.rejuvenation.HostSteps;
 import io.rsmr.agent.rejuvenation.RejuvenationReport;
 import io.rsmr.agent.rejuvenation.Rejuvenator;
 import io.rsmr.agent.rejuvenation.StepFailure;
+import io.rsmr.agent.rounds.GroupRecord;
+import io.rsmr.agent.rounds.RoundWire;
+import io.rsmr.agent.rounds.RoundsAction;
+import io.rsmr.agent.rounds.RoundsConfig;
+import io.rsmr.agent.rounds.RoundsCore;
+import io.rsmr.agent.rounds.RoundsRunner;
 import io.rsmr.common.config.ClusterConfig;
 import io.rsmr.common.config.ClusterConfigLoader;
 import io.rsmr.common.config.ConfigException;
@@ -26,18 +33,16 @@ import io.rsmr.common.image.ImageVerifier.FileCheck;
 import io.rsmr.common.plan.Condition;
 import io.rsmr.common.plan.Plan;
 import io.rsmr.common.plan.Planner;
-import io.rsmr.common.plan.Slot;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.net.InetSocketAddress;
+import java.net.SocketAddress;
 import java.nio.channels.FileChannel;
 import java.nio.channels.OverlappingFileLockException;
 import java.nio.file.Files;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.Path;
 import java.time.Clock;
-import java.time.Duration;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
@@ -45,6 +50,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 
 /**
  * The local SMW of one host: checks at start that it may run (feasible plan, its own key, a golden
@@ -64,13 +71,20 @@ public final class Agent implements AutoCloseable {
     private final Clock clock;
     private final FileChannel lockChannel;
     private final WebhookAlerter alerter;
+    private final Ed25519Keys.SigningKey key;
     /** How many of a broken journal's problems go into the event (the rest: verify-journal). */
     static final int JOURNAL_PROBLEMS_REPORTED_MAX = 5;
     private MetricsServer metricsServer;
+    /** Rejuvenations started by the rounds: one at a time on this host. */
+    private final ExecutorService roundsWork = Executors.newSingleThreadExecutor();
+    /** Calls into the rounds runner from its own callbacks (which must not wait on its thread). */
+    private final ExecutorService roundsControl = Executors.newSingleThreadExecutor();
+    private volatile RoundsRunner rounds;
 
     private Agent(ClusterConfig config, Path configFile, AgentSettings settings, Ed25519Keys.SigningKey key,
                   byte[] operatorKey, JsonLog log, Clock clock, FileChannel lockChannel) {
         this.lockChannel = lockChannel;
+        this.key = key;
         this.config = config;
         this.settings = settings;
         this.clock = clock;
@@ -350,52 +364,98 @@ public final class Agent implements AutoCloseable {
     }
 
     /**
-     * Until the agents agree rounds among themselves (issue 7), each agent rejuvenates its own
-     * replicas at their planned slots: round r starts at epoch + r·T_p, group g at + g·T_localexec.
+     * Joins the rejuvenation rounds agreed with the other agents over the management LAN (issue 7):
+     * this host's replicas are rejuvenated in their groups, one rejuvenation at a time, and the
+     * rounds' deadlines fire this agent's fail-safe actions. A persisted halt-rounds pauses them.
      */
-    public void runSchedule() throws InterruptedException {
-        Plan plan = Planner.plan(config);
-        while (!Thread.currentThread().isInterrupted()) {
-            Map.Entry<Instant, Slot> next = nextSlot(plan, own.stream().map(ReplicaSpec::id).toList(), clock.instant());
-            long waitMillis = Duration.between(clock.instant(), next.getKey()).toMillis();
-            events.log().info("next-slot", Map.of("start", next.getKey().toString(), "group", next.getValue().group()));
-            if (waitMillis > 0) {
-                Thread.sleep(waitMillis);
-            }
-            if (failSafe.state().roundsHalted()) {
-                events.record("slot-skipped", Map.of("reason", "rounds halted by the fail-safe until an operator clears it"));
-                continue;
-            }
-            for (int id : next.getValue().replicas()) {
-                if (own.stream().anyMatch(r -> r.id() == id)) {
-                    rejuvenate(id);
-                }
+    public RoundsRunner startRounds() throws IOException, StartupException {
+        Map<String, byte[]> agentKeys = new LinkedHashMap<>();
+        for (Map.Entry<String, Path> e : config.keys().agentPublicKeys().entrySet()) {
+            agentKeys.put(e.getKey(), readPublicKey(e.getValue(), "keys.agentPublicKeys." + e.getKey()));
+        }
+        Map<String, InetSocketAddress> peers = new LinkedHashMap<>();
+        for (ReplicaSpec r : config.replicas()) {
+            if (!r.host().equals(settings.host())) {
+                peers.putIfAbsent(r.host(), r.managementAddress().toSocketAddress());
             }
         }
+        RoundsRunner runner = new RoundsRunner(RoundsConfig.from(config), settings.host(),
+                new RoundWire(config.cluster(), agentKeys), key, own.get(0).managementAddress().toSocketAddress(), peers,
+                this::rejuvenateInRound, new RoundsSink(), clock);
+        rounds = runner.start();
+        events.record("rounds-joined", Map.of("managementAddress", own.get(0).managementAddress().toString(),
+                "peers", peers.keySet(), "learnMs", RoundsCore.learnMillis(RoundsConfig.from(config))));
+        if (failSafe.state().roundsHalted()) {
+            roundsControl.execute(() -> rounds.pause("fail-safe halt-rounds in force until an operator clears it"));
+        }
+        return runner;
     }
 
-    /** The earliest slot at or after {@code now} that holds one of {@code ownIds}. */
-    static Map.Entry<Instant, Slot> nextSlot(Plan plan, List<Integer> ownIds, Instant now) {
-        List<Slot> mine = plan.schedule().stream().filter(s -> s.replicas().stream().anyMatch(ownIds::contains)).toList();
-        if (mine.isEmpty()) {
-            throw new IllegalArgumentException("no slot holds replicas " + ownIds);
-        }
-        long tpMillis = plan.tp().toMillis();
-        long sinceEpoch = Duration.between(plan.roundStart(), now).toMillis();
-        long round = Math.max(0, Math.floorDiv(sinceEpoch, tpMillis));
-        for (long r = round; ; r++) {
-            Instant roundStart = plan.roundStart().plusMillis(r * tpMillis);
-            for (Slot s : mine) {
-                Instant start = roundStart.plus(s.start());
-                if (!start.isBefore(now)) {
-                    return Map.entry(start, s);
-                }
+    /** One StartLocal of the rounds: Algorithm 1 on this host's executor, reported back once. */
+    private void rejuvenateInRound(RoundsAction.StartLocal start, RoundsRunner.Finished finished) {
+        long startedAt = clock.millis();
+        roundsWork.execute(() -> {
+            boolean ok = false;
+            try {
+                ok = rejuvenate(start.replicaId()).map(RejuvenationReport::succeeded).orElse(false);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            } catch (RuntimeException e) {
+                events.record("rejuvenation-error", Map.of("replica", start.replicaId(), "detail", String.valueOf(e)));
+            } finally {
+                finished.finished(ok, startedAt);
             }
+        });
+    }
+
+    /** Where the rounds' findings go: the fail-safe, the alerter, the journal, the log. */
+    private final class RoundsSink implements RoundsRunner.Sink {
+        @Override
+        public void failSafe(RoundsAction.FailSafe f) {
+            failSafe.fire(FailSafeCause.ROUND_DEADLINE, Map.of("round", f.round(), "detail", f.reason()));
+            if (failSafe.state().roundsHalted()) {
+                // Not on this thread: it is the rounds' own, and pause() waits for it.
+                roundsControl.execute(() -> rounds.pause("fail-safe halt-rounds"));
+            }
+        }
+
+        @Override
+        public void alert(String reason) {
+            Map<String, Object> event = new LinkedHashMap<>();
+            event.put("type", "rounds-alert");
+            event.put("host", settings.host());
+            event.put("detail", reason);
+            events.record("rounds-alert", Map.of("detail", reason));
+            alerter.alert(event);
+        }
+
+        @Override
+        public void record(GroupRecord g) {
+            events.record("round-group", Map.of("round", g.round(), "group", g.group(), "replicas", g.replicas(),
+                    "plannedStart", g.plannedStartMillis(), "plannedEnd", g.plannedEndMillis(),
+                    "actualStart", g.actualStartMillis(), "actualEnd", g.actualEndMillis(), "ok", g.ok(),
+                    "slotMarginMs", g.ok() ? g.slotMarginMillis() : "late", "deadlineMarginMs",
+                    g.ok() ? g.deadlineMarginMillis() : "missed"));
+        }
+
+        @Override
+        public void rejected(SocketAddress from, RoundWire.Rejection reason, String detail) {
+            events.log().warn("round-message-rejected", Map.of("from", String.valueOf(from), "reason", reason.name(),
+                    "detail", detail));
         }
     }
 
     @Override
     public void close() {
+        if (rounds != null) {
+            try {
+                rounds.close();
+            } catch (IOException e) {
+                events.log().warn("rounds-close-failed", Map.of("detail", String.valueOf(e)));
+            }
+        }
+        roundsWork.shutdownNow();
+        roundsControl.shutdownNow();
         if (metricsServer != null) {
             metricsServer.close();
         }

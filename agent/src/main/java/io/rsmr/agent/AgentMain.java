@@ -61,8 +61,9 @@ public final class AgentMain implements Runnable {
         }
     }
 
-    @Command(name = "run", description = "Run the agent: finish an interrupted rejuvenation, then rejuvenate this "
-            + "host's replicas at their slots, serving metrics on the management address.")
+    @Command(name = "run", description = "Run the agent: join the rejuvenation rounds agreed with the other agents "
+            + "over the management LAN (a rejuvenation its crash interrupted is run again), serving metrics on the "
+            + "management address. Start it at least a few seconds before the cluster's epoch.")
     static final class Run implements Callable<Integer> {
         @CommandLine.Mixin
         AgentFiles files;
@@ -71,8 +72,8 @@ public final class AgentMain implements Runnable {
         public Integer call() throws Exception {
             try (Agent agent = files.start()) {
                 agent.serveMetrics();
-                agent.finishInterrupted();
-                agent.runSchedule();
+                agent.startRounds();
+                Thread.currentThread().join();
             }
             return OK;
         }

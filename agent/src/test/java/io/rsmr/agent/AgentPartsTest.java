@@ -6,15 +6,9 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.rsmr.agent.rejuvenation.DomainXml;
-import io.rsmr.common.config.ClusterConfig;
-import io.rsmr.common.config.ClusterConfigLoader;
-import io.rsmr.common.plan.Plan;
-import io.rsmr.common.plan.Planner;
-import io.rsmr.common.plan.Slot;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Instant;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -24,20 +18,6 @@ import org.junit.jupiter.api.io.TempDir;
 class AgentPartsTest {
     @TempDir
     Path dir;
-
-    @Test
-    void theNextSlotOfAHostsReplicaFollowsThePlannedSchedule() throws Exception {
-        ClusterConfig c = new ClusterConfigLoader().load(Path.of("..", "examples", "cluster-local.yaml"));
-        Plan plan = Planner.plan(c);
-        // examples: epoch 2026-01-01T00:00Z, T_p 15m, T_localexec 2s+10s+20s+15s+30s = 77s, k = 1.
-        Instant round3 = Instant.parse("2026-01-01T00:45:00Z");
-        Map.Entry<Instant, Slot> s = Agent.nextSlot(plan, List.of(3), round3);
-        assertEquals(round3.plusSeconds(2 * 77), s.getKey(), "replica 3 is group 2");
-        assertEquals(List.of(3), s.getValue().replicas());
-        Map.Entry<Instant, Slot> after = Agent.nextSlot(plan, List.of(3), round3.plusSeconds(2 * 77 + 1));
-        assertEquals(round3.plusSeconds(15 * 60 + 2 * 77), after.getKey(), "missed: the next round's slot");
-        assertEquals(plan.roundStart(), Agent.nextSlot(plan, List.of(1), Instant.parse("2025-06-01T00:00:00Z")).getKey());
-    }
 
     @Test
     void settingsWithATypoOrBadValuesAreRefusedNamingTheField() throws IOException {

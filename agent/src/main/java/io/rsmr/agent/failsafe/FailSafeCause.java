@@ -13,7 +13,12 @@ public enum FailSafeCause {
     /** libvirt could not be reached. */
     HYPERVISOR_UNREACHABLE,
     /** Any other failure of a step: the replica is not back on clean code (guest error, qemu-img failed...). */
-    STEP_FAILED;
+    STEP_FAILED,
+    /**
+     * A global deadline of the rounds was missed (a round not done within T_d, or not started in time),
+     * or a silent agent's replica can no longer be rejuvenated within T_d.
+     */
+    ROUND_DEADLINE;
 
     public String label() {
         return name().toLowerCase(java.util.Locale.ROOT).replace('_', '-');
