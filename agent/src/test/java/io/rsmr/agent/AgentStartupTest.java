@@ -8,6 +8,7 @@ import io.rsmr.agent.journal.Journal;
 import io.rsmr.common.config.ConfigFixtures;
 import io.rsmr.common.crypto.Ed25519Keys;
 import io.rsmr.common.crypto.KeyFiles;
+import io.rsmr.common.image.ImageFixtures;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.file.Files;
@@ -76,19 +77,7 @@ class AgentStartupTest {
     private String configWithGoodStore() throws Exception {
         Ed25519Keys.SigningKey operator = Ed25519Keys.generate(new SecureRandom());
         KeyFiles.writePublicKey(dir.resolve("keys/operator.pub"), operator.publicKey());
-        Path out = Files.createDirectories(dir.resolve("out"));
-        StringBuilder files = new StringBuilder();
-        for (String name : new String[] {"vmlinuz", "initramfs.img", "root.img"}) {
-            byte[] data = name.getBytes(java.nio.charset.StandardCharsets.UTF_8);
-            Files.write(out.resolve(name), data);
-            files.append(files.length() == 0 ? "" : ",").append('"').append(name).append("\":{\"sha256\":\"")
-                    .append(java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256").digest(data)))
-                    .append("\",\"bytes\":").append(data.length).append('}');
-        }
-        Files.writeString(out.resolve("manifest.json"), "{\"format\":\"rsmr-image-manifest 1\",\"files\":{" + files
-                + "},\"kernelCmdline\":\"console=ttyS0\"}");
-        io.rsmr.common.image.ManifestSignature.sign(operator, Files.readAllBytes(out.resolve("manifest.json")))
-                .write(out.resolve("manifest.json.sig"));
+        ImageFixtures.writeSignedImage(dir.resolve("out"), operator);
         return ConfigFixtures.localYaml().replace("../vm-images/out/", "out/");
     }
 

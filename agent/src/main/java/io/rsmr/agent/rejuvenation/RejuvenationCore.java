@@ -141,6 +141,8 @@ public final class RejuvenationCore {
     }
 
     private RejuvenationReport report(boolean ok, FailSafeCause cause, Step failed, String detail, long now) {
+        // Steps are back to back: the run's duration is exactly the sum of its steps'.
+        assert timings.stream().mapToLong(StepTiming::durationNanos).sum() == now - startNanos : timings;
         return new RejuvenationReport(ok, cause, failed, detail, timings, now - startNanos, localExecNanos);
     }
 

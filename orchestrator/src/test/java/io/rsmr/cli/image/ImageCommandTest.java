@@ -8,14 +8,12 @@ import io.rsmr.cli.CliRun;
 import io.rsmr.common.config.ConfigFixtures;
 import io.rsmr.common.crypto.Ed25519Keys;
 import io.rsmr.common.crypto.KeyFiles;
+import io.rsmr.common.image.ImageFixtures;
 import java.io.IOException;
 import java.io.RandomAccessFile;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.MessageDigest;
 import java.security.SecureRandom;
-import java.util.HexFormat;
-import java.util.Random;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -29,27 +27,14 @@ class ImageCommandTest {
 
     @BeforeEach
     void image() throws Exception {
-        Path out = Files.createDirectories(dir.resolve("out"));
-        Files.createDirectories(dir.resolve("ro"));
-        StringBuilder files = new StringBuilder();
-        long seed = 1;
-        for (String name : new String[] {"vmlinuz", "initramfs.img", "root.img"}) {
-            byte[] data = new byte[3000 + (int) seed * 1000];
-            new Random(seed++).nextBytes(data);
-            Files.write(out.resolve(name), data);
-            Files.write(dir.resolve("ro").resolve(name), data);
-            files.append(files.length() == 0 ? "" : ", ").append('"').append(name).append("\": {\"sha256\": \"")
-                    .append(HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(data)))
-                    .append("\", \"bytes\": ").append(data.length).append('}');
-        }
-        manifest = out.resolve("manifest.json");
-        Files.writeString(manifest, "{\n  \"format\": \"rsmr-image-manifest 1\",\n  \"files\": {" + files
-                + "},\n  \"kernelCmdline\": \"console=ttyS0\"\n}\n");
         Ed25519Keys.SigningKey operator = Ed25519Keys.generate(new SecureRandom());
+        ImageFixtures.writeSignedImage(dir.resolve("out"), operator, dir.resolve("ro"));
+        manifest = dir.resolve("out/manifest.json");
+        Files.delete(dir.resolve("out/manifest.json.sig")); // these tests sign it with the CLI
         Files.createDirectories(dir.resolve("keys"));
         KeyFiles.writeSigningKey(dir.resolve("keys/operator.key"), operator);
         KeyFiles.writePublicKey(dir.resolve("keys/operator.pub"), operator.publicKey());
-        String yaml = ConfigFixtures.localYaml().replace("../vm-images/out/", "out/").replace("root.sqfs", "root.img")
+        String yaml = ConfigFixtures.localYaml().replace("../vm-images/out/", "out/")
                 .replace("readOnlyCopy: /var/lib/rsmr/golden-ro", "readOnlyCopy: ro");
         config = dir.resolve("cluster.yaml");
         Files.writeString(config, yaml);
