@@ -2,6 +2,7 @@ package io.rsmr.replica.sim;
 
 import io.rsmr.replica.protocol.Output;
 import io.rsmr.replica.protocol.ReplicaCore;
+import io.rsmr.replica.protocol.TestSignatures;
 import io.rsmr.replica.protocol.message.Digests;
 import io.rsmr.replica.protocol.message.Request;
 import org.junit.jupiter.api.Test;
@@ -52,7 +53,7 @@ class CheckersTest {
     @Test
     void aRequestNoClientSentOrOneExecutedTwiceIsAViolation() {
         SimParams params = SimParams.derive(1, 4, 0, 1);
-        ReplicaCore core = new ReplicaCore(params.config(), 1, SimKv.newService(), SimSignatures.forCluster(4,
+        ReplicaCore core = new ReplicaCore(params.config(), 1, SimKv.newService(), TestSignatures.forCluster(4,
                 new java.util.SplittableRandom(1)).apply(1));
         Checkers checkers = new Checkers(params);
         int correct = params.isByzantine(1) ? 2 : 1;

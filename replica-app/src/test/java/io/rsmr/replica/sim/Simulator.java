@@ -7,6 +7,7 @@ import io.rsmr.replica.protocol.Output;
 import io.rsmr.replica.protocol.ProtocolConfig;
 import io.rsmr.replica.protocol.ReplicaCore;
 import io.rsmr.replica.protocol.Signatures;
+import io.rsmr.replica.protocol.TestSignatures;
 import io.rsmr.replica.protocol.message.DecodeException;
 import io.rsmr.replica.protocol.message.Message;
 import io.rsmr.replica.protocol.message.MessageCodec;
@@ -76,7 +77,7 @@ final class Simulator {
 
     /** A simulation with the fast stand-in signatures. */
     Simulator(SimParams params, RecoveringCoreFactory factory) {
-        this(params, factory, SimSignatures.forCluster(params.config().n(), new SplittableRandom(params.seed())));
+        this(params, factory, TestSignatures.forCluster(params.config().n(), new SplittableRandom(params.seed())));
     }
 
     /** A simulation whose replicas sign with {@code signaturesOf.apply(replicaId)}. */
