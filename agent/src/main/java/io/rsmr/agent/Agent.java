@@ -1,5 +1,6 @@
 package io.rsmr.agent;
 
+import io.rsmr.agent.control.ControlServer;
 import io.rsmr.agent.failsafe.FailSafe;
 import io.rsmr.agent.failsafe.FailSafeCause;
 import io.rsmr.agent.failsafe.FailSafeState;
@@ -80,6 +81,7 @@ public final class Agent implements AutoCloseable {
     /** Calls into the rounds runner from its own callbacks (which must not wait on its thread). */
     private final ExecutorService roundsControl = Executors.newSingleThreadExecutor();
     private volatile RoundsRunner rounds;
+    private ControlServer control;
 
     private Agent(ClusterConfig config, Path configFile, AgentSettings settings, Ed25519Keys.SigningKey key,
                   byte[] operatorKey, JsonLog log, Clock clock, FileChannel lockChannel) {
@@ -383,6 +385,7 @@ public final class Agent implements AutoCloseable {
                 new RoundWire(config.cluster(), agentKeys), key, own.get(0).managementAddress().toSocketAddress(), peers,
                 this::rejuvenateInRound, new RoundsSink(), clock);
         rounds = runner.start();
+        control = new ControlServer(controlSocket(settings), runner);
         events.record("rounds-joined", Map.of("managementAddress", own.get(0).managementAddress().toString(),
                 "peers", peers.keySet(), "learnMs", RoundsCore.learnMillis(RoundsConfig.from(config))));
         if (failSafe.state().roundsHalted()) {
@@ -445,8 +448,20 @@ public final class Agent implements AutoCloseable {
         }
     }
 
+    /** Where a running agent listens for the operator's controls (root only): see {@link ControlServer}. */
+    public static Path controlSocket(AgentSettings settings) {
+        return settings.stateDir().resolve("control.sock");
+    }
+
     @Override
     public void close() {
+        if (control != null) {
+            try {
+                control.close();
+            } catch (IOException e) {
+                events.log().warn("control-close-failed", Map.of("detail", String.valueOf(e)));
+            }
+        }
         if (rounds != null) {
             try {
                 rounds.close();

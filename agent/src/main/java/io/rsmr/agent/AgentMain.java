@@ -1,5 +1,7 @@
 package io.rsmr.agent;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import io.rsmr.agent.control.ControlServer;
 import io.rsmr.agent.journal.JournalVerifier;
 import io.rsmr.agent.rejuvenation.RejuvenationReport;
 import io.rsmr.agent.rejuvenation.Rejuvenator;
@@ -8,6 +10,7 @@ import io.rsmr.common.crypto.KeyFiles;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Callable;
@@ -19,7 +22,8 @@ import picocli.CommandLine.Option;
 @Command(name = "rsmr-agent", mixinStandardHelpOptions = true,
         description = "The local State Machine Proactive Recovery Wormhole of one hypervisor host.",
         subcommands = {AgentMain.Run.class, AgentMain.Rejuvenate.class, AgentMain.VerifyJournal.class,
-            AgentMain.ClearFailSafe.class})
+            AgentMain.ClearFailSafe.class, AgentMain.Status.class, AgentMain.Pause.class, AgentMain.Resume.class,
+            AgentMain.OneOff.class})
 public final class AgentMain implements Runnable {
     static final int OK = 0;
     static final int FAILED = 1;
@@ -45,6 +49,90 @@ public final class AgentMain implements Runnable {
     @Override
     public void run() {
         throw new CommandLine.ParameterException(spec.commandLine(), "name a subcommand (see --help)");
+    }
+
+    /** A control command to the agent running with these settings (its control socket, root only). */
+    abstract static class Control implements Callable<Integer> {
+        @CommandLine.Spec
+        CommandLine.Model.CommandSpec spec;
+
+        @Option(names = {"-s", "--settings"}, required = true, paramLabel = "FILE",
+                description = "This host's agent settings (agent.yaml): they say where the agent listens.")
+        Path settings;
+
+        @Option(names = "--by", paramLabel = "NAME", description = "Who asks, for the journal and the alerts (default: $USER).")
+        String by = System.getProperty("user.name");
+
+        abstract Map<String, Object> request();
+
+        @Override
+        public Integer call() throws IOException {
+            Path socket = Agent.controlSocket(AgentSettings.load(settings));
+            JsonNode answer;
+            try {
+                answer = ControlServer.send(socket, request());
+            } catch (IOException e) {
+                throw new IOException("no agent answers on " + socket + " (is `rsmr-agent run` running with these settings?): "
+                        + e.getMessage(), e);
+            }
+            if (!answer.path("ok").asBoolean()) {
+                spec.commandLine().getErr().println("rsmr-agent " + spec.name() + ": " + answer.path("error").asText());
+                return FAILED;
+            }
+            spec.commandLine().getOut().println(answer.toPrettyString());
+            return OK;
+        }
+
+        Map<String, Object> command(String name, Object... more) {
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("command", name);
+            m.put("by", by);
+            for (int i = 0; i + 1 < more.length; i += 2) {
+                m.put((String) more[i], more[i + 1]);
+            }
+            return m;
+        }
+    }
+
+    @Command(name = "status", description = "The running agent's rounds: paused or not, and per round the planned and "
+            + "actual start and end of every group with its margins.")
+    static final class Status extends Control {
+        @Override
+        Map<String, Object> request() {
+            return command("status");
+        }
+    }
+
+    @Command(name = "pause", description = "Stop starting groups on this agent (send it to every agent). "
+            + "EXHAUSTION-SAFETY IS SUSPENDED until resumed; an alert goes out now and when the pause outlasts T_p.")
+    static final class Pause extends Control {
+        @Override
+        Map<String, Object> request() {
+            return command("pause");
+        }
+    }
+
+    @Command(name = "resume", description = "Resume rounds from a round that has not begun (the same number on every agent).")
+    static final class Resume extends Control {
+        @Option(names = "--from-round", required = true, paramLabel = "N", description = "The first round to run again.")
+        long fromRound;
+
+        @Override
+        Map<String, Object> request() {
+            return command("resume", "fromRound", fromRound);
+        }
+    }
+
+    @Command(name = "one-off", description = "Rejuvenate one of this host's replicas now, outside the schedule; it starts "
+            + "only with every agent's grant, so never more than k replicas are down.")
+    static final class OneOff extends Control {
+        @Option(names = "--replica", required = true, paramLabel = "ID", description = "The replica (one of this host's).")
+        int replica;
+
+        @Override
+        Map<String, Object> request() {
+            return command("one-off", "replica", replica);
+        }
     }
 
     /** The options every command that runs the agent needs. */
