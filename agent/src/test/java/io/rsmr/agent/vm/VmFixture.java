@@ -36,6 +36,8 @@ final class VmFixture {
     static final Path IMAGES = REPO.resolve("vm-images/out");
     static final List<String> GOLDEN = List.of("vmlinuz", "initramfs.img", "root.img");
     static final String URI = "qemu:///system";
+    /** Hosts h1..h6 of the cluster config, one replica each; a test starts the agents it needs. */
+    static final int HOSTS = 6;
 
     final Path dir;
     final Path golden;
@@ -58,7 +60,7 @@ final class VmFixture {
         golden = Files.createDirectories(dir.resolve("golden"));
         readOnly = Files.createDirectories(dir.resolve("golden-ro"));
         stateDir = dir.resolve("state");
-        domain = "rsmr-agentvm-" + ProcessHandle.current().pid() + "-r1";
+        domain = domain(1);
         for (String f : GOLDEN) {
             Files.copy(IMAGES.resolve(f), golden.resolve(f), StandardCopyOption.REPLACE_EXISTING);
             Files.copy(IMAGES.resolve(f), readOnly.resolve(f), StandardCopyOption.REPLACE_EXISTING);
@@ -68,10 +70,10 @@ final class VmFixture {
         signManifest(operator);
         Path keys = Files.createDirectories(dir.resolve("keys"));
         KeyFiles.writePublicKey(keys.resolve("operator.pub"), operator.publicKey());
-        KeyFiles.writeSigningKey(keys.resolve("agent-h1.key"), agentKey);
-        for (int h = 1; h <= 6; h++) {
-            KeyFiles.writePublicKey(keys.resolve("agent-h" + h + ".pub"),
-                    h == 1 ? agentKey.publicKey() : Ed25519Keys.generate(new SecureRandom()).publicKey());
+        for (int h = 1; h <= HOSTS; h++) {
+            Ed25519Keys.SigningKey k = h == 1 ? agentKey : Ed25519Keys.generate(new SecureRandom());
+            KeyFiles.writeSigningKey(keys.resolve("agent-h" + h + ".key"), k);
+            KeyFiles.writePublicKey(keys.resolve("agent-h" + h + ".pub"), k.publicKey());
         }
         webhook = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 4);
         webhook.createContext("/alerts", exchange -> {
@@ -121,26 +123,38 @@ final class VmFixture {
         ManifestSignature.sign(key, manifest).write(golden.resolve("manifest.json.sig"));
     }
 
+    /** This run's domain name of replica i (only the domains a test starts ever exist). */
+    static String domain(int replica) {
+        return "rsmr-agentvm-" + ProcessHandle.current().pid() + "-r" + replica;
+    }
+
     /** A cluster config: replica 1 on h1 (this host), five more on other hosts that are never started. */
     Path clusterConfig(String name, String transfer, List<String> failSafeActions) throws IOException {
-        StringBuilder y = new StringBuilder();
-        y.append("cluster: agentvm\nfaults: {k: 1, kPrime: 1}\n");
         // Generous boot bound: the tests check behaviour, and TCG guests on a loaded 2-core machine are slow.
-        y.append("timing:\n  epoch: 2026-01-01T00:00:00Z\n  tp: 30m\n  td: 20m\n  shutdown: 5s\n  checkCode: 5s\n");
-        y.append("  restoreCode: 10s\n  boot: 60s\n  transfer: ").append(transfer).append("\n");
-        y.append("  exhaust: {1: 30m, 2: 1h, 3: 4h}\nreplicas:\n");
-        for (int i = 1; i <= 6; i++) {
+        return clusterConfig(name, HOSTS, "{k: 1, kPrime: 1}", "  epoch: 2026-01-01T00:00:00Z\n  tp: 30m\n  td: 20m\n"
+                + "  shutdown: 5s\n  checkCode: 5s\n  restoreCode: 10s\n  boot: 60s\n  transfer: " + transfer + "\n"
+                + "  exhaust: {1: 30m, 2: 1h, 3: 4h}\n", failSafeActions);
+    }
+
+    /**
+     * A cluster config of replicas 1..n on hosts h1..hn (agent i at 127.0.0.1:710i), with the given
+     * faults and the lines of its timing section.
+     */
+    Path clusterConfig(String name, int n, String faults, String timing, List<String> failSafeActions) throws IOException {
+        StringBuilder y = new StringBuilder();
+        y.append("cluster: agentvm\nfaults: ").append(faults).append("\ntiming:\n").append(timing).append("replicas:\n");
+        for (int i = 1; i <= n; i++) {
             y.append("  - {id: ").append(i).append(", host: h").append(i).append(", managementAddress: \"127.0.0.1:")
                     .append(7100 + i).append("\", payloadAddress: \"198.18.0.").append(70 + i).append(":7001\", ")
-                    .append("libvirtUri: \"").append(URI).append("\", domain: ")
-                    .append(i == 1 ? domain : "rsmr-agentvm-unused-r" + i).append(", domainType: qemu}\n");
+                    .append("libvirtUri: \"").append(URI).append("\", domain: ").append(domain(i))
+                    .append(", domainType: qemu}\n");
         }
         y.append("failSafe:\n  actions: ").append(failSafeActions).append("\n  alertWebhooks: [\"http://127.0.0.1:")
                 .append(webhook.getAddress().getPort()).append("/alerts\"]\n");
         y.append("images:\n  kernel: golden/vmlinuz\n  initramfs: golden/initramfs.img\n  root: golden/root.img\n");
         y.append("  manifest: golden/manifest.json\n  signature: golden/manifest.json.sig\n  readOnlyCopy: golden-ro\n");
         y.append("keys:\n  operatorPublicKey: keys/operator.pub\n  agentPublicKeys:\n");
-        for (int h = 1; h <= 6; h++) {
+        for (int h = 1; h <= n; h++) {
             y.append("    h").append(h).append(": keys/agent-h").append(h).append(".pub\n");
         }
         return write(name, y.toString());
@@ -148,7 +162,12 @@ final class VmFixture {
 
     /** Agent settings of host h1; the replica's "recovered" line is {@code recoveredEvent}. */
     Path settings(String name, String recoveredEvent) throws IOException {
-        return write(name, "host: h1\nsigningKey: keys/agent-h1.key\nstateDir: state\n"
+        return settings(name, 1, "state", recoveredEvent);
+    }
+
+    /** Agent settings of host h{@code host}, with its own state folder. */
+    Path settings(String name, int host, String state, String recoveredEvent) throws IOException {
+        return write(name, "host: h" + host + "\nsigningKey: keys/agent-h" + host + ".key\nstateDir: " + state + "\n"
                 + "configDiskTool: " + REPO.resolve("vm-images/make-config-disk.sh") + "\n"
                 + "replicaArgs: [\"--help\"]\nrecoveredEvent: " + recoveredEvent + "\n");
     }
@@ -164,10 +183,14 @@ final class VmFixture {
         return new ProcessBuilder(command).inheritIO().start().waitFor();
     }
 
-    /** Destroys this fixture's domain (only it) and removes the folder (kept with RSMR_KEEP_VMTEST=1). */
+    /** Destroys this run's domains (only them) and removes the folder (kept with RSMR_KEEP_VMTEST=1). */
     void close() throws IOException, InterruptedException {
         webhook.stop(0);
-        run("virsh", "-c", URI, "destroy", domain);
+        for (int i = 1; i <= HOSTS; i++) {
+            // Most tests start only replica 1's domain: the others' "no such domain" is no news.
+            new ProcessBuilder("virsh", "-c", URI, "destroy", domain(i)).redirectErrorStream(true)
+                    .redirectOutput(ProcessBuilder.Redirect.DISCARD).start().waitFor();
+        }
         if (System.getenv("RSMR_KEEP_VMTEST") == null) {
             try (Stream<Path> walk = Files.walk(dir)) {
                 for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) {
