@@ -83,8 +83,8 @@ public final class Agent implements AutoCloseable {
     private volatile RoundsRunner rounds;
     private ControlServer control;
 
-    private Agent(ClusterConfig config, Path configFile, AgentSettings settings, Ed25519Keys.SigningKey key,
-                  byte[] operatorKey, JsonLog log, Clock clock, FileChannel lockChannel) {
+    private Agent(ClusterConfig config, Path configFile, List<Path> configKeyFiles, AgentSettings settings,
+                  Ed25519Keys.SigningKey key, byte[] operatorKey, JsonLog log, Clock clock, FileChannel lockChannel) {
         this.lockChannel = lockChannel;
         this.key = key;
         this.config = config;
@@ -98,7 +98,7 @@ public final class Agent implements AutoCloseable {
                 hypervisor, own.stream().map(ReplicaSpec::domain).toList(), new FailSafeState(settings.stateDir()), events,
                 metrics::failSafe);
         this.rejuvenator = new Rejuvenator(config.timing(), System::nanoTime, clock, failSafe, events, metrics);
-        this.host = new HostSteps.Host(config.cluster(), configFile, settings, key, hypervisor,
+        this.host = new HostSteps.Host(config.cluster(), configFile, configKeyFiles, settings, key, hypervisor,
                 new GoldenStore(config.images(), operatorKey), HostFacts.tscKhz(), events);
     }
 
@@ -118,8 +118,8 @@ public final class Agent implements AutoCloseable {
         requireOwnReplicas(config, settings);
         Ed25519Keys.SigningKey key = ownKey(config, settings);
         byte[] operatorKey = readPublicKey(config.keys().operatorPublicKey(), "keys.operatorPublicKey");
-        Agent agent = new Agent(config, configFile, settings, key, operatorKey, new JsonLog(logOut, Clock.systemUTC()),
-                Clock.systemUTC(), lockStateDir(settings.stateDir()));
+        Agent agent = new Agent(config, configFile, configKeyFiles(config, configFile), settings, key, operatorKey,
+                new JsonLog(logOut, Clock.systemUTC()), Clock.systemUTC(), lockStateDir(settings.stateDir()));
         try {
             agent.verifyStore();
         } catch (StartupException e) {
@@ -158,6 +158,28 @@ public final class Agent implements AutoCloseable {
         } catch (OverlappingFileLockException e) {
             return false;
         }
+    }
+
+    /**
+     * The public keys the cluster config names. The replica in the guest reads its copy of the
+     * config from the config disk, where the keys go at the same relative paths: so they must lie
+     * in the config file's folder (or below it).
+     */
+    static List<Path> configKeyFiles(ClusterConfig config, Path configFile) throws StartupException {
+        Path base = configFile.toAbsolutePath().getParent();
+        Map<String, Path> named = new LinkedHashMap<>();
+        named.put("keys.operatorPublicKey", config.keys().operatorPublicKey());
+        config.keys().agentPublicKeys().forEach((h, p) -> named.put("keys.agentPublicKeys." + h, p));
+        List<Path> files = new ArrayList<>();
+        for (Map.Entry<String, Path> e : named.entrySet()) {
+            Path p = e.getValue().toAbsolutePath().normalize();
+            if (!p.startsWith(base)) {
+                throw new StartupException(e.getKey() + " (" + e.getValue() + ") is outside the cluster config's folder "
+                        + base + ": the replica reads the config from its config disk, where only that folder's files go");
+            }
+            files.add(p);
+        }
+        return files;
     }
 
     private static void requireFeasible(ClusterConfig config) throws StartupException {

@@ -68,6 +68,15 @@ class AgentStartupTest {
     }
 
     @Test
+    void keysOutsideTheConfigFolderAreRefusedForTheGuestCouldNotReadThem() throws Exception {
+        Path config = Files.createDirectories(dir.resolve("conf")).resolve("cluster.yaml");
+        Files.writeString(config, ConfigFixtures.localYaml().replace(" keys/", " " + dir.resolve("keys") + "/"));
+        String m = assertThrows(Agent.StartupException.class,
+                () -> Agent.start(config, settings, new PrintStream(new ByteArrayOutputStream())).close()).getMessage();
+        assertTrue(m.contains("keys.operatorPublicKey") && m.contains("is outside the cluster config's folder"), m);
+    }
+
+    @Test
     void aStoreThatCannotBeVerifiedIsRefused() throws Exception {
         String m = refusal(ConfigFixtures.localYaml().replace("../vm-images/out/", "nowhere/"));
         assertTrue(m.contains("golden store cannot be verified") && m.contains("nowhere/manifest.json"), m);

@@ -23,6 +23,7 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.security.SecureRandom;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
@@ -37,9 +38,18 @@ public final class HostSteps implements StepRunner {
     static final long OFF_POLL_MILLIS = 10;
     static final String CONFIG_FORMAT = "rsmr-config 1";
 
-    /** Everything the steps need that does not change between rejuvenations. */
-    public record Host(String clusterName, Path clusterConfigFile, AgentSettings settings, Ed25519Keys.SigningKey agentKey,
-                       Hypervisor hypervisor, GoldenStore golden, long tscKhz, Events events) {
+    /**
+     * Everything the steps need that does not change between rejuvenations.
+     *
+     * @param configKeyFiles the public keys the cluster config names (operator, agents), all in the
+     *                       config file's folder: they go on the config disk at the same relative
+     *                       paths, so that the replica's copy of the config finds them
+     */
+    public record Host(String clusterName, Path clusterConfigFile, List<Path> configKeyFiles, AgentSettings settings,
+                       Ed25519Keys.SigningKey agentKey, Hypervisor hypervisor, GoldenStore golden, long tscKhz, Events events) {
+        public Host {
+            configKeyFiles = List.copyOf(configKeyFiles);
+        }
     }
 
     private final Host host;
@@ -125,6 +135,7 @@ public final class HostSteps implements StepRunner {
                 write(staging, "jvm-options", String.join("\n", host.settings().jvmOptions()));
             }
             Files.copy(host.clusterConfigFile(), staging.resolve("cluster.yaml"), StandardCopyOption.REPLACE_EXISTING);
+            copyConfigKeys(staging);
             EpochIdentity identity = EpochIdentity.issue(host.agentKey(), Ed25519Keys.generate(new SecureRandom()),
                     host.clusterName(), replica.id(), epoch);
             KeyFiles.writeIdentity(staging.resolve("replica.identity"), identity);
@@ -133,6 +144,18 @@ public final class HostSteps implements StepRunner {
         }
         Processes.run(List.of(host.settings().configDiskTool().toString(), staging.toString(), files.configDisk().toString()),
                 files.dir().resolve("config-disk.out"));
+    }
+
+    /** The keys the config names, at the same paths relative to the config as on this host. */
+    private void copyConfigKeys(Path staging) throws IOException {
+        Path base = host.clusterConfigFile().toAbsolutePath().getParent();
+        for (Path key : host.configKeyFiles()) {
+            Path relative = base.relativize(key.toAbsolutePath().normalize());
+            assert !relative.startsWith("..") : "checked at start: " + key + " is outside " + base;
+            Path target = staging.resolve(relative);
+            Files.createDirectories(target.getParent());
+            Files.copy(key, target, StandardCopyOption.REPLACE_EXISTING);
+        }
     }
 
     /** The settings' replica arguments with {@code {replicaId}} and {@code {epoch}} filled in. */
@@ -174,9 +197,27 @@ public final class HostSteps implements StepRunner {
                 throw new StepFailure(FailSafeCause.STEP_FAILED, "the guest reported an error: " + e);
             }
             if (event.equals(wanted) && matchesThisRun(e)) {
+                recordRecovered(e);
                 return;
             }
         }
+    }
+
+    /**
+     * The state the replica says it recovered to (its checkpoint and state digest, as it reports
+     * them) goes into the journal: what an auditor compares with the other replicas'.
+     */
+    private void recordRecovered(JsonNode line) {
+        Map<String, Object> event = new LinkedHashMap<>();
+        event.put("replica", replica.id());
+        event.put("epoch", epoch);
+        line.fields().forEachRemaining(f -> {
+            JsonNode v = f.getValue();
+            if (!List.of("event", "replicaId", "epoch").contains(f.getKey())) {
+                event.put(f.getKey(), v.isNumber() ? v.numberValue() : v.isTextual() ? v.asText() : v.toString());
+            }
+        });
+        host.events().record("replica-recovered", event);
     }
 
     /** A line may name its replica and epoch; if it does, they must be this run's. */

@@ -2,6 +2,10 @@ package io.rsmr.agent.bench;
 
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.sun.jna.Library;
+import com.sun.jna.Memory;
+import com.sun.jna.Native;
+import com.sun.jna.Pointer;
 import io.rsmr.agent.Agent;
 import io.rsmr.agent.rejuvenation.RejuvenationReport;
 import io.rsmr.agent.rejuvenation.RejuvenationReport.StepTiming;
@@ -21,6 +25,7 @@ import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.MessageDigest;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.EnumMap;
@@ -28,6 +33,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Random;
+import org.bouncycastle.crypto.digests.SHA256Digest;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
@@ -41,6 +47,10 @@ class RejuvenationBench {
     static final int DIGEST_ROUNDS = 5;
     static final int OVERLAY_ROUNDS = 10;
     static final long BIG_FILE_BYTES = 1L << 30;
+    static final int HASH_BUFFER_BYTES = 256 << 20;
+    static final int HASH_ROUNDS = 5;
+    /** Bouncy Castle's pure-Java SHA-256 is ~8x slower: it hashes a fraction of the buffer. */
+    static final int BC_FRACTION = 8;
 
     @Test
     void tLocalExecBreakdown() throws Exception {
@@ -48,15 +58,20 @@ class RejuvenationBench {
         try {
             Map<Step, List<Long>> steps = new EnumMap<>(Step.class);
             List<Long> totals = new ArrayList<>();
+            List<String> recoveries = new ArrayList<>();
             for (int i = 0; i < REJUVENATIONS; i++) {
                 RejuvenationReport r;
                 try (Agent agent = Agent.start(vm.config(), vm.settings(), new PrintStream(new ByteArrayOutputStream()))) {
-                    r = agent.rejuvenate(1).orElseThrow();
+                    r = agent.rejuvenate(vm.guest()).orElseThrow();
                 }
                 assertTrue(r.succeeded(), r.toString());
+                Map<String, Object> recovered = vm.lastRecovered();
+                Thread.sleep(VmBench.GUEST_FS_COMMIT_MILLIS);
                 if (i == 0) {
-                    continue; // the first one powers off nothing and formats the data disk
+                    continue; // the first one powers off nothing, formats the data disk and starts a new replica
                 }
+                assertTrue(((Number) recovered.get("checkpointSeq")).longValue() > 0, "recovered from its peers: " + recovered);
+                recoveries.add("checkpoint " + recovered.get("checkpointSeq") + " in " + recovered.get("recoverMillis") + " ms");
                 totals.add(r.totalNanos());
                 for (StepTiming t : r.steps()) {
                     steps.computeIfAbsent(t.step(), s -> new ArrayList<>()).add(t.durationNanos());
@@ -70,8 +85,8 @@ class RejuvenationBench {
                 FileDigest.sha256(big); // warm up the JIT: SHA-256's intrinsic needs compiled code
             }
             Limits limits = new Limits(throughput(root, false), throughput(root, true), throughput(big, false),
-                    throughput(big, true), overlayResetNanos(vm));
-            String report = report(steps, totals, limits, vm);
+                    throughput(big, true), overlayResetNanos(vm), hashEngines());
+            String report = report(steps, totals, limits, recoveries, vm.loadSummary());
             System.out.println(report);
             Files.writeString(VmBench.REPO.resolve("bench/agent-rejuvenation.md"), report);
         } finally {
@@ -86,7 +101,63 @@ class RejuvenationBench {
     record Speeds(long bytes, double readCold, double shaCold, double readWarm, double shaWarm, double shaCpu) {
     }
 
-    record Limits(Speeds rootCold, Speeds rootWarm, Speeds bigCold, Speeds bigWarm, long overlayNanos) {
+    record Limits(Speeds rootCold, Speeds rootWarm, Speeds bigCold, Speeds bigWarm, long overlayNanos, HashEngines engines) {
+    }
+
+    /** SHA-256 of bytes already in memory, per implementation (bytes per second, best of the rounds): what one core can hash. */
+    record HashEngines(double jdk, double openssl, double bouncyCastle) {
+    }
+
+    /** OpenSSL's libcrypto (SHA-NI assembly), through JNA: a yardstick for the JDK's intrinsic. */
+    interface LibCrypto extends Library {
+        Pointer EVP_MD_CTX_new();
+
+        void EVP_MD_CTX_free(Pointer ctx);
+
+        Pointer EVP_sha256();
+
+        int EVP_DigestInit_ex(Pointer ctx, Pointer type, Pointer engine);
+
+        int EVP_DigestUpdate(Pointer ctx, Pointer data, long count);
+
+        int EVP_DigestFinal_ex(Pointer ctx, byte[] digest, Pointer size);
+    }
+
+    private static HashEngines hashEngines() throws Exception {
+        byte[] data = new byte[HASH_BUFFER_BYTES];
+        new Random(2).nextBytes(data);
+        Memory nativeData = new Memory(data.length);
+        nativeData.write(0, data, 0, data.length);
+        LibCrypto crypto = Native.load("crypto", LibCrypto.class);
+        double jdk = 0;
+        double openssl = 0;
+        double bc = 0;
+        for (int round = 0; round < HASH_ROUNDS; round++) {
+            jdk = Math.max(jdk, bytesPerSecond(data.length, () -> MessageDigest.getInstance("SHA-256").digest(data)));
+            openssl = Math.max(openssl, bytesPerSecond(data.length, () -> {
+                Pointer ctx = crypto.EVP_MD_CTX_new();
+                crypto.EVP_DigestInit_ex(ctx, crypto.EVP_sha256(), null);
+                crypto.EVP_DigestUpdate(ctx, nativeData, data.length);
+                crypto.EVP_DigestFinal_ex(ctx, new byte[32], null);
+                crypto.EVP_MD_CTX_free(ctx);
+            }));
+            bc = Math.max(bc, bytesPerSecond(data.length / BC_FRACTION, () -> {
+                SHA256Digest d = new SHA256Digest();
+                d.update(data, 0, data.length / BC_FRACTION);
+                d.doFinal(new byte[32], 0);
+            }));
+        }
+        return new HashEngines(jdk, openssl, bc);
+    }
+
+    interface Work {
+        void run() throws Exception;
+    }
+
+    private static double bytesPerSecond(long bytes, Work work) throws Exception {
+        long t = System.nanoTime();
+        work.run();
+        return bytes * 1e9 / (System.nanoTime() - t);
     }
 
     private static Speeds throughput(Path file, boolean warm) throws Exception {
@@ -169,7 +240,8 @@ class RejuvenationBench {
         return s.size() % 2 == 1 ? s.get(s.size() / 2) : (s.get(s.size() / 2 - 1) + s.get(s.size() / 2)) / 2;
     }
 
-    private static String report(Map<Step, List<Long>> steps, List<Long> totals, Limits l, VmBench vm) throws Exception {
+    private static String report(Map<Step, List<Long>> steps, List<Long> totals, Limits l, List<String> recoveries,
+                                 String load) throws Exception {
         StringBuilder b = new StringBuilder();
         b.append("# Agent: T_localexec of one rejuvenation, step by step (issue 6)\n\n");
         b.append(VmBench.machine());
@@ -177,8 +249,10 @@ class RejuvenationBench {
                 .append(" on 2 cores (other helpers' builds and guests share the machine: absolute figures are noisy,\n")
                 .append("compare within the run).\n\n");
         b.append("Command: `agent/bench.sh` (= `mvn -B -pl agent -am -Pbench verify` as root, libvirt up, image built).\n");
-        b.append("Guest: vm-images' image (TCG, 256 MiB, 1 vCPU); \"recovered\" = the guest init's replica-exited line\n");
-        b.append("(the replica jar started with an argument it refuses, so transfer = JVM start + exit, no state transfer).\n");
+        b.append("Guest: vm-images' image (TCG, 256 MiB, 1 vCPU) running the real replica, replica 3 of a cluster of 3 (k = 1, k' = 0)\n");
+        b.append("whose two other replicas run on the host (same jar, on the payload bridge) while a client commits puts one at a\n");
+        b.append("time (pausing at each checkpoint; ").append(load).append("). \"recovered\" = the replica's own line once it caught up\n");
+        b.append("with its peers' certified state: ").append(String.join("; ", recoveries)).append(".\n");
         b.append("Figures: medians of ").append(totals.size()).append(" rejuvenations of a running guest (the first, from nothing, is not counted).\n\n");
         b.append("| step | median | limit measured in the same run | goal |\n|---|---|---|---|\n");
         Map<Step, Double> med = new EnumMap<>(Step.class);
@@ -191,7 +265,7 @@ class RejuvenationBench {
         row(b, "restore SM code (overlay reset + config disk)", med.get(Step.RESTORE_SM_CODE),
                 "qemu-img create alone " + ms(l.overlayNanos()), "overlay reset <= 100 ms");
         row(b, "boot (start -> guest's first line)", med.get(Step.BOOT), "TCG; see below for KVM", "-");
-        row(b, "transfer (-> \"recovered\" line)", med.get(Step.TRANSFER), "JVM start under TCG", "-");
+        row(b, "transfer (-> \"recovered\" line)", med.get(Step.TRANSFER), "JVM start under TCG + recovery from the peers", "-");
         row(b, "**T_localexec measured**", median(totals.stream().map(Long::doubleValue).toList()), "", "");
         b.append("\nSHA-256 (pipelined reader, io.rsmr.common.image.FileDigest) vs raw sequential read of the same file, best of ")
                 .append(DIGEST_ROUNDS).append(" interleaved rounds each (cold: sync + drop_caches before every round):\n\n");
@@ -201,6 +275,10 @@ class RejuvenationBench {
         speedRow(b, "root image", "warm", l.rootWarm().readWarm(), l.rootWarm().shaWarm(), l.rootWarm().shaCpu());
         speedRow(b, "1 GiB random", "cold", l.bigCold().readCold(), l.bigCold().shaCold(), l.bigCold().shaCpu());
         speedRow(b, "1 GiB random", "warm", l.bigWarm().readWarm(), l.bigWarm().shaWarm(), l.bigWarm().shaCpu());
+        b.append(String.format(Locale.ROOT, "%nSHA-256 of a %d MiB buffer already in memory, one thread, best of %d:"
+                + " JDK (SHA-NI intrinsic) %.0f MB/s, OpenSSL 3 libcrypto via JNA %.0f MB/s, Bouncy Castle (pure Java) %.0f MB/s.%n",
+                HASH_BUFFER_BYTES >> 20, HASH_ROUNDS, l.engines().jdk() / 1e6, l.engines().openssl() / 1e6,
+                l.engines().bouncyCastle() / 1e6));
         b.append('\n').append(planFor(med, totals)).append('\n').append(NOTES);
         return b.toString();
     }
@@ -216,8 +294,10 @@ class RejuvenationBench {
               guest reaches userspace in about 2.6-2.8 s (architecture.md); the load of the shared 2 cores
               stretches it. Under KVM the same direct kernel boot reaches userspace in well under a second
               (not measurable here), so T_boot would shrink to about 1-2 s with margin.
-            - transfer is, for now, the replica JVM starting and exiting under TCG (the guest's
-              `replica-exited` line): with the real replica it becomes JVM start + state recovery.
+            - transfer is the replica JVM starting under TCG, then recovering: it listens, fetches the certified
+              state from its peers and catches up, and votes again once its stable checkpoint passes every seq
+              it could have voted on (the peers' last executed seq + the log window of 256 seqs), so it also
+              waits for the cluster to commit that far (the client above).
             - SHA-256 is CPU-bound: the JDK's SHA-NI intrinsic hashes about 1.5 GB per CPU-second on this
               CPU, while a cold sequential read of the same file gives 1.3-2.2 GB/s; a reader thread
               overlaps the two, so on an idle core the check runs at about the disk's speed ("per CPU-second"

@@ -26,7 +26,7 @@ class HostStepsTest {
     private HostSteps steps(FakeHypervisor h) throws Exception {
         io.rsmr.agent.AgentSettings settings = new io.rsmr.agent.AgentSettings("h1", dir.resolve("k"), dir, dir.resolve("t"),
                 256, 64, "rsmr-pay0", 24, 64, List.of("--id", "{replicaId}", "--epoch={epoch}"), List.of(), 0, "recovered");
-        return new HostSteps(new HostSteps.Host("c", dir.resolve("cluster.yaml"), settings, null, h, null, 2_600_000, null),
+        return new HostSteps(new HostSteps.Host("c", dir.resolve("cluster.yaml"), List.of(), settings, null, h, null, 2_600_000, null),
                 replica, 9);
     }
 

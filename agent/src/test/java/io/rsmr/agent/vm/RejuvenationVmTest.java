@@ -17,6 +17,7 @@ import io.rsmr.common.crypto.Ed25519Keys;
 import io.rsmr.common.image.ImageManifest;
 import io.rsmr.common.image.ImageVerifier;
 import java.io.RandomAccessFile;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.time.Clock;
@@ -24,6 +25,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
+import java.util.Random;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -34,27 +36,45 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
 
 /**
- * Algorithm 1 on real libvirt and QEMU (TCG here) with vm-images' guest, one guest for all tests.
- * Until the replica reports its recovery on the channel, "recovered" is the guest init's
- * {@code replica-exited} line: the replica jar, run with an argument it refuses, exits at once and
- * the init reports it; so the transfer step measures the replica's start, not a state transfer.
+ * Algorithm 1 on real libvirt and QEMU (TCG here) with vm-images' guest, one guest for all tests:
+ * the real replica (replica 3 of a cluster of 3, k = 1, k' = 0) whose two peers run on this
+ * machine as processes of the same replica jar ({@link HostReplicas}), while a client on the host
+ * keeps committing operations ({@link LoadDriver}). The transfer step ends at the replica's own
+ * {@code recovered} line, after it caught up with its peers' certified state.
  */
 @Tag("vm")
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class RejuvenationVmTest {
+    private static final int GUEST = VmFixture.GUEST_WITH_PEERS;
+    /** Any bytes of a 64 MiB data disk may be hit; these extents cover the file system's start, middle and end. */
+    private static final int CORRUPT_EXTENTS = 16;
+    private static final int CORRUPT_EXTENT_BYTES = 64 << 10;
+    private static final Path LIBVIRTD_PIDFILE = Path.of("/var/run/libvirtd.pid");
+    private static final long LIBVIRTD_EXIT_MILLIS_MAX = 30_000;
     private static VmFixture fx;
     private static Path config;
     private static Path settings;
+    private static HostReplicas peers;
+    private static LoadDriver load;
 
     @BeforeAll
     static void fixture() throws Exception {
-        fx = new VmFixture();
-        config = fx.clusterConfig("cluster.yaml", "60s", List.of("alert"));
-        settings = fx.settings("agent.yaml", "replica-exited");
+        fx = new VmFixture(GUEST);
+        config = fx.clusterConfigWithHostPeers("cluster.yaml", "60s", List.of("alert"));
+        settings = fx.replicaSettings("agent.yaml");
+        peers = HostReplicas.start(fx, config, VmFixture.HOST_PEERS);
+        load = LoadDriver.start(config, peers);
     }
 
     @AfterAll
     static void cleanUp() throws Exception {
+        if (load != null) {
+            load.close();
+            System.out.println("load driver: " + load.puts() + " puts, failures: " + load.failures());
+        }
+        if (peers != null) {
+            peers.close();
+        }
         if (fx != null) {
             fx.close();
         }
@@ -62,7 +82,7 @@ class RejuvenationVmTest {
 
     static RejuvenationReport rejuvenate(Path configFile, Path settingsFile) throws Exception {
         try (Agent agent = Agent.start(configFile, settingsFile, System.out)) {
-            RejuvenationReport r = agent.rejuvenate(1).orElseThrow();
+            RejuvenationReport r = agent.rejuvenate(GUEST).orElseThrow();
             System.out.println("report: " + r);
             return r;
         }
@@ -75,7 +95,11 @@ class RejuvenationVmTest {
     }
 
     private static Path overlay() {
-        return fx.stateDir.resolve("replicas/r1/root.qcow2");
+        return fx.stateDir.resolve("replicas/r" + GUEST + "/root.qcow2");
+    }
+
+    private static Path dataDisk() {
+        return fx.stateDir.resolve("replicas/r" + GUEST + "/data.img");
     }
 
     private static List<Map<String, Object>> journal() throws Exception {
@@ -96,10 +120,34 @@ class RejuvenationVmTest {
         assertTrue(r.steps().stream().allMatch(t -> t.marginNanos() > 0));
         assertEquals(DomainState.ACTIVE, domainState());
         assertTrue(JournalVerifier.verify(fx.stateDir.resolve("journal.jsonl"), fx.agentKey.publicKey()).ok());
+        Map<String, Object> recovered = lastRecovered();
+        assertEquals(lastEpoch(), ((Number) recovered.get("epoch")).longValue(), "the replica of this epoch said it recovered");
     }
 
     @Test
     @Order(2)
+    void aRejuvenatedReplicaRecoversTheCertifiedStateOfItsPeers() throws Exception {
+        awaitPuts(2L * CHECKPOINT_SEQS); // state worth recovering: more than one checkpoint of it
+        awaitGuestUpFor(GUEST_FS_COMMIT);
+        RejuvenationReport r = rejuvenate(config, settings);
+        assertTrue(r.succeeded(), r.toString());
+        assertRecoveredCertifiedState(lastEpoch());
+    }
+
+    @Test
+    @Order(3)
+    void aReplicaWhoseDataDiskWasCorruptedComesBackWithTheCertifiedState() throws Exception {
+        awaitPuts(load.puts() + CHECKPOINT_SEQS);
+        assertEquals(0, VmFixture.run("virsh", "-c", VmFixture.URI, "destroy", fx.domain));
+        corrupt(dataDisk());
+        RejuvenationReport r = rejuvenate(config, settings);
+        assertTrue(r.succeeded(), r.toString());
+        assertTrue(Files.size(dataDisk()) > 0, "the agent kept the data disk (it never reformats it)");
+        assertRecoveredCertifiedState(lastEpoch());
+    }
+
+    @Test
+    @Order(4)
     void dataPlantedInTheRootOverlayIsGoneAfterRejuvenation() throws Exception {
         // What a compromised guest leaves behind on its root disk: its own writes in the overlay.
         // QEMU's image locking forbids a second writer while the guest runs, so the data is
@@ -113,7 +161,7 @@ class RejuvenationVmTest {
     }
 
     @Test
-    @Order(3)
+    @Order(5)
     void aTamperedGoldenRootImageIsDetectedAndRestoredFromTheReadOnlyCopy() throws Exception {
         Path root = fx.golden.resolve("root.img");
         ImageManifest m = ImageManifest.read(fx.golden.resolve("manifest.json"));
@@ -125,7 +173,7 @@ class RejuvenationVmTest {
                 f.write(b ^ 0x5a); // tampered while the agent runs
             }
             assertFalse(ImageVerifier.check(m.file("root.img").orElseThrow(), root).ok());
-            RejuvenationReport r = agent.rejuvenate(1).orElseThrow();
+            RejuvenationReport r = agent.rejuvenate(GUEST).orElseThrow();
             assertTrue(r.succeeded(), r.toString());
         }
         assertTrue(ImageVerifier.check(m.file("root.img").orElseThrow(), root).ok(), "restored");
@@ -136,7 +184,7 @@ class RejuvenationVmTest {
     }
 
     @Test
-    @Order(4)
+    @Order(6)
     void anAgentRefusesToStartOnAStoreWhoseManifestSignatureIsBad() throws Exception {
         fx.signManifest(Ed25519Keys.generate(new SecureRandom())); // not the operator's key
         try {
@@ -149,12 +197,12 @@ class RejuvenationVmTest {
     }
 
     @Test
-    @Order(5)
+    @Order(7)
     void aBadManifestSignatureStopsTheRejuvenationAndFiresTheFailSafe() throws Exception {
         int alertsBefore = fx.alerts.size();
         try (Agent agent = Agent.start(config, settings, System.out)) {
             fx.signManifest(Ed25519Keys.generate(new SecureRandom())); // replaced while the agent runs
-            RejuvenationReport r = agent.rejuvenate(1).orElseThrow();
+            RejuvenationReport r = agent.rejuvenate(GUEST).orElseThrow();
             assertFalse(r.succeeded());
             assertEquals(FailSafeCause.BAD_MANIFEST_SIGNATURE, r.cause());
             assertEquals(Step.CHECK_OS_CODE, r.failed());
@@ -167,13 +215,21 @@ class RejuvenationVmTest {
     }
 
     @Test
-    @Order(6)
+    @Order(8)
     void aGuestThatNeverReportsRecoveryFiresTheFailSafeWithinOneSecondOfTheBound() throws Exception {
         Duration transfer = Duration.ofSeconds(4);
-        Path shortConfig = fx.clusterConfig("cluster-short.yaml", transfer.toSeconds() + "s", List.of("alert"));
-        Path neverSettings = fx.settings("agent-never.yaml", "recovered"); // the guest never says it
+        Path shortConfig = fx.clusterConfigWithHostPeers("cluster-short.yaml", transfer.toSeconds() + "s", List.of("alert"));
         int alertsBefore = fx.alerts.size();
-        RejuvenationReport r = rejuvenate(shortConfig, neverSettings);
+        // A replica that ran before recovers only from its peers: frozen peers leave it recovering for ever.
+        load.pause();
+        peers.freeze(true);
+        RejuvenationReport r;
+        try {
+            r = rejuvenate(shortConfig, settings);
+        } finally {
+            peers.freeze(false);
+            load.resume();
+        }
         assertEquals(FailSafeCause.STEP_OVERRUN, r.cause());
         assertEquals(Step.TRANSFER, r.failed());
         awaitAlerts(alertsBefore + 1);
@@ -186,11 +242,12 @@ class RejuvenationVmTest {
     }
 
     @Test
-    @Order(7)
+    @Order(9)
     void killingTheAgentMidRejuvenationAndRestartingItCompletesTheRejuvenation() throws Exception {
         String cp = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
         Process agent = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-cp", cp,
-                "io.rsmr.agent.AgentMain", "rejuvenate", "-c", config.toString(), "-s", settings.toString(), "--replica", "1")
+                "io.rsmr.agent.AgentMain", "rejuvenate", "-c", config.toString(), "-s", settings.toString(), "--replica",
+                Integer.toString(GUEST))
                 .redirectErrorStream(true).redirectOutput(fx.dir.resolve("killed-agent.log").toFile()).start();
         long seqBefore = journal().size();
         awaitJournal(seqBefore, "step-started", "boot");
@@ -201,8 +258,8 @@ class RejuvenationVmTest {
 
         try (Agent restarted = Agent.start(config, settings, System.out)) {
             Map<Integer, RejuvenationReport> redone = restarted.finishInterrupted();
-            assertTrue(redone.containsKey(1), "the interrupted rejuvenation of replica 1 was found in the journal");
-            assertTrue(redone.get(1).succeeded(), redone.get(1).toString());
+            assertTrue(redone.containsKey(GUEST), "the interrupted rejuvenation of replica " + GUEST + " was found in the journal");
+            assertTrue(redone.get(GUEST).succeeded(), redone.get(GUEST).toString());
         }
         List<Map<String, Object>> after = journal();
         assertTrue(after.stream().anyMatch(b -> "rejuvenation-interrupted".equals(b.get("type"))
@@ -213,6 +270,131 @@ class RejuvenationVmTest {
         assertTrue(((Number) last.get("epoch")).longValue() > interruptedEpoch, "a new epoch, fresh keys");
         assertEquals(DomainState.ACTIVE, domainState());
         assertTrue(JournalVerifier.verify(fx.stateDir.resolve("journal.jsonl"), fx.agentKey.publicKey()).ok());
+    }
+
+    @Test
+    @Order(10)
+    void theAgentOutlivesALibvirtdRestartWhileTheGuestKeepsRunning() throws Exception {
+        try (Agent agent = Agent.start(config, settings, System.out)) {
+            assertEquals(DomainState.ACTIVE, domainState(), "the guest of the previous test runs");
+            long qemu = qemuPid();
+            int alertsBefore = fx.alerts.size();
+            stopLibvirtd();
+            try {
+                assertTrue(ProcessHandle.of(qemu).isPresent(), "QEMU outlives libvirtd");
+                long started = System.nanoTime();
+                RejuvenationReport down = agent.rejuvenate(GUEST).orElseThrow();
+                Duration took = Duration.ofNanos(System.nanoTime() - started);
+                System.out.println("with libvirtd down: " + down + " after " + took.toMillis() + " ms");
+                assertFalse(down.succeeded());
+                assertEquals(FailSafeCause.HYPERVISOR_UNREACHABLE, down.cause());
+                assertEquals(Step.SHUTDOWN, down.failed());
+                assertTrue(took.compareTo(SHUTDOWN_BOUND) < 0, "fired within the shutdown bound: " + took);
+                awaitAlerts(alertsBefore + 1);
+                assertTrue(fx.alerts.get(alertsBefore).body().contains("\"cause\":\"hypervisor-unreachable\""));
+                assertTrue(ProcessHandle.of(qemu).isPresent(), "the guest was left running");
+            } finally {
+                assertEquals(0, VmFixture.run(VmFixture.REPO.resolve("scripts/libvirt-up.sh").toString()));
+            }
+            assertEquals(DomainState.ACTIVE, domainState(), "the new libvirtd knows the running guest again");
+            assertEquals(qemu, qemuPid(), "the same QEMU process");
+            RejuvenationReport r = agent.rejuvenate(GUEST).orElseThrow();
+            assertTrue(r.succeeded(), "the same agent, reconnected: " + r);
+            assertRecoveredCertifiedState(lastEpoch());
+        }
+    }
+
+    /**
+     * The guest's ext4 commits its journal every 5 s, and only then is the replica's start marker
+     * (the file that says it ran on this disk before) durable: a power-off sooner makes it start
+     * as new and vote at once with an empty state. That is the replica's to fix (fsync its data
+     * directory; notes/requests.md, 16:00); until then a test that wants a recovery lets the guest
+     * run this long first.
+     */
+    private static final Duration GUEST_FS_COMMIT = Duration.ofSeconds(6);
+
+    /** Until the last rejuvenation finished at least {@code d} ago. */
+    private static void awaitGuestUpFor(Duration d) throws Exception {
+        Instant finished = journal().stream().filter(b -> "rejuvenation-finished".equals(b.get("type")))
+                .map(b -> Instant.parse((String) b.get("time"))).reduce((a, b) -> b).orElseThrow();
+        long waitMillis = Duration.between(Instant.now(), finished.plus(d)).toMillis();
+        if (waitMillis > 0) {
+            Thread.sleep(waitMillis);
+        }
+    }
+
+    /** Also the bound of the cluster configs above. */
+    private static final Duration SHUTDOWN_BOUND = Duration.ofSeconds(5);
+    /** ProtocolConfig's default checkpoint interval K (what the load driver pauses at). */
+    private static final long CHECKPOINT_SEQS = 128;
+
+    /** SIGTERM to the libvirtd that scripts/libvirt-up.sh started (its pid file), then waits until it is gone. */
+    private static void stopLibvirtd() throws Exception {
+        long pid = Long.parseLong(Files.readString(LIBVIRTD_PIDFILE).strip());
+        ProcessHandle libvirtd = ProcessHandle.of(pid).orElseThrow(() -> new IllegalStateException("no libvirtd " + pid));
+        assertEquals("libvirtd", libvirtd.info().command().map(c -> Path.of(c).getFileName().toString()).orElse("?"),
+                LIBVIRTD_PIDFILE + " names pid " + pid + ", which is not libvirtd");
+        assertEquals(0, VmFixture.run("kill", "-TERM", Long.toString(pid)));
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(LIBVIRTD_EXIT_MILLIS_MAX);
+        while (libvirtd.isAlive() && System.nanoTime() < deadline) {
+            Thread.sleep(50);
+        }
+        assertFalse(libvirtd.isAlive(), "libvirtd " + pid + " still runs " + LIBVIRTD_EXIT_MILLIS_MAX + " ms after SIGTERM");
+    }
+
+    /** The guest's QEMU process, from the pid file libvirt keeps for a running domain. */
+    private static long qemuPid() throws Exception {
+        return Long.parseLong(Files.readString(Path.of("/var/run/libvirt/qemu/" + fx.domain + ".pid")).strip());
+    }
+
+    /** Overwrites extents spread over the whole disk with random bytes, the first one at offset 0. */
+    private static void corrupt(Path disk) throws Exception {
+        Random random = new SecureRandom();
+        long size = Files.size(disk);
+        byte[] junk = new byte[CORRUPT_EXTENT_BYTES];
+        try (RandomAccessFile f = new RandomAccessFile(disk.toFile(), "rw")) {
+            for (int i = 0; i < CORRUPT_EXTENTS; i++) {
+                random.nextBytes(junk);
+                f.seek(size / CORRUPT_EXTENTS * i);
+                f.write(junk);
+            }
+        }
+    }
+
+    /** The epoch of the last rejuvenation the journal records. */
+    private static long lastEpoch() throws Exception {
+        return journal().stream().filter(b -> "rejuvenation-started".equals(b.get("type")))
+                .map(b -> ((Number) b.get("epoch")).longValue()).reduce((a, b) -> b).orElseThrow();
+    }
+
+    private static Map<String, Object> lastRecovered() throws Exception {
+        return journal().stream().filter(b -> "replica-recovered".equals(b.get("type"))).reduce((a, b) -> b)
+                .orElseThrow(() -> new AssertionError("no replica-recovered record in the journal"));
+    }
+
+    /**
+     * The replica of this epoch reported a stable checkpoint past 0 whose state digest is the one
+     * its peers certified at that seq.
+     */
+    private static void assertRecoveredCertifiedState(long epoch) throws Exception {
+        Map<String, Object> recovered = lastRecovered();
+        System.out.println("recovered: " + recovered + "; load driver failures: " + load.failures());
+        assertEquals(epoch, ((Number) recovered.get("epoch")).longValue());
+        long seq = ((Number) recovered.get("checkpointSeq")).longValue();
+        assertTrue(seq > 0, "the replica recovered a checkpoint past 0, not an empty state: " + recovered);
+        String peersDigest = load.certifiedDigest(seq).orElseThrow(() -> new AssertionError("no certified digest of the "
+                + "host replicas at seq " + seq + " (status.json needs stableCheckpointSeq/stableCheckpointDigest; seen up to "
+                + load.certifiedSeqMax() + ")"));
+        assertEquals(peersDigest, recovered.get("stateDigest"), "the recovered state is the peers' certified state");
+        assertEquals(List.of(), load.failures(), "every put committed");
+    }
+
+    private static void awaitPuts(long count) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
+        while (load.puts() < count && System.nanoTime() < deadline) {
+            Thread.sleep(100);
+        }
+        assertTrue(load.puts() >= count, "the cluster committed " + load.puts() + " puts, expected " + count);
     }
 
     private static void awaitJournal(long fromSeq, String type, String step) throws Exception {

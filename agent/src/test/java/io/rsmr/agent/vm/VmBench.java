@@ -1,28 +1,58 @@
 package io.rsmr.agent.vm;
 
+import io.rsmr.agent.journal.Journal;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Clock;
 import java.util.List;
+import java.util.Map;
 
-/** The VM fixture for benchmarks: the same guest, golden store and agent as the VM tests. */
+/**
+ * The VM fixture for benchmarks: the same guest, golden store, agent, host peers and client load
+ * as the VM tests, so that a rejuvenation ends at the real replica's recovery from its peers.
+ */
 public final class VmBench {
     public static final Path REPO = VmFixture.REPO;
+    /** See RejuvenationVmTest.GUEST_FS_COMMIT: the replica's start marker is durable only after the guest's ext4 commit. */
+    public static final long GUEST_FS_COMMIT_MILLIS = 6_000;
     private final VmFixture fx;
     private final Path config;
     private final Path settings;
+    private final HostReplicas peers;
+    private final LoadDriver load;
 
-    private VmBench(VmFixture fx, Path config, Path settings) {
+    private VmBench(VmFixture fx, Path config, Path settings, HostReplicas peers, LoadDriver load) {
         this.fx = fx;
         this.config = config;
         this.settings = settings;
+        this.peers = peers;
+        this.load = load;
     }
 
-    public static VmBench start() throws IOException, InterruptedException {
-        VmFixture fx = new VmFixture();
-        return new VmBench(fx, fx.clusterConfig("cluster.yaml", "60s", List.of("alert")),
-                fx.settings("agent.yaml", "replica-exited"));
+    public static VmBench start() throws Exception {
+        VmFixture fx = new VmFixture(VmFixture.GUEST_WITH_PEERS);
+        Path config = fx.clusterConfigWithHostPeers("cluster.yaml", "60s", List.of("alert"));
+        HostReplicas peers = HostReplicas.start(fx, config, VmFixture.HOST_PEERS);
+        return new VmBench(fx, config, fx.replicaSettings("agent.yaml"), peers, LoadDriver.start(config, peers));
+    }
+
+    /** The replica id of the guest this host's agent rejuvenates. */
+    public int guest() {
+        return fx.guest;
+    }
+
+    /** The journal's last {@code replica-recovered} record: what the replica said it recovered to. */
+    public Map<String, Object> lastRecovered() throws IOException {
+        return new Journal(fx.stateDir.resolve("journal.jsonl"), fx.agentKey, Clock.systemUTC()).bodies().stream()
+                .filter(b -> "replica-recovered".equals(b.get("type"))).reduce((a, b) -> b)
+                .orElseThrow(() -> new IllegalStateException("no replica-recovered record"));
+    }
+
+    /** Puts the client load committed so far, and what went wrong with it. */
+    public String loadSummary() {
+        return load.puts() + " puts, failures: " + load.failures();
     }
 
     public Path config() {
@@ -47,6 +77,8 @@ public final class VmBench {
     }
 
     public void close() throws IOException, InterruptedException {
+        load.close();
+        peers.close();
         fx.close();
     }
 

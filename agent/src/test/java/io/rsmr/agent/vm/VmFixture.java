@@ -21,6 +21,7 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
@@ -43,6 +44,8 @@ final class VmFixture {
     final Path golden;
     final Path readOnly;
     final Path stateDir;
+    /** The replica id of the guest the single-VM tests rejuvenate (host h1's replica). */
+    final int guest;
     final String domain;
     final Ed25519Keys.SigningKey operator = Ed25519Keys.generate(new SecureRandom());
     final Ed25519Keys.SigningKey agentKey = Ed25519Keys.generate(new SecureRandom());
@@ -54,13 +57,18 @@ final class VmFixture {
     }
 
     VmFixture() throws IOException, InterruptedException {
+        this(1);
+    }
+
+    VmFixture(int guest) throws IOException, InterruptedException {
         requireEnvironment();
+        this.guest = guest;
         dir = Files.createTempDirectory(Path.of("/var/tmp"), "rsmr-agent-vmtest-");
         Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxr-xr-x"));
         golden = Files.createDirectories(dir.resolve("golden"));
         readOnly = Files.createDirectories(dir.resolve("golden-ro"));
         stateDir = dir.resolve("state");
-        domain = domain(1);
+        domain = domain(guest);
         for (String f : GOLDEN) {
             Files.copy(IMAGES.resolve(f), golden.resolve(f), StandardCopyOption.REPLACE_EXISTING);
             Files.copy(IMAGES.resolve(f), readOnly.resolve(f), StandardCopyOption.REPLACE_EXISTING);
@@ -149,6 +157,12 @@ final class VmFixture {
                     .append("libvirtUri: \"").append(URI).append("\", domain: ").append(domain(i))
                     .append(", domainType: qemu}\n");
         }
+        return write(name, y + commonSections(n, failSafeActions));
+    }
+
+    /** failSafe, images and keys of a cluster config of hosts h1..hn. */
+    private String commonSections(int n, List<String> failSafeActions) {
+        StringBuilder y = new StringBuilder();
         y.append("failSafe:\n  actions: ").append(failSafeActions).append("\n  alertWebhooks: [\"http://127.0.0.1:")
                 .append(webhook.getAddress().getPort()).append("/alerts\"]\n");
         y.append("images:\n  kernel: golden/vmlinuz\n  initramfs: golden/initramfs.img\n  root: golden/root.img\n");
@@ -157,7 +171,42 @@ final class VmFixture {
         for (int h = 1; h <= n; h++) {
             y.append("    h").append(h).append(": keys/agent-h").append(h).append(".pub\n");
         }
-        return write(name, y.toString());
+        return y.toString();
+    }
+
+    /**
+     * The replicas of a cluster with host peers (k = 1, k' = 0, the smallest one the plan allows):
+     * replicas 1 and 2 run on this machine as processes ({@link HostReplicas}) for hosts h2 and h3,
+     * at 198.18.0.2 and .3 on the payload bridge; replica 3 is host h1's guest at 198.18.0.73. The
+     * guest is not the leader of view 0, so the cluster commits while it is down from the start.
+     */
+    static final Map<Integer, HostReplicas.HostPeer> HOST_PEERS = Map.of(
+            1, new HostReplicas.HostPeer("h2", "198.18.0.2"), 2, new HostReplicas.HostPeer("h3", "198.18.0.3"));
+    static final int GUEST_WITH_PEERS = 3;
+
+    /** The cluster config of {@link #HOST_PEERS} and guest {@link #GUEST_WITH_PEERS}, with the given transfer bound. */
+    Path clusterConfigWithHostPeers(String name, String transfer, List<String> failSafeActions) throws IOException {
+        StringBuilder y = new StringBuilder();
+        y.append("cluster: agentvm\nfaults: {k: 1, kPrime: 0}\ntiming:\n  epoch: 2026-01-01T00:00:00Z\n  tp: 30m\n  td: 20m\n")
+                .append("  shutdown: 5s\n  checkCode: 5s\n  restoreCode: 10s\n  boot: 60s\n  transfer: ").append(transfer)
+                .append("\n  exhaust: {1: 1h, 2: 4h}\nreplicas:\n");
+        for (int id = 1; id <= GUEST_WITH_PEERS; id++) {
+            HostReplicas.HostPeer peer = HOST_PEERS.get(id);
+            String host = peer == null ? "h1" : peer.host();
+            String address = peer == null ? "198.18.0." + (70 + id) : peer.address();
+            y.append("  - {id: ").append(id).append(", host: ").append(host).append(", managementAddress: \"127.0.0.1:")
+                    .append(7100 + id).append("\", payloadAddress: \"").append(address).append(":7001\", libvirtUri: \"")
+                    .append(URI).append("\", domain: ").append(domain(id)).append(", domainType: qemu}\n");
+        }
+        return write(name, y + commonSections(GUEST_WITH_PEERS, failSafeActions));
+    }
+
+    /** Agent settings of host h1 that boot the real replica, which reports "recovered" itself. */
+    Path replicaSettings(String name) throws IOException {
+        return write(name, "host: h1\nsigningKey: keys/agent-h1.key\nstateDir: state\n"
+                + "configDiskTool: " + REPO.resolve("vm-images/make-config-disk.sh") + "\n"
+                + "replicaArgs: [--config, /config/cluster.yaml, --id, \"{replicaId}\", --identity, /config/replica.identity,"
+                + " --data-dir, /data]\nrecoveredEvent: recovered\n");
     }
 
     /** Agent settings of host h1; the replica's "recovered" line is {@code recoveredEvent}. */
