@@ -3,7 +3,8 @@
 #   out/vmlinuz        Debian's cloud kernel, as shipped in its package
 #   out/initramfs.img  busybox-static + the virtio and squashfs modules + initramfs/init
 #   out/root.img      read-only root: busybox, a jlink Java runtime with the glibc libraries it
-#                      links, the replica jar, and rootfs/ (the guest init)
+#                      links, the replica jar, the replica's class-data-sharing (CDS) archive,
+#                      and rootfs/ (the guest init)
 #   out/manifest.json  SHA-256 of each file, the kernel command line, and the build inputs
 # Two builds from the same inputs give the same bytes: fixed times (SOURCE_DATE_EPOCH), owners and
 # modes, sorted archives. See README.md. Idempotent: every run rebuilds out/ from its inputs.
@@ -28,7 +29,7 @@ readonly KERNEL_META=${RSMR_KERNEL_META:-linux-image-cloud-amd64}
 readonly JDK_HOME=${RSMR_JDK_HOME:-/usr/lib/jvm/java-17-openjdk-amd64}
 readonly WORK=$OUT/work
 readonly CACHE=${RSMR_DEB_CACHE:-$HERE/out/cache}
-readonly BUILD_PACKAGES=(squashfs-tools cpio dpkg-dev)
+readonly BUILD_PACKAGES=(squashfs-tools cpio dpkg-dev util-linux)
 # Modules the initramfs loads, dependencies resolved at build time from each module's modinfo.
 readonly INITRAMFS_MODULES=(virtio_pci virtio_blk virtio_net virtio_console virtio-rng squashfs)
 # The base of the guest kernel's command line; the host that runs the guest appends the clock fix
@@ -36,6 +37,14 @@ readonly INITRAMFS_MODULES=(virtio_pci virtio_blk virtio_net virtio_console virt
 readonly KERNEL_CMDLINE="console=ttyS0 quiet acpi=off panic=-1"
 readonly ROOT_SQUASHFS_BLOCK_BYTES=131072
 readonly SDE=${SOURCE_DATE_EPOCH:-1767225600} # 2026-01-01T00:00:00Z
+# The CDS archive (README.md, "CDS archive"): made for jars whose Main-Class is the replica's, by a
+# training run of the replica's start path inside the image's root tree.
+readonly CDS_ARCHIVE=/opt/rsmr/rsmr-replica.jsa
+readonly CDS_TRAINED_MAIN_CLASS=io.rsmr.replica.node.ReplicaMain
+readonly CDS_TRAINING_SECONDS_MAX=120
+# After replica-ready the training replica runs this long more, so that the classes of its first
+# steady-state steps (connection retries, the status writer) are archived too.
+readonly CDS_TRAINING_HOLD_SECONDS=2
 
 log() { echo "build: $*" >&2; }
 die() { echo "build: ERROR: $*" >&2; exit 1; }
@@ -44,7 +53,7 @@ check_inputs() {
   [ -f "$JAR" ] || die "no replica jar at $JAR: build it first (mvn -B -q -pl replica-app -am package -DskipTests) or set RSMR_REPLICA_JAR"
   [ -x "$JDK_HOME/bin/jlink" ] || die "no jlink in $JDK_HOME (set RSMR_JDK_HOME to a JDK 17)"
   "$JDK_HOME/bin/jar" tf "$JAR" >/dev/null 2>&1 || die "replica jar $JAR is not a valid jar"
-  unzip_manifest_main_class || die "replica jar $JAR has no Main-Class in its manifest (java -jar cannot run it)"
+  [ -n "$(jar_main_class)" ] || die "replica jar $JAR has no Main-Class in its manifest (java -jar cannot run it)"
   [ -d "$JDK_HOME/jmods" ] || die "no jmods in $JDK_HOME: install the JDK's jmods (openjdk-17-jdk-headless)"
   local missing=() p
   for p in "${BUILD_PACKAGES[@]}"; do
@@ -58,14 +67,12 @@ check_inputs() {
   fi
 }
 
-unzip_manifest_main_class() {
+jar_main_class() { # prints the jar's Main-Class, nothing when it has none
   local dir
   dir=$(mktemp -d)
-  (cd "$dir" && "$JDK_HOME/bin/jar" xf "$JAR" META-INF/MANIFEST.MF 2>/dev/null)
-  grep -q '^Main-Class: ' "$dir/META-INF/MANIFEST.MF" 2>/dev/null
-  local found=$?
+  (cd "$dir" && "$JDK_HOME/bin/jar" xf "$JAR" META-INF/MANIFEST.MF 2>/dev/null) || true
+  sed -n 's/^Main-Class: *\([^[:space:]]*\).*/\1/p' "$dir/META-INF/MANIFEST.MF" 2>/dev/null || true
   rm -rf "$dir"
-  return $found
 }
 
 candidate_version() { # package -> version apt would install
@@ -191,12 +198,53 @@ build_root() {
     --strip-debug --no-header-files --no-man-pages
   install_glibc_libraries "$root"
   cp "$JAR" "$root/opt/rsmr/rsmr-replica.jar"
+  chmod -R u+rwX,go+rX,go-w "$root"
+  normalize_tree "$root" # the CDS archive records the jar's mtime: it must be the image's already
+  build_cds_archive "$root"
   # The build inputs, so that a guest's console and a running image tell what they are.
   manifest_inputs >"$root/etc/rsmr-image.json"
   chmod -R u+rwX,go+rX,go-w "$root"
   normalize_tree "$root"
   mksquashfs "$root" "$OUT/root.img" -noappend -reproducible -all-root -mkfs-time "$SDE" \
     -all-time "$SDE" -comp lz4 -Xhc -b "$ROOT_SQUASHFS_BLOCK_BYTES" -quiet -no-progress >/dev/null
+}
+
+# The JVM options the guest init uses when the config disk names none: the training run and the
+# dump use the same ones.
+guest_jvm_options() {
+  sed -n 's/^readonly DEFAULT_JVM_OPTIONS="\(.*\)"$/\1/p' "$HERE/rootfs/sbin/init"
+}
+
+# A static CDS archive of the classes the replica loads from its start to shortly after
+# replica-ready, for the image's own JVM and jar at their guest paths. Two builds give the same
+# bytes: the class list is sorted (the training run's load order varies with its threads), and
+# the dump runs with address-space randomization off (setarch -R): JDK 17 lays out the archive
+# partly in the order of its own memory addresses. test.sh's reproducible_build checks it.
+build_cds_archive() { # root
+  local root=$1 dir=$WORK/cds main opts
+  main=$(jar_main_class)
+  if [ "$main" != "$CDS_TRAINED_MAIN_CLASS" ]; then
+    log "no CDS training for Main-Class $main (only for $CDS_TRAINED_MAIN_CLASS): image without a CDS archive"
+    CDS_STATE="none (Main-Class $main)"
+    return 0
+  fi
+  opts=$(guest_jvm_options)
+  [ -n "$opts" ] || die "no DEFAULT_JVM_OPTIONS in $HERE/rootfs/sbin/init"
+  mkdir -p "$dir/tool"
+  # A throwaway 4-replica cluster (keys, identities, config), written by replica-app's own code.
+  "$JDK_HOME/bin/javac" -Xlint:all -Werror --release 17 -cp "$JAR" -d "$dir/tool" \
+    "$HERE/test-service/io/rsmr/vmtest/VmClusterTool.java"
+  "$JDK_HOME/bin/java" -cp "$JAR:$dir/tool" io.rsmr.vmtest.VmClusterTool create "$dir/cluster" 4 0 1
+  # shellcheck disable=SC2086 # the options are words
+  unshare --mount --net --pid --fork --kill-child "$HERE/cds-run.sh" train "$root" "$dir/cluster" \
+    "$dir/classes.raw" "$CDS_TRAINING_SECONDS_MAX" "$CDS_TRAINING_HOLD_SECONDS" $opts
+  # Sorted; without comments and dynamic proxies (generated at run time, numbered in creation order).
+  grep -v -e '^#' -e '\$Proxy[0-9]' "$dir/classes.raw" | sort >"$dir/classes.lst"
+  # shellcheck disable=SC2086
+  setarch "$(uname -m)" -R unshare --mount --pid --fork --kill-child "$HERE/cds-run.sh" dump "$root" \
+    "$dir/classes.lst" "$CDS_ARCHIVE" $opts
+  CDS_STATE="$CDS_ARCHIVE, $(grep -vc '^@' "$dir/classes.lst") classes"
+  log "CDS archive: $CDS_STATE, $(stat -c %s "$root$CDS_ARCHIVE") bytes"
 }
 
 package_version() { dpkg-query -W -f='${Version}' "$1"; }
@@ -221,6 +269,7 @@ manifest_inputs() {
   "jdkModules": "$JDK_MODULES",
   "libc6PackageVersion": "$(package_version libc6)",
   "replicaJar": {"sha256": "$jar_sha", "bytes": $jar_bytes},
+  "cdsArchive": "$CDS_STATE",
   "sourceDateEpoch": $SDE
 }
 EOF

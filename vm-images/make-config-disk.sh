@@ -2,7 +2,9 @@
 # Makes the per-boot config disk of a replica VM from a staging directory: an ext4 image (no
 # journal) that the guest mounts read-only at /config. The layout is in README.md ("Config disk").
 # The host writes a new one before every boot; it holds the replica's private key, so the image
-# is created 0600 and replaced atomically.
+# is created 0600 and replaced atomically. In the disk, everything belongs to root and the guest's
+# group rsmr, readable by that group only: the replica runs as user rsmr (rootfs/sbin/init).
+# Run it as root (it sets the files' owner).
 # Usage: make-config-disk.sh <staging-dir> <image>
 set -euo pipefail
 
@@ -10,6 +12,8 @@ readonly FORMAT="rsmr-config 1"
 readonly REQUIRED_FILES=(format replica-id epoch payload-address replica-args)
 readonly MIN_BYTES=$((1024 * 1024))
 readonly MAX_BYTES=$((64 * 1024 * 1024))
+# The group rsmr of the guest image (vm-images/rootfs/etc/group).
+readonly GUEST_GROUP_ID=100
 
 die() { echo "make-config-disk: $*" >&2; exit 1; }
 
@@ -32,10 +36,18 @@ bytes=$(( (content_kib * 2 + 512) * 1024 ))
 [ "$bytes" -ge "$MIN_BYTES" ] || bytes=$MIN_BYTES
 [ "$bytes" -le "$MAX_BYTES" ] || die "staging directory $SRC is too large ($content_kib KiB) for a config disk"
 
+[ "$(id -u)" -eq 0 ] || die "must run as root: the disk's files belong to root and the guest's group $GUEST_GROUP_ID"
 tmp="$IMG.tmp.$$"
-trap 'rm -f "$tmp"' EXIT
-(umask 077 && : >"$tmp")
-mke2fs -q -F -t ext4 -O ^has_journal,^resize_inode -m 0 -b 1024 -L rsmr-config -E root_owner=0:0 \
-  -d "$SRC" "$tmp" "$((bytes / 1024))k" || die "mke2fs failed for $SRC"
+copy="$IMG.src.$$"
+trap 'rm -rf "$tmp" "$copy"' EXIT
+(umask 077 && : >"$tmp" && mkdir "$copy")
+# A copy with the guest's owners and modes (mke2fs -d takes them from the files): nothing else of
+# the staging directory's owners or modes reaches the guest.
+cp -R "$SRC/." "$copy/"
+chown -R "0:$GUEST_GROUP_ID" "$copy"
+chmod -R u=rX,g=rX,o= "$copy"
+mke2fs -q -F -t ext4 -O ^has_journal,^resize_inode -m 0 -b 1024 -L rsmr-config -E "root_owner=0:$GUEST_GROUP_ID" \
+  -d "$copy" "$tmp" "$((bytes / 1024))k" || die "mke2fs failed for $SRC"
 mv -f "$tmp" "$IMG"
+rm -rf "$copy"
 trap - EXIT

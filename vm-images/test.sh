@@ -13,6 +13,7 @@
 # Environment: RSMR_SKIP_BUILD=1 reuses vm-images/out; RSMR_REPLICA_JAR (default
 # replica-app/target/rsmr-replica.jar); RSMR_BENCH_BOOTS boots to time (default 3);
 # RSMR_EXTRA_CMDLINE is appended to the guest kernel command line (diagnosis, e.g. "loglevel=7");
+# RSMR_JVM_OPTIONS, when set, is the config disk's jvm-options (diagnosis; one option a word);
 # KEEP_RUN=1 keeps the run's files (console logs) in vm-images/out/test-logs;
 # RSMR_ONLY="<test function> [args]" runs one test (diagnosis), e.g. "test_cluster_commits 6 1 1".
 set -euo pipefail
@@ -109,6 +110,7 @@ make_config() { # index [service-arg]
   echo "$1" >"$dir/replica-id"
   echo 1 >"$dir/epoch" # VmClusterTool issues the identities of epoch 1
   echo "$(replica_addr "$1")/24" >"$dir/payload-address"
+  [ -z "${RSMR_JVM_OPTIONS:-}" ] || printf '%s\n' $RSMR_JVM_OPTIONS >"$dir/jvm-options"
   if [ $# -eq 2 ]; then
     echo "$2" >"$dir/replica-args"
   else
@@ -221,6 +223,30 @@ qemu_cpu_ms() { # index
 }
 
 readonly REPLICA_STARTED='rsmr-replica: replica [0-9]* epoch [0-9]* of cluster .* listening on'
+# The guest init's line about the JVM it started, from the JVM's /proc/<pid>/status and maps.
+readonly REPLICA_PROCESS='rsmr-init: replica pid [0-9]*: uid '
+
+# Checks the init's line about replica $1's process: every uid and gid (real, effective, saved,
+# file system) non-zero and no effective capability; and, with a second argument, that the JVM
+# mapped the image's CDS archive. Test names start with $2.
+check_replica_process() { # index name [cds]
+  local ids caps id
+  if ! wait_console "$1" "$REPLICA_PROCESS" 1 30; then
+    fail "$2_runs_unprivileged: no line about the replica's process; console: $(grep -a 'rsmr-init' "$RUN/r$1/console.log" | tail -3)"
+    return
+  fi
+  ids=$(echo "$LINE" | sed -n 's/.*: uid \([0-9 ]*\), gid \([0-9 ]*\), effective capabilities.*/\1 \2/p')
+  caps=$(echo "$LINE" | sed -n 's/.*effective capabilities \([0-9a-f]*\);.*/\1/p')
+  local bad=
+  [ "$(echo $ids | wc -w)" -eq 8 ] || bad="cannot read 8 ids"
+  for id in $ids; do [ "$id" -ne 0 ] || bad="an id is 0"; done
+  [ -n "$caps" ] && [ -z "${caps//0/}" ] || bad="effective capabilities '$caps'"
+  if [ -z "$bad" ]; then pass "$2_runs_unprivileged ($LINE)"; else fail "$2_runs_unprivileged: $bad: $LINE"; fi
+  [ -n "${3:-}" ] || return 0
+  if echo "$LINE" | grep -q 'CDS archive: /opt/rsmr/rsmr-replica.jsa mapped'; then pass "$2_uses_cds_archive"; else
+    fail "$2_uses_cds_archive: $LINE"
+  fi
+}
 
 # --- the tests --------------------------------------------------------------------------------
 
@@ -267,6 +293,7 @@ test_one_replica_vm() {
   else
     fail "replica_ready_line: lines were: $(cat "$RUN/r1/smw.lines")"
   fi
+  check_replica_process 1 replica cds
   if tcp_accepts "$addr" "$REPLICA_PORT"; then pass "replica_accepts_tcp ($addr:$REPLICA_PORT)"; else
     fail "replica_accepts_tcp ($addr:$REPLICA_PORT)"
   fi
@@ -365,6 +392,7 @@ test_service_supervised() {
     fail "service_ready_line: none; console: $(tail -5 "$RUN/r1/console.log")"
   fi
   if [ "$(ask "$addr" "$REPLICA_PORT" hello)" = "echo hello" ]; then pass "service_answers_tcp"; else fail "service_answers_tcp"; fi
+  check_replica_process 1 service
   ask "$addr" "$REPLICA_PORT" exit >/dev/null
   if wait_smw 1 '"event":"replica-exited","status":3,"restarts":1' 1 10; then pass "service_exit_reported ($LINE)"; else
     fail "service_exit_reported"
