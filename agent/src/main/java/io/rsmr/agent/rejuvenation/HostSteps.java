@@ -37,6 +37,8 @@ public final class HostSteps implements StepRunner {
     /** How often a destroyed domain is polled until libvirt reports it off. */
     static final long OFF_POLL_MILLIS = 10;
     static final String CONFIG_FORMAT = "rsmr-config 1";
+    /** The file system label the guest init gives a data disk it formats itself. */
+    static final String DATA_LABEL = "rsmr-data";
 
     /**
      * Everything the steps need that does not change between rejuvenations.
@@ -239,12 +241,23 @@ public final class HostSteps implements StepRunner {
         }
     }
 
-    private void ensureDataDisk() throws IOException {
-        if (!Files.exists(files.dataDisk())) {
-            try (RandomAccessFile f = new RandomAccessFile(files.dataDisk().toFile(), "rw")) {
-                f.setLength((long) host.settings().dataDiskMib() << 20); // sparse; the guest formats a blank disk
-            }
+    /**
+     * A replica's first boot gets a new data disk with an ext4 file system (with a journal: the
+     * guest is powered off hard at every rejuvenation, and a journal-less file system loses its
+     * recent metadata then, e.g. the replica's note that it ran before). An existing data disk is
+     * never touched: it holds the replica's state, which the replica checks against its peers.
+     */
+    void ensureDataDisk() throws IOException, StepFailure, InterruptedException {
+        if (Files.exists(files.dataDisk())) {
+            return;
         }
+        Path fresh = files.dir().resolve("data.img.new");
+        try (RandomAccessFile f = new RandomAccessFile(fresh.toFile(), "rw")) {
+            f.setLength((long) host.settings().dataDiskMib() << 20); // sparse
+        }
+        Processes.run(List.of("mke2fs", "-q", "-F", "-t", "ext4", "-L", DATA_LABEL, fresh.toString()),
+                files.dir().resolve("mke2fs.out"));
+        Files.move(fresh, files.dataDisk(), StandardCopyOption.ATOMIC_MOVE);
     }
 
     String domainXml() {

@@ -1,5 +1,6 @@
 package io.rsmr.agent.rejuvenation;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -10,7 +11,10 @@ import io.rsmr.agent.libvirt.FakeHypervisor;
 import io.rsmr.common.config.DomainType;
 import io.rsmr.common.config.HostPort;
 import io.rsmr.common.config.ReplicaSpec;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -50,6 +54,25 @@ class HostStepsTest {
     @Test
     void theReplicaArgumentsNameThisReplicaAndEpoch() throws Exception {
         assertEquals(List.of("--id", "1", "--epoch=9"), steps(new FakeHypervisor()).replicaArgs());
+    }
+
+    @Test
+    void aNewDataDiskGetsAJournaledFileSystemAndAnExistingOneIsNeverTouched() throws Exception {
+        HostSteps steps = steps(new FakeHypervisor());
+        Path disk = ReplicaFiles.of(dir, 1).dataDisk();
+        Files.createDirectories(disk.getParent());
+        steps.ensureDataDisk();
+        Process p = new ProcessBuilder("dumpe2fs", "-h", disk.toString()).redirectErrorStream(true).start();
+        String header = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertEquals(0, p.waitFor(), header);
+        assertTrue(header.contains("has_journal") && header.contains("rsmr-data"), header);
+        assertEquals(64L << 20, Files.size(disk));
+
+        byte[] junk = new byte[4096];
+        Arrays.fill(junk, (byte) 0x5a);
+        Files.write(disk, junk); // a replica's data (here: anything) stays as it is
+        steps.ensureDataDisk();
+        assertArrayEquals(junk, Files.readAllBytes(disk));
     }
 
     @Test

@@ -34,9 +34,16 @@ final class HostReplicas {
 
     private final Path dir;
     private final Map<Integer, Process> processes = new LinkedHashMap<>();
+    /** A test JVM ended by a signal leaves no replica behind. */
+    private final Thread killOnExit = new Thread(this::killAll, "host-replicas-kill");
 
     private HostReplicas(Path dir) {
         this.dir = dir;
+        Runtime.getRuntime().addShutdownHook(killOnExit);
+    }
+
+    private synchronized void killAll() {
+        processes.values().forEach(Process::destroyForcibly);
     }
 
     /**
@@ -163,7 +170,7 @@ final class HostReplicas {
         }
     }
 
-    void close() throws InterruptedException {
+    synchronized void close() throws InterruptedException {
         for (Process p : processes.values()) {
             if (p.isAlive()) {
                 continueQuietly(p.pid()); // a frozen process would not act on SIGTERM
@@ -176,5 +183,6 @@ final class HostReplicas {
             }
         }
         processes.clear();
+        Runtime.getRuntime().removeShutdownHook(killOnExit);
     }
 }
