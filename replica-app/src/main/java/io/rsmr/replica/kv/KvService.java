@@ -18,6 +18,12 @@ import java.util.TreeMap;
  * <p>Snapshot: {@code "RSKV1"}, entry count (i32), then per entry key (u16 length) and value
  * (i32 length), in key order. The state digest is SHA-256 of the snapshot, so equal states give
  * equal digests and the digest of an installed snapshot is checked by recomputing it.
+ *
+ * <p>Snapshot parts (what checkpoints and state transfer use): {@code snapshotParts} hash buckets
+ * of the keys ({@link Arrays#hashCode(byte[])}, which the Java specification fixes), each encoded
+ * like a snapshot without the magic. A bucket's encoding is cached until a write touches it, so a
+ * checkpoint re-encodes only the buckets written since the last one, and the core re-hashes only
+ * those.
  */
 public final class KvService implements Service {
     private static final byte[] SNAPSHOT_MAGIC = {'R', 'S', 'K', 'V', '1'};
@@ -25,9 +31,12 @@ public final class KvService implements Service {
     private final KvLimits limits;
     private TreeMap<Key, byte[]> entries = new TreeMap<>();
     private long entryBytes;
+    /** Encoded bucket per part index; null once a write touched the bucket. */
+    private final byte[][] parts;
 
     public KvService(KvLimits limits) {
         this.limits = limits;
+        this.parts = new byte[limits.snapshotParts()][];
     }
 
     /** A key ordered by unsigned bytes. */
@@ -96,6 +105,7 @@ public final class KvService implements Service {
         }
         byte[] old = entries.put(key, value);
         entryBytes += value.length - (old == null ? -key.bytes().length : old.length);
+        parts[partOf(key.bytes())] = null;
         return new KvResult.Ok();
     }
 
@@ -103,6 +113,7 @@ public final class KvService implements Service {
         byte[] old = entries.remove(key);
         if (old != null) {
             entryBytes -= key.bytes().length + old.length;
+            parts[partOf(key.bytes())] = null;
         }
         return old != null;
     }
@@ -162,9 +173,103 @@ public final class KvService implements Service {
             TreeMap<Key, byte[]> installed = parse(snapshot);
             entries = installed;
             entryBytes = snapshot.length - SNAPSHOT_MAGIC.length - 4L - installed.size() * 6L;
+            Arrays.fill(parts, null);
         } catch (KvFormatException e) {
             throw new IllegalArgumentException("invalid KV snapshot: " + e.getMessage(), e);
         }
+    }
+
+    private int partOf(byte[] key) {
+        return Math.floorMod(Arrays.hashCode(key), parts.length);
+    }
+
+    @Override
+    public List<byte[]> snapshotParts() {
+        List<List<Map.Entry<Key, byte[]>>> dirty = new ArrayList<>(parts.length);
+        boolean anyDirty = false;
+        for (byte[] part : parts) {
+            dirty.add(part == null ? new ArrayList<>() : null);
+            anyDirty |= part == null;
+        }
+        if (anyDirty) {
+            for (Map.Entry<Key, byte[]> entry : entries.entrySet()) {
+                List<Map.Entry<Key, byte[]>> bucket = dirty.get(partOf(entry.getKey().bytes()));
+                if (bucket != null) {
+                    bucket.add(entry);
+                }
+            }
+            for (int i = 0; i < parts.length; i++) {
+                if (parts[i] == null) {
+                    parts[i] = encodePart(dirty.get(i));
+                }
+            }
+        }
+        return List.of(parts.clone());
+    }
+
+    private static byte[] encodePart(List<Map.Entry<Key, byte[]>> bucket) {
+        long size = 4;
+        for (Map.Entry<Key, byte[]> e : bucket) {
+            size += 6L + e.getKey().bytes().length + e.getValue().length;
+        }
+        if (size > Integer.MAX_VALUE - 16) {
+            throw new IllegalStateException("a snapshot part of " + size + " bytes; use more snapshotParts");
+        }
+        ByteBuffer out = ByteBuffer.allocate((int) size).putInt(bucket.size());
+        for (Map.Entry<Key, byte[]> e : bucket) {
+            out.putShort((short) e.getKey().bytes().length).put(e.getKey().bytes()).putInt(e.getValue().length)
+                    .put(e.getValue());
+        }
+        return out.array();
+    }
+
+    @Override
+    public void installSnapshotParts(List<byte[]> snapshot) {
+        if (snapshot.size() != parts.length) {
+            throw new IllegalArgumentException("invalid KV snapshot: " + snapshot.size() + " parts, this store has "
+                    + parts.length + " (snapshotParts)");
+        }
+        TreeMap<Key, byte[]> installed = new TreeMap<>();
+        long bytes = 0;
+        try {
+            for (int i = 0; i < parts.length; i++) {
+                bytes += parsePart(snapshot.get(i), i, installed);
+            }
+        } catch (KvFormatException e) {
+            throw new IllegalArgumentException("invalid KV snapshot: " + e.getMessage(), e);
+        }
+        entries = installed;
+        entryBytes = bytes;
+        for (int i = 0; i < parts.length; i++) {
+            parts[i] = snapshot.get(i);
+        }
+    }
+
+    /** Adds a part's entries; returns their key and value bytes. */
+    private long parsePart(byte[] part, int index, TreeMap<Key, byte[]> into) throws KvFormatException {
+        ByteBuffer in = ByteBuffer.wrap(part);
+        if (in.remaining() < 4) {
+            throw new KvFormatException("part " + index + " is truncated");
+        }
+        int count = in.getInt();
+        if (count < 0 || into.size() + (long) count > limits.entriesMax()) {
+            throw new KvFormatException("part " + index + " entry count " + count + " exceeds entriesMax "
+                    + limits.entriesMax());
+        }
+        long bytes = 0;
+        Key previous = null;
+        for (int i = 0; i < count; i++) {
+            Key key = new Key(Bytes.read(in, 2, limits.keyBytesMax(), "part " + index + " key " + i));
+            if (previous != null && previous.compareTo(key) >= 0 || partOf(key.bytes()) != index) {
+                throw new KvFormatException("part " + index + " key " + i + " out of order or in the wrong part");
+            }
+            byte[] value = Bytes.read(in, 4, limits.valueBytesMax(), "part " + index + " value " + i);
+            into.put(key, value);
+            bytes += key.bytes().length + value.length;
+            previous = key;
+        }
+        Bytes.expectEnd(in, "part " + index);
+        return bytes;
     }
 
     private TreeMap<Key, byte[]> parse(byte[] snapshot) throws KvFormatException {

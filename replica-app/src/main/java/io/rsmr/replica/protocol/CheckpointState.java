@@ -3,50 +3,39 @@ package io.rsmr.replica.protocol;
 import java.nio.ByteBuffer;
 
 /**
- * The bytes a checkpoint certifies: seq, hash chain, reply cache and the service snapshot.
- * Including the reply cache makes exactly-once survive state transfer.
+ * Part 0 of every checkpoint state: the protocol's own metadata — seq, hash chain and reply cache.
+ * Including the reply cache makes exactly-once survive state transfer. The service's parts follow.
  */
 final class CheckpointState {
     private CheckpointState() {
     }
 
-    static byte[] encode(long seq, byte[] chain, ReplyCache cache, byte[] serviceSnapshot) {
-        ByteBuffer out = ByteBuffer.allocate(8 + chain.length + cache.encodedBytes() + 4 + serviceSnapshot.length);
+    /** The decoded metadata part. */
+    record Meta(long seq, byte[] chain, ReplyCache replies) {
+    }
+
+    static byte[] encodeMeta(long seq, byte[] chain, ReplyCache cache) {
+        ByteBuffer out = ByteBuffer.allocate(8 + chain.length + cache.encodedBytes());
         out.putLong(seq);
         out.put(chain);
         cache.encode(out);
-        out.putInt(serviceSnapshot.length);
-        out.put(serviceSnapshot);
         return out.array();
     }
 
-    /** The seq a state was taken at; throws IllegalArgumentException when there is none. */
-    static long seqOf(byte[] state) {
-        if (state.length < 8) {
-            throw new IllegalArgumentException("checkpoint state of " + state.length + " bytes has no seq");
+    /** Decodes a metadata part; throws IllegalArgumentException naming what is wrong. */
+    static Meta decodeMeta(byte[] part, int clientsMax, int replyBytesMax) {
+        ByteBuffer in = ByteBuffer.wrap(part);
+        if (in.remaining() < 8 + 32) {
+            throw new IllegalArgumentException("checkpoint metadata of " + part.length + " bytes is truncated");
         }
-        return ByteBuffer.wrap(state).getLong();
-    }
-
-    static byte[] chainOf(ByteBuffer in) {
-        if (in.remaining() < 32) {
-            throw new IllegalArgumentException("checkpoint state truncated in chain hash");
-        }
+        long seq = in.getLong();
         byte[] chain = new byte[32];
         in.get(chain);
-        return chain;
-    }
-
-    static byte[] serviceOf(ByteBuffer in) {
-        if (in.remaining() < 4) {
-            throw new IllegalArgumentException("checkpoint state truncated before service snapshot");
+        ReplyCache cache = new ReplyCache(clientsMax);
+        cache.decode(in, replyBytesMax);
+        if (in.hasRemaining()) {
+            throw new IllegalArgumentException(in.remaining() + " bytes after the checkpoint metadata");
         }
-        int length = in.getInt();
-        if (length != in.remaining()) {
-            throw new IllegalArgumentException("service snapshot length " + length + " but " + in.remaining() + " bytes left");
-        }
-        byte[] snapshot = new byte[length];
-        in.get(snapshot);
-        return snapshot;
+        return new Meta(seq, chain, cache);
     }
 }

@@ -1,6 +1,5 @@
 package io.rsmr.replica.protocol;
 
-import io.rsmr.replica.protocol.message.CheckpointCertificate;
 import io.rsmr.replica.protocol.message.Message;
 import io.rsmr.replica.protocol.message.Request;
 
@@ -16,13 +15,6 @@ public sealed interface Input {
 
     /** One unit of time passed. */
     record Tick() implements Input {
-    }
-
-    /**
-     * Install a checkpoint state that the caller obtained elsewhere (e.g. the local data disk on
-     * restart, issue 4). The core checks the certificate's signatures and the state's digest first.
-     */
-    record InstallCheckpoint(CheckpointCertificate certificate, byte[] state) implements Input {
     }
 
     Tick TICK = new Tick();

@@ -6,6 +6,7 @@ import io.rsmr.replica.protocol.message.Message;
 import io.rsmr.replica.protocol.message.Reply;
 import io.rsmr.replica.protocol.message.ReplyDigest;
 import io.rsmr.replica.protocol.message.Request;
+import io.rsmr.replica.protocol.message.StateManifest;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -53,8 +54,21 @@ public final class Output {
     public record ViewEntry(long view, boolean inViewChange) implements Persist {
     }
 
-    /** A new stable checkpoint: the log below its seq may be dropped. */
-    public record StableCheckpoint(CheckpointCertificate certificate, byte[] state) implements Persist {
+    /**
+     * A chunk of a checkpoint state, to be kept in the {@link ChunkStore} under its SHA-256
+     * {@code digest}. Writing a chunk the store already holds is a no-op. Emitted for the chunks of
+     * a new stable checkpoint that the previous one did not have, and for every chunk a state
+     * transfer fetched and verified (so a transfer larger than memory streams to disk).
+     */
+    public record StateChunk(byte[] digest, byte[] bytes) implements Persist {
+    }
+
+    /**
+     * A new stable checkpoint whose chunks were all persisted (this step or before). Once durable,
+     * log entries at or below its seq may be dropped, and chunks it does not list may be deleted
+     * (except those of a transfer in progress, which the core re-fetches if they go missing).
+     */
+    public record StableCheckpoint(CheckpointCertificate certificate, StateManifest manifest) implements Persist {
     }
 
     /**

@@ -16,6 +16,12 @@ package io.rsmr.replica.protocol;
  * @param requestBytesMax bytes of one client operation
  * @param replyBytesMax bytes of one result
  * @param stateBytesMax bytes of one checkpoint state (service snapshot + reply cache)
+ * @param chunkBytesMax bytes of one chunk of a checkpoint state (the unit of state transfer)
+ * @param stateChunksMax chunks of one checkpoint state
+ * @param transferChunksInFlightMax chunks a recovering replica asks one peer for at a time
+ * @param serveBytesPerTickMax chunk bytes a replica sends to recovering peers per tick, all together:
+ *        the rate limit that keeps a state transfer from slowing the ordering of requests
+ * @param verifyBytesPerTickMax local chunk bytes a recovering replica checks per tick (bounds one step)
  * @param messageBytesMax bytes of one encoded message (the transport's frame limit)
  * @param clientsMax clients in the reply cache and pending-request table
  * @param requestTimeoutTicks a request pending this long makes a backup suspect the leader
@@ -31,7 +37,8 @@ public record ProtocolConfig(
         int n, int k, int kPrime,
         int checkpointIntervalSeqs, int logWindowSeqs, int pipelineInstancesMax,
         int batchRequestsMax, int batchBytesMax, int requestBytesMax, int replyBytesMax,
-        int stateBytesMax, int messageBytesMax, int clientsMax,
+        int stateBytesMax, int chunkBytesMax, int stateChunksMax, int transferChunksInFlightMax,
+        int serveBytesPerTickMax, int verifyBytesPerTickMax, int messageBytesMax, int clientsMax,
         int requestTimeoutTicks, int viewChangeTimeoutTicks, int statusIntervalTicks,
         int retransmitSeqsMax, int prePreparedClaimsPerSeqMax, int signatureBytesMax, boolean digestReplies) {
 
@@ -51,9 +58,14 @@ public record ProtocolConfig(
                 "batchBytesMax must be >= requestBytesMax >= 1");
         require(replyBytesMax >= 1, "replyBytesMax must be >= 1");
         require(stateBytesMax >= 1, "stateBytesMax must be >= 1");
-        require(messageBytesMax >= stateBytesMax + MESSAGE_OVERHEAD_BYTES
+        require(chunkBytesMax >= 1 && stateChunksMax >= 2 && transferChunksInFlightMax >= 1,
+                "chunkBytesMax, transferChunksInFlightMax must be >= 1 and stateChunksMax >= 2");
+        require(serveBytesPerTickMax >= chunkBytesMax && verifyBytesPerTickMax >= chunkBytesMax,
+                "serveBytesPerTickMax and verifyBytesPerTickMax must be >= chunkBytesMax");
+        require(messageBytesMax >= chunkBytesMax + MESSAGE_OVERHEAD_BYTES
+                        && messageBytesMax >= (long) stateChunksMax * 36 + MESSAGE_OVERHEAD_BYTES
                         && messageBytesMax >= batchBytesMax + batchRequestsMax * 32 + MESSAGE_OVERHEAD_BYTES,
-                "messageBytesMax must hold a full state and a full batch");
+                "messageBytesMax must hold a chunk, a state manifest and a full batch");
         require(clientsMax >= 1, "clientsMax must be >= 1");
         require(requestTimeoutTicks >= 1 && viewChangeTimeoutTicks >= 1 && statusIntervalTicks >= 1,
                 "timeouts and intervals must be >= 1 tick");
@@ -67,7 +79,8 @@ public record ProtocolConfig(
         return new ProtocolConfig(n, k, kPrime,
                 128, 256, 4,
                 512, 1 << 20, 64 << 10, 64 << 10,
-                64 << 20, (64 << 20) + (2 << 20), 100_000,
+                64 << 20, 1 << 20, 1 << 16, 16,
+                1 << 20, 16 << 20, 4 << 20, 100_000,
                 200, 200, 10,
                 32, 4, 128, false);
     }
@@ -134,6 +147,11 @@ public record ProtocolConfig(
         public int requestBytesMax;
         public int replyBytesMax;
         public int stateBytesMax;
+        public int chunkBytesMax;
+        public int stateChunksMax;
+        public int transferChunksInFlightMax;
+        public int serveBytesPerTickMax;
+        public int verifyBytesPerTickMax;
         public int messageBytesMax;
         public int clientsMax;
         public int requestTimeoutTicks;
@@ -156,6 +174,11 @@ public record ProtocolConfig(
             requestBytesMax = c.requestBytesMax;
             replyBytesMax = c.replyBytesMax;
             stateBytesMax = c.stateBytesMax;
+            chunkBytesMax = c.chunkBytesMax;
+            stateChunksMax = c.stateChunksMax;
+            transferChunksInFlightMax = c.transferChunksInFlightMax;
+            serveBytesPerTickMax = c.serveBytesPerTickMax;
+            verifyBytesPerTickMax = c.verifyBytesPerTickMax;
             messageBytesMax = c.messageBytesMax;
             clientsMax = c.clientsMax;
             requestTimeoutTicks = c.requestTimeoutTicks;
@@ -169,7 +192,8 @@ public record ProtocolConfig(
 
         public ProtocolConfig build() {
             return new ProtocolConfig(n, k, kPrime, checkpointIntervalSeqs, logWindowSeqs, pipelineInstancesMax,
-                    batchRequestsMax, batchBytesMax, requestBytesMax, replyBytesMax, stateBytesMax, messageBytesMax,
+                    batchRequestsMax, batchBytesMax, requestBytesMax, replyBytesMax, stateBytesMax, chunkBytesMax,
+                    stateChunksMax, transferChunksInFlightMax, serveBytesPerTickMax, verifyBytesPerTickMax, messageBytesMax,
                     clientsMax, requestTimeoutTicks, viewChangeTimeoutTicks, statusIntervalTicks, retransmitSeqsMax,
                     prePreparedClaimsPerSeqMax, signatureBytesMax, digestReplies);
         }

@@ -6,6 +6,8 @@ import io.rsmr.replica.protocol.message.Batch;
 import io.rsmr.replica.protocol.message.BatchData;
 import io.rsmr.replica.protocol.message.Checkpoint;
 import io.rsmr.replica.protocol.message.CheckpointCertificate;
+import io.rsmr.replica.protocol.message.ChunkData;
+import io.rsmr.replica.protocol.message.FetchChunks;
 import io.rsmr.replica.protocol.message.Commit;
 import io.rsmr.replica.protocol.message.Digests;
 import io.rsmr.replica.protocol.message.FetchBatch;
@@ -20,18 +22,18 @@ import io.rsmr.replica.protocol.message.ReplyDigest;
 import io.rsmr.replica.protocol.message.Request;
 import io.rsmr.replica.protocol.message.RequestRef;
 import io.rsmr.replica.protocol.message.SlotClaim;
-import io.rsmr.replica.protocol.message.StateData;
+import io.rsmr.replica.protocol.message.StateManifest;
 import io.rsmr.replica.protocol.message.Status;
 import io.rsmr.replica.protocol.message.ViewChange;
 import io.rsmr.replica.service.Service;
 
 import java.nio.ByteBuffer;
+import java.util.HashSet;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.EnumMap;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -53,7 +55,10 @@ import java.util.TreeSet;
  *
  * <p>Every {@code checkpointIntervalSeqs} seqs the replica signs the digest of its checkpoint state
  * (service snapshot, reply cache, hash chain); q matching signatures are a stable checkpoint
- * certificate, below which the log is dropped. A replica behind a certificate fetches that state.
+ * certificate, below which the log is dropped. The state is cut into chunks and the signed digest is
+ * the root of their {@link StateManifest}, so a replica behind a certificate fetches only the chunks
+ * it lacks, from several peers, each checked on arrival ({@link StateTransfer}); peers serve at most
+ * {@code serveBytesPerTickMax} bytes per tick so that a transfer does not stall the ordering.
  *
  * <p>View change: a request pending for {@code requestTimeoutTicks}, or proof that the leader
  * misbehaved (two proposals for one seq, a malformed batch), makes a replica sign a view change with
@@ -65,10 +70,13 @@ import java.util.TreeSet;
  * that lags gets the stable certificate, the current new view, or our own messages for the seqs it
  * misses. Persistence rule: see {@link Output}.
  *
- * <p>A replica that restarted without its log ({@code recovering}) must not vote: it could
- * contradict what it voted before. It listens, fetches state and executes decided batches, and
- * votes again once its stable checkpoint passes every seq it could have voted on (the highest
- * seq its peers report plus the window).
+ * <p>How a replica starts is a {@link Start}. One that restarts from its own trusted log resumes
+ * at once, remembering its votes. One whose disk is untrusted or lost ({@code recovering}) must not
+ * vote: it could contradict what it voted before. It listens, fetches the certified state (reusing
+ * local chunks that match it) and executes decided batches, and votes again once its stable
+ * checkpoint passes every seq it could have voted on (the highest seq its peers report plus the
+ * window). Its status says it is recovering; an idle leader then proposes empty batches, one per
+ * tick, so that the checkpoints it waits for come even when no client writes.
  */
 public class ReplicaCore {
     private final ProtocolConfig config;
@@ -103,22 +111,40 @@ public class ReplicaCore {
     private ReplyCache replies;
     private final LinkedHashMap<Long, Pending> pending = new LinkedHashMap<>();
 
+    private final ChunkStore store;
     private CheckpointCertificate stableCert = CheckpointCertificate.genesis();
-    private byte[] stableState;
-    private final TreeMap<Long, byte[]> ownStates = new TreeMap<>();
-    private final TreeMap<Long, byte[]> ownDigests = new TreeMap<>();
+    /** The stable state's chunks (null for genesis). */
+    private StateImage stableImage;
+    /**
+     * The stable image and older ones that a peer fetched from recently, by seq, with the tick of
+     * that last use: a transfer keeps its target while checkpoints move on under load. Unchanged
+     * parts are shared arrays, so an older image costs only what changed since.
+     */
+    private final TreeMap<Long, StateImage> servable = new TreeMap<>();
+    private final Map<Long, Long> servedTick = new HashMap<>();
+    private long lastClientRequestTick = Long.MIN_VALUE / 2;
+    private final TreeMap<Long, StateImage> ownImages = new TreeMap<>();
     private final TreeMap<Long, Checkpoint[]> checkpointVotes = new TreeMap<>();
     /** Verified certificates at or above the stable one (a lagging replica installs any of them). */
     private final TreeMap<Long, CheckpointCertificate> certified = new TreeMap<>();
     private CheckpointCertificate targetCert;
-    private int stateFetchAttempt;
+    private final StateTransfer transfer;
     private final long[] lastStateServedTick;
     private final long[] peerLastExecuted;
+    /** Until when each peer counts as recovering (it said so in a recent status). */
+    private final long[] peerRecoveringUntilTick;
+    /** Chunks asked of us, served in order within the per-tick byte budget. */
+    private final ArrayDeque<Served> serveQueue = new ArrayDeque<>();
+    private long serveBudgetBytes;
 
     private boolean recovering;
+    private boolean installedByTransfer;
     private final long[] recoveryReports;
     private long recoveryPoint = -1;
     private long recoveryCertSeq;
+
+    private record Served(int peer, long seq, int index) {
+    }
 
     private static final class Pending {
         final Request request;
@@ -137,17 +163,17 @@ public class ReplicaCore {
         }
     }
 
-    /** A replica of a freshly started cluster (or one whose log survived). */
+    /** A replica of a freshly started cluster that keeps its chunks nowhere (tests). */
     public ReplicaCore(ProtocolConfig config, int replicaId, Service service, Signatures signatures) {
-        this(config, replicaId, service, signatures, false);
+        this(config, replicaId, service, signatures, ChunkStore.EMPTY, Start.FRESH);
     }
 
     /**
-     * @param recovering true when this replica ran before and lost its log (e.g. restarted with an
-     *        empty or untrusted disk): it then abstains from voting until it has caught up
+     * @param store where the shell keeps the chunks this core asks it to persist (untrusted)
+     * @param start fresh, resuming from a trusted log, or recovering with an untrusted disk
      */
     public ReplicaCore(ProtocolConfig config, int replicaId, Service service, Signatures signatures,
-                       boolean recovering) {
+                       ChunkStore store, Start start) {
         if (replicaId < 0 || replicaId >= config.n()) {
             throw new IllegalArgumentException("replicaId " + replicaId + " not in [0, " + config.n() + ")");
         }
@@ -155,8 +181,11 @@ public class ReplicaCore {
         this.me = replicaId;
         this.service = service;
         this.signatures = signatures;
-        this.recovering = recovering;
+        this.store = store;
+        this.recovering = start instanceof Start.Recover;
         this.replies = new ReplyCache(config.clientsMax());
+        this.transfer = new StateTransfer(config, replicaId, store);
+        this.peerRecoveringUntilTick = new long[config.n()];
         this.latestViewChange = new ViewChange[config.n()];
         this.lastStateServedTick = new long[config.n()];
         Arrays.fill(lastStateServedTick, Long.MIN_VALUE / 2);
@@ -164,6 +193,9 @@ public class ReplicaCore {
         Arrays.fill(peerLastExecuted, -1);
         this.recoveryReports = new long[config.n()];
         Arrays.fill(recoveryReports, -1);
+        if (start instanceof Start.Resume resume) {
+            resume(resume);
+        }
     }
 
     /** Handles one input; the returned Output is reused by the next call. */
@@ -175,8 +207,6 @@ public class ReplicaCore {
             onClientRequest(fc.clientId(), fc.request());
         } else if (input instanceof Input.FromReplica fr) {
             onReplicaMessage(fr.sender(), fr.message());
-        } else if (input instanceof Input.InstallCheckpoint ic) {
-            onInstallCheckpoint(ic.certificate(), ic.state());
         }
         return out;
     }
@@ -216,9 +246,20 @@ public class ReplicaCore {
         return stableCert;
     }
 
-    /** The checkpoint state certified by {@link #stableCertificate()} (null for the genesis one). */
-    public byte[] stableState() {
-        return stableState;
+    /** The chunk layout of the state certified by {@link #stableCertificate()} (null for genesis). */
+    public StateManifest stableManifest() {
+        return stableImage == null ? null : stableImage.manifest;
+    }
+
+    /** Where a recovering replica stands; {@link RecoveryProgress.Phase#DONE} once it votes. */
+    public RecoveryProgress recovery() {
+        if (!recovering) {
+            return transfer.progress(RecoveryProgress.Phase.DONE);
+        }
+        if (transfer.target() != null) {
+            return transfer.progress(transfer.phase());
+        }
+        return transfer.progress(installedByTransfer ? RecoveryProgress.Phase.REPLAYING : RecoveryProgress.Phase.LEARNING);
     }
 
     public long dropCount(DropReason reason) {
@@ -289,8 +330,12 @@ public class ReplicaCore {
             onBatchData(b);
         } else if (m instanceof FetchState f) {
             onFetchState(sender, f);
-        } else if (m instanceof StateData s) {
-            onStateData(s);
+        } else if (m instanceof FetchChunks f) {
+            onFetchChunks(sender, f);
+        } else if (m instanceof StateManifest sm) {
+            onManifest(sender, sm);
+        } else if (m instanceof ChunkData c) {
+            onChunk(sender, c);
         } else if (m instanceof Request r) {
             onForwardedRequest(sender, r);
         } else {
@@ -325,6 +370,7 @@ public class ReplicaCore {
         }
         pending.remove(clientId);
         pending.put(clientId, new Pending(r, now));
+        lastClientRequestTick = now;
         if (leader() == me && !inViewChange) {
             enqueueForProposal(clientId);
             tryPropose();
@@ -707,17 +753,20 @@ public class ReplicaCore {
     // ------------------------------------------------------------------ checkpoints
 
     private void takeCheckpoint() {
-        byte[] state = CheckpointState.encode(lastExecuted, chain, replies, service.snapshot());
-        if (state.length > config.stateBytesMax()) {
-            throw new IllegalStateException("checkpoint state of " + state.length + " bytes exceeds stateBytesMax "
-                    + config.stateBytesMax());
+        List<byte[]> parts = new ArrayList<>();
+        parts.add(CheckpointState.encodeMeta(lastExecuted, chain, replies));
+        parts.addAll(service.snapshotParts());
+        StateImage previous = ownImages.isEmpty() ? stableImage : ownImages.lastEntry().getValue();
+        StateImage image = StateImage.of(lastExecuted, parts, config.chunkBytesMax(), previous);
+        if (image.bytes() > config.stateBytesMax() || image.chunks.size() > config.stateChunksMax()) {
+            throw new IllegalStateException("checkpoint state of " + image.bytes() + " bytes in " + image.chunks.size()
+                    + " chunks exceeds stateBytesMax " + config.stateBytesMax() + " or stateChunksMax "
+                    + config.stateChunksMax());
         }
-        byte[] digest = Digests.sha256(state);
-        ownStates.put(lastExecuted, state);
-        ownDigests.put(lastExecuted, digest);
+        ownImages.put(lastExecuted, image);
         long epoch = signatures.epoch();
-        byte[] sig = signatures.sign(MessageCodec.signedBytes(me, epoch, lastExecuted, digest));
-        Checkpoint c = new Checkpoint(me, epoch, lastExecuted, digest, sig);
+        byte[] sig = signatures.sign(MessageCodec.signedBytes(me, epoch, lastExecuted, image.root));
+        Checkpoint c = new Checkpoint(me, epoch, lastExecuted, image.root, sig);
         out.broadcast(c);
         recordCheckpointVote(c);
     }
@@ -808,26 +857,45 @@ public class ReplicaCore {
         }
         certified.put(cert.seq(), cert);
         recoveryCertSeq = Math.max(recoveryCertSeq, cert.seq());
-        byte[] own = ownDigests.get(cert.seq());
-        if (own != null && Arrays.equals(own, cert.stateDigest())) {
-            makeStable(cert, ownStates.get(cert.seq()));
+        StateImage own = ownImages.get(cert.seq());
+        if (own != null && Arrays.equals(own.root, cert.stateDigest())) {
+            makeStable(cert, own, false);
         } else if (targetCert == null || targetCert.seq() < cert.seq()) {
             targetCert = cert;
         }
     }
 
-    private void makeStable(CheckpointCertificate cert, byte[] state) {
+    /**
+     * Makes a certified image our stable state. Its chunks go to the store first, but only those the
+     * previous stable state lacked ({@code chunksStored}: all are there already, after a transfer).
+     */
+    private void makeStable(CheckpointCertificate cert, StateImage image, boolean chunksStored) {
+        if (!chunksStored) {
+            Set<ByteBuffer> stored = new HashSet<>();
+            if (stableImage != null) {
+                stableImage.manifest.chunkDigests().forEach(d -> stored.add(ByteBuffer.wrap(d)));
+            }
+            for (int i = 0; i < image.chunks.size(); i++) {
+                byte[] digest = image.manifest.chunkDigests().get(i);
+                if (stored.add(ByteBuffer.wrap(digest))) {
+                    out.persist(new Output.StateChunk(digest, image.chunks.get(i)));
+                }
+            }
+        }
+        out.persist(new Output.StableCheckpoint(cert, image.manifest));
         stableCert = cert;
-        stableState = state;
-        out.persist(new Output.StableCheckpoint(cert, state));
+        stableImage = image;
+        keepServable(image);
         slots.keySet().removeIf(seq -> seq <= cert.seq());
         waitingSeqs.headSet(cert.seq(), true).clear();
-        ownStates.headMap(cert.seq(), true).clear();
-        ownDigests.headMap(cert.seq(), true).clear();
+        ownImages.headMap(cert.seq(), true).clear();
         checkpointVotes.headMap(cert.seq(), true).clear();
         certified.headMap(cert.seq(), false).clear();
         if (targetCert != null && targetCert.seq() <= cert.seq()) {
             targetCert = null;
+        }
+        if (transfer.target() != null && transfer.target().seq() <= cert.seq()) {
+            transfer.clear();
         }
         nextProposalSeq = Math.max(nextProposalSeq, cert.seq() + 1);
         checkRecovered();
@@ -835,76 +903,263 @@ public class ReplicaCore {
         tryPropose();
     }
 
+    // ------------------------------------------------------------------ state transfer, serving side
+
     /**
-     * Serves our stable state, with its certificate, even when the asker wanted a later one that we
-     * lack: an older certified state is still progress for it.
+     * Adds the new stable image to what we serve and forgets older images no peer fetched from for
+     * {@code 8 * statusIntervalTicks} (at most n images in all).
+     */
+    private void keepServable(StateImage image) {
+        servable.put(image.manifest.seq(), image);
+        servedTick.put(image.manifest.seq(), now);
+        long idleMax = 8L * config.statusIntervalTicks();
+        servable.headMap(image.manifest.seq(), false).keySet().removeIf(seq -> now - servedTick.get(seq) > idleMax);
+        while (servable.size() > config.n()) {
+            servable.pollFirstEntry();
+        }
+        servedTick.keySet().retainAll(servable.keySet());
+    }
+
+    /** The image we serve for seq (marking it used), or null. */
+    private StateImage servedImage(long seq) {
+        StateImage image = servable.get(seq);
+        if (image != null) {
+            servedTick.put(seq, now);
+        }
+        return image;
+    }
+
+    /**
+     * A peer wants the manifest of a checkpoint. If we no longer (or do not yet) serve it, our stable
+     * certificate tells the peer where to go instead. At most one answer per peer per status interval.
      */
     private void onFetchState(int sender, FetchState f) {
-        if (stableState == null || now - lastStateServedTick[sender] < config.statusIntervalTicks()) {
+        if (stableImage == null || now - lastStateServedTick[sender] < config.statusIntervalTicks()) {
             drop(DropReason.UNEXPECTED);
             return;
         }
         lastStateServedTick[sender] = now;
-        if (f.seq() != stableSeq()) {
+        StateImage image = servedImage(f.seq());
+        if (image == null) {
             out.send(sender, stableCert);
+            return;
         }
-        out.send(sender, new StateData(stableSeq(), stableState));
+        out.send(sender, image.manifest);
     }
 
-    private void onStateData(StateData s) {
-        CheckpointCertificate cert = certified.get(s.seq());
-        if (cert == null || s.seq() <= lastExecuted) {
+    private void onFetchChunks(int sender, FetchChunks f) {
+        StateImage image = servedImage(f.seq());
+        if (image == null) {
             drop(DropReason.UNEXPECTED);
+            if (stableImage != null && now - lastStateServedTick[sender] >= config.statusIntervalTicks()) {
+                lastStateServedTick[sender] = now;
+                out.send(sender, stableCert);
+            }
             return;
         }
-        if (!Arrays.equals(Digests.sha256(s.state()), cert.stateDigest())) {
-            drop(DropReason.BAD_STATE);
-            return;
+        for (int index : f.indexes()) {
+            if (index >= image.chunks.size() || serveQueue.size() >= config.n() * config.transferChunksInFlightMax()) {
+                drop(DropReason.UNEXPECTED);
+                continue;
+            }
+            serveQueue.add(new Served(sender, f.seq(), index));
         }
-        installState(cert, s.state());
+        serveQueued();
     }
 
-    private void onInstallCheckpoint(CheckpointCertificate cert, byte[] state) {
-        if (!verifyCertificate(cert) || cert.seq() == 0) {
-            drop(DropReason.BAD_CERTIFICATE);
+    /** Sends queued chunks while this tick's byte budget lasts. */
+    private void serveQueued() {
+        while (!serveQueue.isEmpty() && serveBudgetBytes > 0) {
+            Served s = serveQueue.poll();
+            StateImage image = servable.get(s.seq());
+            if (image != null) {
+                byte[] chunk = image.chunks.get(s.index());
+                serveBudgetBytes -= chunk.length;
+                out.send(s.peer(), new ChunkData(s.seq(), s.index(), chunk));
+            }
+        }
+    }
+
+    // ------------------------------------------------------------------ state transfer, fetching side
+
+    /**
+     * Starts or redirects the transfer: when we are stuck behind a certificate, and when a transfer
+     * whose target peers stopped serving (no progress for a while) can aim at a newer one.
+     */
+    private void driveTransfer() {
+        CheckpointCertificate current = transfer.target();
+        if (current != null && current.seq() <= lastExecuted) {
+            transfer.clear();
+            current = null;
+        }
+        if (targetCert == null || targetCert.seq() <= lastExecuted) {
             return;
         }
-        if (!Arrays.equals(Digests.sha256(state), cert.stateDigest())) {
+        if (current == null) {
+            if (now - lastProgressTick >= config.statusIntervalTicks()) {
+                transfer.retarget(targetCert, stableImage, now);
+            }
+        } else if (current.seq() < targetCert.seq()
+                && (!transfer.hasManifest() || transfer.idleTicks(now) > 4L * config.statusIntervalTicks())) {
+            transfer.retarget(targetCert, stableImage, now);
+        }
+    }
+
+    private void onManifest(int sender, StateManifest m) {
+        if (!transfer.onManifest(sender, m, now)) {
+            drop(transfer.badPeers().contains(sender) ? DropReason.BAD_STATE : DropReason.UNEXPECTED);
+            return;
+        }
+        transfer.onTick(now, out);
+        installIfComplete();
+    }
+
+    private void onChunk(int sender, ChunkData c) {
+        StateTransfer.ChunkResult result = transfer.onChunk(sender, c, now, out);
+        if (result == StateTransfer.ChunkResult.BAD) {
             drop(DropReason.BAD_STATE);
-            return;
+        } else if (result == StateTransfer.ChunkResult.UNEXPECTED) {
+            drop(DropReason.UNEXPECTED);
+        } else {
+            installIfComplete();
         }
+    }
+
+    private void installIfComplete() {
+        StateImage image = transfer.complete();
+        if (image != null) {
+            CheckpointCertificate cert = transfer.target();
+            transfer.clear();
+            installImage(cert, image);
+        }
+    }
+
+    /** Installs a state whose chunks match a verified certificate's manifest. */
+    private void installImage(CheckpointCertificate cert, StateImage image) {
         if (cert.seq() <= lastExecuted) {
             drop(DropReason.DUPLICATE);
             return;
         }
-        installState(cert, state);
-    }
-
-    /** Installs a state whose digest matches a verified certificate. */
-    private void installState(CheckpointCertificate cert, byte[] state) {
-        ReplyCache cache = new ReplyCache(config.clientsMax());
-        byte[] newChain;
+        CheckpointState.Meta meta;
         try {
-            if (CheckpointState.seqOf(state) != cert.seq()) {
-                throw new IllegalArgumentException("state is for seq " + CheckpointState.seqOf(state));
+            List<byte[]> parts = image.parts();
+            meta = CheckpointState.decodeMeta(parts.get(0), config.clientsMax(), config.replyBytesMax());
+            if (meta.seq() != cert.seq()) {
+                throw new IllegalArgumentException("state is for seq " + meta.seq());
             }
-            ByteBuffer in = ByteBuffer.wrap(state);
-            in.getLong();
-            newChain = CheckpointState.chainOf(in);
-            cache.decode(in, config.replyBytesMax());
-            service.installSnapshot(CheckpointState.serviceOf(in));
+            service.installSnapshotParts(parts.subList(1, parts.size()));
         } catch (IllegalArgumentException e) {
             drop(DropReason.BAD_STATE);
             return;
         }
-        replies = cache;
-        chain = newChain;
+        replies = meta.replies();
+        chain = meta.chain();
         lastExecuted = cert.seq();
         lastProgressTick = now;
-        ownStates.put(cert.seq(), state);
-        ownDigests.put(cert.seq(), cert.stateDigest());
-        makeStable(cert, state);
+        installedByTransfer = true;
+        makeStable(cert, image, true);
         tryExecute();
+    }
+
+    // ------------------------------------------------------------------ resume from a trusted log
+
+    /**
+     * Reinstalls the stable checkpoint from the store and returns to the view and the votes of the
+     * log; when the stored chunks do not make the certified state, recovers instead.
+     */
+    private void resume(Start.Resume r) {
+        if (r.stable().seq() > 0) {
+            StateImage image = storedImage(r.stable(), r.manifest());
+            if (image == null || !restoreState(r.stable(), image)) {
+                recovering = true;
+                return;
+            }
+        }
+        view = r.view();
+        for (Output.LogEntry e : r.accepted()) {
+            restoreAccepted(e);
+        }
+        for (Output.Prepared p : r.prepared()) {
+            restorePrepared(p);
+        }
+        if (r.inViewChange()) {
+            inViewChange = true;
+            latestViewChange[me] = signedViewChange();
+        }
+    }
+
+    private StateImage storedImage(CheckpointCertificate cert, StateManifest manifest) {
+        if (manifest == null || manifest.seq() != cert.seq() || !Arrays.equals(manifest.root(), cert.stateDigest())) {
+            return null;
+        }
+        List<byte[]> chunks = new ArrayList<>(manifest.chunkCount());
+        for (int i = 0; i < manifest.chunkCount(); i++) {
+            byte[] chunk = store.read(manifest.chunkDigests().get(i));
+            if (!StateImage.matches(manifest, i, chunk)) {
+                return null;
+            }
+            chunks.add(chunk);
+        }
+        return StateImage.verified(manifest, chunks);
+    }
+
+    private boolean restoreState(CheckpointCertificate cert, StateImage image) {
+        try {
+            List<byte[]> parts = image.parts();
+            CheckpointState.Meta meta = CheckpointState.decodeMeta(parts.get(0), config.clientsMax(),
+                    config.replyBytesMax());
+            if (meta.seq() != cert.seq()) {
+                return false;
+            }
+            service.installSnapshotParts(parts.subList(1, parts.size()));
+            replies = meta.replies();
+            chain = meta.chain();
+        } catch (IllegalArgumentException e) {
+            return false;
+        }
+        lastExecuted = cert.seq();
+        stableCert = cert;
+        stableImage = image;
+        keepServable(image);
+        certified.put(cert.seq(), cert);
+        nextProposalSeq = cert.seq() + 1;
+        return true;
+    }
+
+    /** We accepted this proposal (and, as a backup, sent a prepare for it) before the restart. */
+    private void restoreAccepted(Output.LogEntry e) {
+        if (!inWindow(e.seq())) {
+            return;
+        }
+        Slot slot = slot(e.seq());
+        byte[] digest = e.batch().digest();
+        slot.keep(e.batch());
+        slot.notePrePrepared(e.view(), digest, config.prePreparedClaimsPerSeqMax());
+        if (e.view() == view && !slot.accepted(view)) {
+            slot.acceptedView = view;
+            slot.acceptedDigest = digest;
+            if (me != leader()) {
+                slot.prepares[me] = new Prepare(view, e.seq(), digest);
+            } else {
+                nextProposalSeq = Math.max(nextProposalSeq, e.seq() + 1);
+            }
+        }
+    }
+
+    /** We held a prepared certificate (and sent a commit) for this value before the restart. */
+    private void restorePrepared(Output.Prepared p) {
+        if (!inWindow(p.seq())) {
+            return;
+        }
+        Slot slot = slot(p.seq());
+        if (p.view() > slot.preparedView) {
+            slot.preparedView = p.view();
+            slot.preparedDigest = p.digest();
+        }
+        if (p.view() == view) {
+            slot.commits[me] = new Commit(view, p.seq(), p.digest());
+            slot.ownCommitView = view;
+        }
     }
 
     // ------------------------------------------------------------------ view change
@@ -1186,12 +1441,50 @@ public class ReplicaCore {
                 failedViewChanges++;
                 startViewChange(view + 1);
             }
-        } else if (!recovering && requestTimedOut()) {
+        } else if (!recovering && (requestTimedOut() || recoveringPeerStarved())) {
             startViewChange(view + 1);
         }
         if (now % config.statusIntervalTicks() == 0) {
             periodic();
         }
+        serveBudgetBytes = Math.min(serveBudgetBytes + config.serveBytesPerTickMax(), config.serveBytesPerTickMax());
+        serveQueued();
+        transfer.onTick(now, out);
+        installIfComplete();
+        proposeEmptyForRecoveringPeer();
+    }
+
+    /**
+     * A recovering peer votes again only after two more checkpoints; when no client writes, the
+     * leader orders empty batches, one per tick, so that they come. A peer that lies about
+     * recovering costs at most that.
+     */
+    private void proposeEmptyForRecoveringPeer() {
+        if (inViewChange || leader() != me || recovering || !pending.isEmpty() || !proposalQueue.isEmpty()
+                || now - lastClientRequestTick <= config.statusIntervalTicks()
+                || nextProposalSeq - 1 - lastExecuted >= config.pipelineInstancesMax()
+                || nextProposalSeq > stableSeq() + config.logWindowSeqs()) {
+            return;
+        }
+        if (aPeerRecovers()) {
+            long seq = nextProposalSeq++;
+            out.broadcast(new PrePrepare(view, seq, Batch.EMPTY));
+            accept(slot(seq), Batch.EMPTY);
+        }
+    }
+
+    private boolean aPeerRecovers() {
+        for (long until : peerRecoveringUntilTick) {
+            if (until > now) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** A peer waits for checkpoints to recover and the leader orders nothing: as if a request timed out. */
+    private boolean recoveringPeerStarved() {
+        return aPeerRecovers() && now - lastProgressTick > config.requestTimeoutTicks();
     }
 
     /** Replicas (us included) whose latest view change is for our view or a later one. */
@@ -1255,7 +1548,7 @@ public class ReplicaCore {
     }
 
     private void periodic() {
-        out.broadcast(new Status(view, inViewChange, lastExecuted, stableSeq()));
+        out.broadcast(new Status(view, inViewChange, lastExecuted, stableSeq(), recovering));
         if (inViewChange && latestViewChange[me] != null && latestViewChange[me].newView() == view) {
             out.broadcast(latestViewChange[me]);
         }
@@ -1270,26 +1563,11 @@ public class ReplicaCore {
         if (next != null && next.executable() && missesOperations(withPendingOperations(next.batchFor(next.decidedDigest)))) {
             out.broadcast(new FetchBatch(next.seq, next.decidedDigest));
         }
-        fetchStateIfStuck();
-    }
-
-    private void fetchStateIfStuck() {
-        if (targetCert == null || targetCert.seq() <= lastExecuted
-                || now - lastProgressTick < config.statusIntervalTicks()) {
-            return;
-        }
-        List<Checkpoint> proofs = targetCert.proofs();
-        for (int i = 0; i < proofs.size(); i++) {
-            int peer = proofs.get((stateFetchAttempt + i) % proofs.size()).replicaId();
-            if (peer != me) {
-                stateFetchAttempt += i + 1;
-                out.send(peer, new FetchState(targetCert.seq()));
-                return;
-            }
-        }
+        driveTransfer();
     }
 
     private void onStatus(int sender, Status s) {
+        peerRecoveringUntilTick[sender] = s.recovering() ? now + 4L * config.statusIntervalTicks() : 0;
         if (recovering) {
             noteRecoveryReport(sender, s.lastExecutedSeq());
         }

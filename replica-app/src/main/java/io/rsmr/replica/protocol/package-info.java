@@ -26,11 +26,14 @@
  *
  * <h2>Durability and recovery</h2>
  * {@link io.rsmr.replica.protocol.Output} says what must be persisted before anything of the same
- * step is sent. A replica that restarts without its log must not vote until its stable checkpoint
- * passes every sequence number it could have voted on ({@code recovering}); it fetches the certified
- * state ({@code FetchState}, checked against the certificate) and catches up through commit
- * certificates. Issue 4 adds the durable log, untrusted-disk checks and chunked state transfer on
- * top of {@code Input.InstallCheckpoint}, {@code stableCertificate()} and the persist entries.
+ * step is sent: accepted proposals, prepared certificates, views, and the chunks and manifest of
+ * every stable checkpoint. A replica starts as a {@link io.rsmr.replica.protocol.Start}: fresh,
+ * resuming from its own trusted log (it remembers its votes and may vote at once), or recovering
+ * with an untrusted disk. A recovering replica must not vote until its stable checkpoint passes
+ * every sequence number it could have voted on; it learns the latest certificate from its peers,
+ * fetches the manifest whose root the certificate signs, reuses the local chunks that match it,
+ * fetches the rest from several peers ({@link io.rsmr.replica.protocol.StateTransfer}), and catches
+ * up through commit certificates.
  *
  * <h2>Tests</h2>
  * The simulator (src/test, package sim) runs these classes unchanged for thousands of seeds with

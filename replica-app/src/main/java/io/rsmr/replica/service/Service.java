@@ -27,6 +27,29 @@ public interface Service {
      */
     void installSnapshot(byte[] snapshot);
 
+    /**
+     * The whole current state as an ordered list of parts (e.g. key ranges or hash buckets), such
+     * that {@link #installSnapshotParts} restores it exactly. The core hashes each part into the
+     * checkpoint's chunks, so a replica whose state differs in a few parts transfers only those.
+     * Return the same array instance for a part that did not change since the previous call: the
+     * core then reuses its digests instead of hashing the part again.
+     */
+    default List<byte[]> snapshotParts() {
+        return List.of(snapshot());
+    }
+
+    /**
+     * Replaces the state with parts taken by {@link #snapshotParts()}.
+     *
+     * @throws IllegalArgumentException naming what is wrong; the state is then unchanged
+     */
+    default void installSnapshotParts(List<byte[]> parts) {
+        if (parts.size() != 1) {
+            throw new IllegalArgumentException("expected a snapshot of 1 part, got " + parts.size());
+        }
+        installSnapshot(parts.get(0));
+    }
+
     /** A digest of the current state (equal states give equal digests on every replica). */
     byte[] stateDigest();
 }

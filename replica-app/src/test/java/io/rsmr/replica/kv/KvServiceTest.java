@@ -9,12 +9,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 
 class KvServiceTest {
-    private final KvLimits limits = new KvLimits(64, 1024, 3, 4096, 100);
+    private final KvLimits limits = new KvLimits(64, 1024, 3, 4096, 100, 8);
     private final KvService kv = new KvService(limits);
 
     private static byte[] b(String text) {
@@ -148,6 +149,53 @@ class KvServiceTest {
         replay.executeBatch(mutated);
         assertArrayEquals(kv.stateDigest(), replay.stateDigest(), "execution is deterministic");
         replay.installSnapshot(kv.snapshot());
+    }
+
+    @Test
+    void snapshotPartsRoundTripAndOnlyWrittenBucketsChange() throws Exception {
+        for (int i = 0; i < 40; i++) {
+            run(new KvOperation.Put(b("key" + i), b("value" + i)));
+        }
+        List<byte[]> before = kv.snapshotParts();
+        assertEquals(8, before.size());
+        run(new KvOperation.Put(b("key7"), b("changed")));
+        List<byte[]> after = kv.snapshotParts();
+        int changed = 0;
+        for (int i = 0; i < 8; i++) {
+            changed += before.get(i) == after.get(i) ? 0 : 1;
+        }
+        assertEquals(1, changed, "one write re-encodes one bucket; the others are the same arrays");
+
+        KvService copy = new KvService(limits);
+        copy.installSnapshotParts(after);
+        assertArrayEquals(kv.stateDigest(), copy.stateDigest());
+        assertArrayEquals(kv.snapshot(), copy.snapshot());
+    }
+
+    @Test
+    void aDamagedOrMisplacedPartIsRefusedAndTheStateStaysAsItWas() throws Exception {
+        run(new KvOperation.Put(b("a"), b("1")));
+        List<byte[]> parts = new ArrayList<>(kv.snapshotParts());
+        KvService target = new KvService(limits);
+        target.executeBatch(List.of(new KvOperation.Put(b("mine"), b("2")).encode()));
+        byte[] digestBefore = target.stateDigest();
+
+        List<byte[]> swapped = new ArrayList<>(parts);
+        int full = 0;
+        while (parts.get(full).length == 4) {
+            full++;
+        }
+        swapped.set(full, parts.get((full + 1) % 8));
+        swapped.set((full + 1) % 8, parts.get(full));
+        IllegalArgumentException misplaced = assertThrows(IllegalArgumentException.class,
+                () -> target.installSnapshotParts(swapped));
+        assertTrue(misplaced.getMessage().contains("wrong part"), misplaced.getMessage());
+
+        List<byte[]> truncated = new ArrayList<>(parts);
+        truncated.set(full, Arrays.copyOf(parts.get(full), parts.get(full).length - 1));
+        assertThrows(IllegalArgumentException.class, () -> target.installSnapshotParts(truncated));
+        assertThrows(IllegalArgumentException.class, () -> target.installSnapshotParts(parts.subList(0, 7)));
+        assertArrayEquals(digestBefore, target.stateDigest(), "a refused snapshot changes nothing");
     }
 
     private void assertError(byte[] operation, String expected) throws KvFormatException {

@@ -19,7 +19,9 @@ import io.rsmr.replica.protocol.message.Reply;
 import io.rsmr.replica.protocol.message.ReplyDigest;
 import io.rsmr.replica.protocol.message.Request;
 import io.rsmr.replica.protocol.message.SlotClaim;
-import io.rsmr.replica.protocol.message.StateData;
+import io.rsmr.replica.protocol.message.ChunkData;
+import io.rsmr.replica.protocol.message.FetchChunks;
+import io.rsmr.replica.protocol.message.StateManifest;
 import io.rsmr.replica.protocol.message.Status;
 import io.rsmr.replica.protocol.message.ViewChange;
 import org.junit.jupiter.api.Test;
@@ -75,11 +77,13 @@ class MessageCodecTest {
                 cert,
                 vc,
                 new NewView(3, 0, 3, List.of(vc, vc), digest(2)),
-                new Status(3, true, 9, 8),
+                new Status(3, true, 9, 8, true),
                 new FetchBatch(5, batch.digest()),
                 new BatchData(5, batch),
                 new FetchState(8),
-                new StateData(8, new byte[] {1, 2, 3}));
+                new StateManifest(8, List.of(digest(5), digest(6), digest(7)), List.of(1, 2)),
+                new FetchChunks(8, List.of(0, 2)),
+                new ChunkData(8, 2, new byte[] {1, 2, 3}));
     }
 
     @Test
@@ -128,7 +132,7 @@ class MessageCodecTest {
         negativeView[1] = (byte) 0x80;
         assertEquals(Reason.BAD_VALUE, reasonOf(negativeView));
 
-        byte[] status = codec.encode(new Status(1, false, 2, 0));
+        byte[] status = codec.encode(new Status(1, false, 2, 0, false));
         status[9] = 2;
         assertEquals(Reason.BAD_VALUE, reasonOf(status), "a boolean byte other than 0 or 1");
 

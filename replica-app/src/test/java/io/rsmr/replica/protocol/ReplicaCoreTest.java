@@ -7,7 +7,7 @@ import io.rsmr.replica.protocol.message.Prepare;
 import io.rsmr.replica.protocol.message.Reply;
 import io.rsmr.replica.protocol.message.ReplyDigest;
 import io.rsmr.replica.protocol.message.Request;
-import io.rsmr.replica.protocol.message.StateData;
+import io.rsmr.replica.protocol.message.ChunkData;
 import io.rsmr.replica.protocol.message.Status;
 import org.junit.jupiter.api.Test;
 
@@ -211,7 +211,7 @@ class ReplicaCoreTest {
             assertEquals(5, c.replicas[i].lastExecutedSeq());
             assertEquals(4, c.replicas[i].stableCertificate().seq(), "K = 2: stable at 4");
             assertTrue(c.replicas[i].stableCertificate().proofs().size() >= CONFIG.quorum());
-            assertNotNull(c.replicas[i].stableState());
+            assertNotNull(c.replicas[i].stableManifest());
         }
     }
 
@@ -249,7 +249,7 @@ class ReplicaCoreTest {
             c.deliverAll();
         }
         c.dropLink = (from, to) -> from == 0 || to == 0;
-        c.dropMessage = e -> e.message() instanceof StateData;
+        c.dropMessage = e -> e.message() instanceof ChunkData;
         c.clientSends(request(7, 10, "op10"));
         c.tick(100);
         assertTrue(c.replicas[3].view() >= 1, "replica 3 took part in view changes");
@@ -271,14 +271,14 @@ class ReplicaCoreTest {
     @Test
     void aRecoveringReplicaDoesNotVoteUntilItPassedItsRecoveryPoint() {
         MapService service = new MapService();
-        ReplicaCore fresh = new ReplicaCore(CONFIG, 2, service, new TestSignatures(2), true);
+        ReplicaCore fresh = new ReplicaCore(CONFIG, 2, service, new TestSignatures(2), ChunkStore.EMPTY, Start.RECOVER);
         Request r = request(7, 1, "a");
         fresh.step(new Input.FromClient(7, r));
         Output out = fresh.step(new Input.FromReplica(0, new PrePrepare(0, 1, Batch.of(List.of(r)))));
         assertTrue(out.toReplicas().isEmpty(), "a replica that lost its log must not prepare");
         assertTrue(fresh.recovering());
         for (int peer : new int[] {0, 1, 3}) {
-            fresh.step(new Input.FromReplica(peer, new Status(0, false, 0, 0)));
+            fresh.step(new Input.FromReplica(peer, new Status(0, false, 0, 0, false)));
         }
         assertTrue(fresh.recovering(), "recovery point is the highest executed seq plus the window");
     }

@@ -106,7 +106,7 @@ final class ByzantineNode {
         if (has(Behavior.FALSE_CHECKPOINT) && random.nextInt(20) == 0) {
             long seq = (core().lastExecutedSeq() / config.checkpointIntervalSeqs() + 1) * config.checkpointIntervalSeqs();
             broadcast(net, codec.encode(falseCheckpoint(seq)));
-            broadcast(net, codec.encode(new Status(core().view(), false, seq + 1000, seq)));
+            broadcast(net, codec.encode(new Status(core().view(), false, seq + 1000, seq, random.nextBoolean())));
         }
     }
 

@@ -21,7 +21,8 @@ final class SimKv {
     static final byte CAS = 3;
     static final byte DELETE = 4;
     static final long ABSENT = -1;
-    private static final KvLimits LIMITS = KvLimits.defaults();
+    /** Few snapshot parts, so that the simulated transfers reuse some parts and fetch others. */
+    private static final KvLimits LIMITS = new KvLimits(1024, 60 << 10, 1000, 60 << 10, 1_000_000, 4);
 
     private SimKv() {
     }

@@ -14,7 +14,7 @@ record SimParams(
         ProtocolConfig config,
         int clients, int opsPerClient, int keys, int thinkTicksMax, int clientRetransmitTicks,
         double lossRate, double duplicateRate, int delayTicksMax, int partitionsMax,
-        List<Byzantine> byzantine, boolean crashes,
+        List<Byzantine> byzantine, boolean crashes, boolean rejuvenations,
         int safetyTicks, int livenessTicksMax, int floodMessagesPerTick) {
 
     /** A Byzantine replica and what it does. */
@@ -60,8 +60,10 @@ record SimParams(
         int delayMax = faulty ? r.nextInt(1, 12) : 1;
         int partitions = faulty ? r.nextInt(0, 3) : 0;
         List<Byzantine> byzantine = chooseByzantine(r, n, kPrime);
+        boolean crashes = k > 0 && faulty && r.nextBoolean();
+        boolean rejuvenations = crashes && r.nextBoolean();
         return new SimParams(seed, config, clients, opsPerClient, keys, r.nextInt(0, 20), 25,
-                loss, duplicate, delayMax, partitions, byzantine, k > 0 && faulty && r.nextBoolean(),
+                loss, duplicate, delayMax, partitions, byzantine, crashes, rejuvenations,
                 150 + r.nextInt(500), 40_000, 3);
     }
 
@@ -85,6 +87,13 @@ record SimParams(
         return out;
     }
 
+    /** The same run with crashes as rejuvenations in turn on damaged disks (k must be > 0). */
+    SimParams withRejuvenations() {
+        return new SimParams(seed, config, clients, opsPerClient, keys, thinkTicksMax, clientRetransmitTicks,
+                lossRate, duplicateRate, delayTicksMax, partitionsMax, byzantine, true, true,
+                safetyTicks, livenessTicksMax, floodMessagesPerTick);
+    }
+
     boolean isByzantine(int replicaId) {
         return byzantine.stream().anyMatch(b -> b.replicaId() == replicaId);
     }
@@ -97,7 +106,8 @@ record SimParams(
                 + " digestReplies=" + config.digestReplies()
                 + " clients=" + clients + "x" + opsPerClient + " keys=" + keys
                 + String.format(" loss=%.3f dup=%.3f", lossRate, duplicateRate) + " delayMax=" + delayTicksMax
-                + " partitions=" + partitionsMax + " crashes=" + crashes + " byzantine=" + byzantine
+                + " partitions=" + partitionsMax + " crashes=" + crashes + " rejuvenations=" + rejuvenations
+                + " byzantine=" + byzantine
                 + " safetyTicks=" + safetyTicks;
     }
 }

@@ -4,12 +4,16 @@ import io.rsmr.common.crypto.Ed25519Keys;
 import io.rsmr.common.crypto.EpochIdentity;
 import io.rsmr.replica.crypto.EpochSignatures;
 import io.rsmr.replica.crypto.ReplicaKeyRing;
+import io.rsmr.replica.protocol.ChunkStore;
 import io.rsmr.replica.protocol.ProtocolConfig;
 import io.rsmr.replica.protocol.ReplicaCore;
 import io.rsmr.replica.protocol.Signatures;
+import io.rsmr.replica.protocol.Start;
 import io.rsmr.replica.service.Service;
 import org.junit.jupiter.api.Test;
 
+import java.util.EnumMap;
+import java.util.EnumSet;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -30,13 +34,15 @@ class SimulationTest {
     private static final int FIXED_SEEDS = 150;
     private static final int RANDOM_SEEDS_DEFAULT = 1500;
     private static final int BROKEN_SEEDS_MAX = 400;
+    private static final int REJUVENATION_SEEDS = 120;
 
     static final Simulator.RecoveringCoreFactory CORRECT = ReplicaCore::new;
 
     /** Commits on q-1 matching prepares and commits: unsafe, and the checkers must notice. */
     static final class BrokenReplicaCore extends ReplicaCore {
-        BrokenReplicaCore(ProtocolConfig config, int id, Service service, Signatures signatures, boolean recovering) {
-            super(config, id, service, signatures, recovering);
+        BrokenReplicaCore(ProtocolConfig config, int id, Service service, Signatures signatures, ChunkStore store,
+                          Start start) {
+            super(config, id, service, signatures, store, start);
         }
 
         @Override
@@ -98,6 +104,36 @@ class SimulationTest {
             runOrExplain("randomSeedsOfAllShapes", params);
         }
         System.out.printf("sim random seeds: %d seeds in %.1f s%n", count, (System.nanoTime() - started) / 1e9);
+    }
+
+    /**
+     * Issue 4's scenario: replicas rejuvenated one group of k after another while clients run and k'
+     * others are Byzantine, each booting on a disk damaged in one of {@link SimDisk.Damage}'s ways.
+     * Every checker stays green, every rejuvenated replica ends voting with the certified state, and
+     * the seeds did exercise what they claim: every kind of damage, and state transfers.
+     */
+    @Test
+    void rejuvenationRoundsOnDamagedDisks() {
+        Long replay = replaySeed();
+        long first = replay != null ? replay : 1;
+        long last = replay != null ? replay : REJUVENATION_SEEDS;
+        Map<SimDisk.Damage, Integer> damages = new EnumMap<>(SimDisk.Damage.class);
+        int restarts = 0;
+        int transfers = 0;
+        for (long seed = first; seed <= last; seed++) {
+            SimParams params = SimParams.derive(seed, 6, 1, 1).withRejuvenations();
+            System.out.println(params);
+            Simulator.Stats stats = runOrExplain("rejuvenationRoundsOnDamagedDisks", params);
+            stats.damages().forEach((d, count) -> damages.merge(d, count, Integer::sum));
+            restarts += stats.restarts();
+            transfers += stats.stateJumps();
+            assertEquals(0, stats.stillRecovering(), "seed " + seed);
+        }
+        System.out.println("rejuvenations: " + restarts + ", damages " + damages + ", state transfers " + transfers);
+        if (replay == null) {
+            assertEquals(EnumSet.allOf(SimDisk.Damage.class), damages.keySet(), "every kind of damage was tried");
+            assertTrue(transfers > 0, "some rejuvenated replica fetched its state");
+        }
     }
 
     @Test

@@ -1,5 +1,6 @@
 package io.rsmr.replica.sim;
 
+import io.rsmr.replica.protocol.ChunkStore;
 import io.rsmr.replica.protocol.ClientCore;
 import io.rsmr.replica.protocol.DropReason;
 import io.rsmr.replica.protocol.Input;
@@ -7,6 +8,7 @@ import io.rsmr.replica.protocol.Output;
 import io.rsmr.replica.protocol.ProtocolConfig;
 import io.rsmr.replica.protocol.ReplicaCore;
 import io.rsmr.replica.protocol.Signatures;
+import io.rsmr.replica.protocol.Start;
 import io.rsmr.replica.protocol.TestSignatures;
 import io.rsmr.replica.protocol.message.DecodeException;
 import io.rsmr.replica.protocol.message.Message;
@@ -27,7 +29,12 @@ import java.util.function.IntFunction;
  * message through the real codec. A safety phase with message loss, duplication, delay
  * (reordering), partitions, crash-restarts of up to k replicas and up to k' scripted Byzantine
  * replicas is followed by a liveness phase on a healed network that must complete every client
- * operation within a bound. {@link Checkers} run after every step.
+ * operation within a bound, and then bring every replica that recovers back to voting with the
+ * certified state. {@link Checkers} run after every step.
+ *
+ * <p>Each replica has a {@link SimDisk}. A crashed replica comes back in one of three ways: from
+ * its intact disk (it resumes from its log), with its disk lost, or — in runs with
+ * rejuvenations — rejuvenated in turn, round after round, on a disk an intruder damaged.
  */
 final class Simulator {
     /** A frame in flight between endpoints (replicas 0..n-1, clients n..n+c-1). */
@@ -61,6 +68,7 @@ final class Simulator {
     private final RecoveringCoreFactory factory;
     private final IntFunction<Signatures> signaturesOf;
     private final ReplicaCore[] replicas;
+    private final SimDisk[] disks;
     private final ByzantineNode[] byzantine;
     private final SimClient[] clients;
     private final PriorityQueue<Packet> network = new PriorityQueue<>(
@@ -74,6 +82,8 @@ final class Simulator {
     private long decodeFailures;
     private long delivered;
     private int restarts;
+    private int nextRejuvenated;
+    private final EnumMap<SimDisk.Damage, Integer> damages = new EnumMap<>(SimDisk.Damage.class);
 
     /** A simulation with the fast stand-in signatures. */
     Simulator(SimParams params, RecoveringCoreFactory factory) {
@@ -90,15 +100,19 @@ final class Simulator {
         this.signaturesOf = signaturesOf;
         this.factory = factory;
         this.replicas = new ReplicaCore[n];
+        this.disks = new SimDisk[n];
         this.byzantine = new ByzantineNode[n];
         this.partitionOf = new int[n];
         this.crashedUntil = new long[n];
         for (int i = 0; i < n; i++) {
-            replicas[i] = newCore(i, false);
+            disks[i] = new SimDisk();
+            replicas[i] = newCore(i, Start.FRESH);
         }
         for (SimParams.Byzantine b : params.byzantine()) {
             byzantine[b.replicaId()] = new ByzantineNode(b, params.config(), codec, random.split(),
-                    () -> newCore(b.replicaId(), false), signaturesOf.apply(b.replicaId()));
+                    () -> factory.create(params.config(), b.replicaId(), SimKv.newService(),
+                            signaturesOf.apply(b.replicaId()), ChunkStore.EMPTY, Start.FRESH),
+                    signaturesOf.apply(b.replicaId()));
         }
         this.clients = new SimClient[params.clients()];
         for (int c = 0; c < clients.length; c++) {
@@ -110,12 +124,12 @@ final class Simulator {
 
     /** Makes replica cores; a test subclass of ReplicaCore plugs in here. */
     interface RecoveringCoreFactory {
-        ReplicaCore create(ProtocolConfig config, int id, Service service,
-                           Signatures signatures, boolean recovering);
+        ReplicaCore create(ProtocolConfig config, int id, Service service, Signatures signatures,
+                           ChunkStore store, Start start);
     }
 
-    private ReplicaCore newCore(int id, boolean recovering) {
-        return factory.create(params.config(), id, SimKv.newService(), signaturesOf.apply(id), recovering);
+    private ReplicaCore newCore(int id, Start start) {
+        return factory.create(params.config(), id, SimKv.newService(), signaturesOf.apply(id), disks[id].store(), start);
     }
 
     /** Runs both phases; throws {@link Violation} naming the seed on any failure. */
@@ -140,12 +154,13 @@ final class Simulator {
             }
         }
         return new Stats(now, delivered, decodeFailures, checkers.executedSeqs(), checkers.history().size(),
-                maxView, restarts, stillRecovering, checkers.stateJumps(), drops);
+                maxView, restarts, stillRecovering, checkers.stateJumps(), drops, Map.copyOf(damages));
     }
 
     /** Figures of one run (to show which paths the seeds exercised). */
     record Stats(long ticks, long delivered, long decodeFailures, long executedSeqs, int operations,
-                 long maxView, int restarts, int stillRecovering, int stateJumps, Map<DropReason, Long> drops) {
+                 long maxView, int restarts, int stillRecovering, int stateJumps, Map<DropReason, Long> drops,
+                 Map<SimDisk.Damage, Integer> damages) {
     }
 
     private void runPhases() {
@@ -160,6 +175,23 @@ final class Simulator {
             }
             step();
         }
+        long recoveryDeadline = now + params.livenessTicksMax();
+        while (anyCorrectReplicaRecovering()) {
+            if (now >= recoveryDeadline) {
+                throw new Violation("liveness: a replica still recovering " + params.livenessTicksMax()
+                        + " ticks after the clients finished; " + progressReport(), true);
+            }
+            step();
+        }
+    }
+
+    private boolean anyCorrectReplicaRecovering() {
+        for (int i = 0; i < n; i++) {
+            if (byzantine[i] == null && replicas[i].recovering()) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private boolean allClientsDone() {
@@ -268,6 +300,7 @@ final class Simulator {
     }
 
     private void handleOutput(int replica, Output out) {
+        disks[replica].persist(out.toPersist());
         for (Output.Executed e : out.executed()) {
             checkers.onExecuted(replica, e, replicas[replica]);
         }
@@ -361,16 +394,41 @@ final class Simulator {
         if (silent >= params.config().k()) {
             return;
         }
-        int victim = random.nextInt(n);
+        int victim = params.rejuvenations() ? nextRejuvenated() : random.nextInt(n);
         if (byzantine[victim] != null || crashedUntil[victim] > now) {
             return;
         }
         crashedUntil[victim] = now + 30 + random.nextInt(300);
     }
 
-    /** A crashed replica comes back (at its crashedUntil tick) with an empty state and no log. */
+    /** The correct replicas in turn, round after round, as the agents' schedule takes them. */
+    private int nextRejuvenated() {
+        for (int tried = 0; tried < n; tried++) {
+            int candidate = nextRejuvenated++ % n;
+            if (byzantine[candidate] == null) {
+                return candidate;
+            }
+        }
+        return 0;
+    }
+
+    /**
+     * A crashed replica comes back at its crashedUntil tick: rejuvenated on a damaged disk it must
+     * not trust, or after a crash from its intact disk, or with its disk lost.
+     */
     private void restart(int i) {
-        replicas[i] = newCore(i, true);
         restarts++;
+        if (params.rejuvenations()) {
+            SimDisk.Damage[] all = SimDisk.Damage.values();
+            SimDisk.Damage damage = all[random.nextInt(all.length)];
+            damages.merge(damage, 1, Integer::sum);
+            disks[i].damage(damage, random);
+            replicas[i] = newCore(i, Start.RECOVER);
+        } else if (random.nextBoolean()) {
+            replicas[i] = newCore(i, disks[i].resume());
+        } else {
+            disks[i] = new SimDisk();
+            replicas[i] = newCore(i, Start.RECOVER);
+        }
     }
 }

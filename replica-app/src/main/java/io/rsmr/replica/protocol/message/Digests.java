@@ -18,6 +18,13 @@ public final class Digests {
     private Digests() {
     }
 
+    /** This thread's SHA-256, reset: for hashing several pieces without copying them together. */
+    public static MessageDigest fresh() {
+        MessageDigest md = SHA256.get();
+        md.reset();
+        return md;
+    }
+
     public static byte[] sha256(byte[] data, int offset, int length) {
         MessageDigest md = SHA256.get();
         md.reset();

@@ -8,5 +8,5 @@ package io.rsmr.replica.protocol.message;
  */
 public sealed interface Message
         permits Request, Reply, ReplyDigest, PrePrepare, Prepare, Commit, Checkpoint, CheckpointCertificate,
-                ViewChange, NewView, Status, FetchBatch, BatchData, FetchState, StateData {
+                ViewChange, NewView, Status, FetchBatch, BatchData, FetchState, StateManifest, FetchChunks, ChunkData {
 }

@@ -27,8 +27,10 @@ public final class MessageCodec {
     private static final byte FETCH_BATCH = 11;
     private static final byte BATCH_DATA = 12;
     private static final byte FETCH_STATE = 13;
-    private static final byte STATE_DATA = 14;
+    private static final byte STATE_MANIFEST = 14;
     private static final byte REPLY_DIGEST = 15;
+    private static final byte FETCH_CHUNKS = 16;
+    private static final byte CHUNK_DATA = 17;
 
     private static final byte[] CHECKPOINT_DOMAIN = "rsmr-checkpoint-v1".getBytes(StandardCharsets.US_ASCII);
     private static final byte[] VIEW_CHANGE_DOMAIN = "rsmr-view-change-v1".getBytes(StandardCharsets.US_ASCII);
@@ -102,8 +104,11 @@ public final class MessageCodec {
             }
             return 32 + ops;
         }
-        if (m instanceof StateData sd) {
-            return 16 + sd.state().length;
+        if (m instanceof ChunkData cd) {
+            return 24 + cd.bytes().length;
+        }
+        if (m instanceof StateManifest sm) {
+            return 24 + sm.chunkCount() * 36;
         }
         return 256;
     }
@@ -156,6 +161,7 @@ public final class MessageCodec {
             w.u8(s.inViewChange() ? 1 : 0);
             w.i64(s.lastExecutedSeq());
             w.i64(s.stableSeq());
+            w.u8(s.recovering() ? 1 : 0);
         } else if (message instanceof FetchBatch f) {
             w.u8(FETCH_BATCH);
             w.i64(f.seq());
@@ -167,10 +173,21 @@ public final class MessageCodec {
         } else if (message instanceof FetchState f) {
             w.u8(FETCH_STATE);
             w.i64(f.seq());
-        } else if (message instanceof StateData s) {
-            w.u8(STATE_DATA);
-            w.i64(s.seq());
-            w.blob(s.state());
+        } else if (message instanceof StateManifest s) {
+            w.u8(STATE_MANIFEST);
+            writeManifest(w, s);
+        } else if (message instanceof FetchChunks f) {
+            w.u8(FETCH_CHUNKS);
+            w.i64(f.seq());
+            w.i32(f.indexes().size());
+            for (int index : f.indexes()) {
+                w.i32(index);
+            }
+        } else if (message instanceof ChunkData c) {
+            w.u8(CHUNK_DATA);
+            w.i64(c.seq());
+            w.i32(c.index());
+            w.blob(c.bytes());
         } else {
             throw new IllegalArgumentException("unknown message type " + message.getClass());
         }
@@ -216,6 +233,18 @@ public final class MessageCodec {
         w.i32(cc.proofs().size());
         for (Checkpoint c : cc.proofs()) {
             writeCheckpoint(w, c);
+        }
+    }
+
+    private static void writeManifest(Writer w, StateManifest m) {
+        w.i64(m.seq());
+        w.i32(m.partChunks().size());
+        for (int chunks : m.partChunks()) {
+            w.i32(chunks);
+        }
+        w.i32(m.chunkCount());
+        for (byte[] d : m.chunkDigests()) {
+            w.digest(d);
         }
     }
 
@@ -280,11 +309,15 @@ public final class MessageCodec {
             case CHECKPOINT_CERTIFICATE -> readCertificate(r);
             case VIEW_CHANGE -> readViewChange(r);
             case NEW_VIEW -> readNewView(r);
-            case STATUS -> new Status(r.seq("view"), r.bool("inViewChange"), r.seq("lastExecutedSeq"), r.seq("stableSeq"));
+            case STATUS -> new Status(r.seq("view"), r.bool("inViewChange"), r.seq("lastExecutedSeq"), r.seq("stableSeq"),
+                    r.bool("recovering"));
             case FETCH_BATCH -> new FetchBatch(r.seq("seq"), r.digest("digest"));
             case BATCH_DATA -> new BatchData(r.seq("seq"), readFullBatch(r));
             case FETCH_STATE -> new FetchState(r.seq("seq"));
-            case STATE_DATA -> new StateData(r.seq("seq"), r.blob("state", config.stateBytesMax()));
+            case STATE_MANIFEST -> readManifest(r);
+            case FETCH_CHUNKS -> readFetchChunks(r);
+            case CHUNK_DATA -> new ChunkData(r.seq("seq"), r.index("chunk index", config.stateChunksMax()),
+                    r.blob("chunk", config.chunkBytesMax()));
             default -> throw new DecodeException(Reason.UNKNOWN_TYPE, "message type " + type);
         };
         r.end();
@@ -349,6 +382,35 @@ public final class MessageCodec {
             proofs.add(readCheckpoint(r));
         }
         return new CheckpointCertificate(seq, digest, proofs);
+    }
+
+    private StateManifest readManifest(Reader r) throws DecodeException {
+        long seq = r.seq("manifest seq");
+        int parts = r.count("state parts", config.stateChunksMax());
+        List<Integer> partChunks = new ArrayList<>(parts);
+        for (int i = 0; i < parts; i++) {
+            partChunks.add(r.index("chunks of part " + i, config.stateChunksMax() + 1));
+        }
+        int chunks = r.count("state chunks", config.stateChunksMax());
+        List<byte[]> digests = new ArrayList<>(chunks);
+        for (int i = 0; i < chunks; i++) {
+            digests.add(r.digest("chunk digest"));
+        }
+        try {
+            return new StateManifest(seq, digests, partChunks);
+        } catch (IllegalArgumentException e) {
+            throw new DecodeException(Reason.BAD_VALUE, "state manifest: " + e.getMessage());
+        }
+    }
+
+    private FetchChunks readFetchChunks(Reader r) throws DecodeException {
+        long seq = r.seq("seq");
+        int count = r.count("chunk indexes", config.transferChunksInFlightMax());
+        List<Integer> indexes = new ArrayList<>(count);
+        for (int i = 0; i < count; i++) {
+            indexes.add(r.index("chunk index", config.stateChunksMax()));
+        }
+        return new FetchChunks(seq, indexes);
     }
 
     private List<SlotClaim> readClaims(Reader r, String what, int max) throws DecodeException {
@@ -514,6 +576,15 @@ public final class MessageCodec {
             int v = i32(field);
             if (v < 0 || v >= n) {
                 throw new DecodeException(Reason.BAD_VALUE, field + " " + v + " is not in [0, " + n + ")");
+            }
+            return v;
+        }
+
+        /** An int in [0, max). */
+        int index(String field, int max) throws DecodeException {
+            int v = i32(field);
+            if (v < 0 || v >= max) {
+                throw new DecodeException(Reason.BAD_VALUE, field + " " + v + " is not in [0, " + max + ")");
             }
             return v;
         }

@@ -1,0 +1,303 @@
+package io.rsmr.replica.protocol;
+
+import io.rsmr.replica.protocol.message.CheckpointCertificate;
+import io.rsmr.replica.protocol.message.Checkpoint;
+import io.rsmr.replica.protocol.message.ChunkData;
+import io.rsmr.replica.protocol.message.FetchChunks;
+import io.rsmr.replica.protocol.message.FetchState;
+import io.rsmr.replica.protocol.message.StateManifest;
+
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+
+/**
+ * The fetching side of a state transfer, part of the pure core: brings a replica to the state a
+ * checkpoint certificate vouches for. First the manifest (its root must equal the certified
+ * digest, so one manifest from anyone is as good as the certificate); then every chunk the local
+ * store or an earlier transfer already holds intact (checked against the manifest, a bounded
+ * number of bytes per tick); then the rest from the certificate's signers in parallel, a few chunks
+ * in flight per peer. A chunk that does not match its digest proves its sender faulty: the peer is
+ * reported and never asked again, and its chunks go to others. A peer that stays silent only loses
+ * its requests to another peer after a timeout.
+ */
+final class StateTransfer {
+    private static final long NEVER = Long.MIN_VALUE / 2;
+
+    private final ProtocolConfig config;
+    private final int me;
+    private final ChunkStore store;
+    private final Set<Integer> badPeers = new TreeSet<>();
+
+    private CheckpointCertificate target;
+    private StateManifest manifest;
+    private byte[][] held;
+    private int verifiedUpTo;
+    /** No chunk below this index waits to be asked for. */
+    private int unaskedFrom;
+    private int[] askedPeer;
+    private long[] askedTick;
+    private final int[] inFlight;
+    private long manifestAskedTick = NEVER;
+    private long lastProgressTick = NEVER;
+    private int rotation;
+    /** Verified chunks of earlier targets and of the stable state, by digest: reused when listed again. */
+    private Map<ByteBuffer, byte[]> reusable = new HashMap<>();
+
+    private int chunksLocal;
+    private int chunksFetched;
+    private long bytesFetched;
+
+    /** What a chunk from a peer did. */
+    enum ChunkResult { USED, UNEXPECTED, BAD }
+
+    StateTransfer(ProtocolConfig config, int me, ChunkStore store) {
+        this.config = config;
+        this.me = me;
+        this.store = store;
+        this.inFlight = new int[config.n()];
+    }
+
+    CheckpointCertificate target() {
+        return target;
+    }
+
+    boolean hasManifest() {
+        return manifest != null;
+    }
+
+    Set<Integer> badPeers() {
+        return Set.copyOf(badPeers);
+    }
+
+    /** Ticks since a chunk or the manifest last arrived. */
+    long idleTicks(long now) {
+        return now - lastProgressTick;
+    }
+
+    /**
+     * Starts (or switches) to a newer target. Chunks already held stay reusable, as do the given
+     * stable chunks: a state that moved on by a few parts costs only those parts.
+     */
+    void retarget(CheckpointCertificate cert, StateImage stable, long now) {
+        assert target == null || cert.seq() > target.seq();
+        if (manifest != null) {
+            for (int i = 0; i < held.length; i++) {
+                if (held[i] != null) {
+                    reusable.put(ByteBuffer.wrap(manifest.chunkDigests().get(i)), held[i]);
+                }
+            }
+        }
+        if (stable != null) {
+            for (int i = 0; i < stable.chunks.size(); i++) {
+                reusable.putIfAbsent(ByteBuffer.wrap(stable.manifest.chunkDigests().get(i)), stable.chunks.get(i));
+            }
+        }
+        target = cert;
+        manifest = null;
+        held = null;
+        Arrays.fill(inFlight, 0);
+        manifestAskedTick = NEVER;
+        lastProgressTick = now;
+    }
+
+    /** The transfer is over (installed, or overtaken by our own execution). */
+    void clear() {
+        target = null;
+        manifest = null;
+        held = null;
+        reusable = new HashMap<>();
+        Arrays.fill(inFlight, 0);
+    }
+
+    RecoveryProgress.Phase phase() {
+        if (target == null) {
+            return RecoveryProgress.Phase.LEARNING;
+        }
+        if (manifest == null) {
+            return RecoveryProgress.Phase.MANIFEST;
+        }
+        return verifiedUpTo < held.length ? RecoveryProgress.Phase.VERIFYING : RecoveryProgress.Phase.TRANSFERRING;
+    }
+
+    RecoveryProgress progress(RecoveryProgress.Phase phase) {
+        return new RecoveryProgress(phase, target == null ? 0 : target.seq(), manifest == null ? 0 : manifest.chunkCount(),
+                chunksLocal, chunksFetched, bytesFetched, badPeers);
+    }
+
+    /** One tick of work: ask for the manifest, check local chunks, (re)assign chunk requests. */
+    void onTick(long now, Output out) {
+        if (target == null) {
+            return;
+        }
+        if (manifest == null) {
+            askManifest(now, out);
+            return;
+        }
+        verifyLocal();
+        if (verifiedUpTo == held.length) {
+            expire(now);
+            assign(now, out);
+        }
+    }
+
+    /** A manifest from a peer; true when it is the one the target certifies (and is now used). */
+    boolean onManifest(int sender, StateManifest m, long now) {
+        if (target == null || manifest != null || m.seq() != target.seq()) {
+            return false;
+        }
+        if (!Arrays.equals(m.root(), target.stateDigest())) {
+            badPeers.add(sender);
+            return false;
+        }
+        manifest = m;
+        held = new byte[m.chunkCount()][];
+        askedPeer = new int[m.chunkCount()];
+        Arrays.fill(askedPeer, -1);
+        askedTick = new long[m.chunkCount()];
+        verifiedUpTo = 0;
+        unaskedFrom = 0;
+        lastProgressTick = now;
+        return true;
+    }
+
+    ChunkResult onChunk(int sender, ChunkData c, long now, Output out) {
+        if (manifest == null || c.seq() != target.seq() || c.index() >= held.length || held[c.index()] != null
+                || askedPeer[c.index()] < 0) {
+            return ChunkResult.UNEXPECTED;
+        }
+        int i = c.index();
+        if (!StateImage.matches(manifest, i, c.bytes())) {
+            badPeers.add(sender);
+            releaseAll(sender);
+            return ChunkResult.BAD;
+        }
+        release(i);
+        held[i] = c.bytes();
+        chunksFetched++;
+        bytesFetched += c.bytes().length;
+        lastProgressTick = now;
+        out.persist(new Output.StateChunk(manifest.chunkDigests().get(i), c.bytes()));
+        assign(now, out);
+        return ChunkResult.USED;
+    }
+
+    /** The complete, verified image, or null while chunks are missing. */
+    StateImage complete() {
+        if (manifest == null || verifiedUpTo < held.length) {
+            return null;
+        }
+        for (byte[] chunk : held) {
+            if (chunk == null) {
+                return null;
+            }
+        }
+        return StateImage.verified(manifest, Arrays.asList(held));
+    }
+
+    private void askManifest(long now, Output out) {
+        if (now - manifestAskedTick < 2L * config.statusIntervalTicks()) {
+            return;
+        }
+        List<Integer> peers = peers();
+        if (!peers.isEmpty()) {
+            manifestAskedTick = now;
+            out.send(peers.get(Math.floorMod(rotation++, peers.size())), new FetchState(target.seq()));
+        }
+    }
+
+    /** Takes what is already here and intact, at most verifyBytesPerTickMax bytes hashed per tick. */
+    private void verifyLocal() {
+        long budget = config.verifyBytesPerTickMax();
+        while (verifiedUpTo < held.length && budget > 0) {
+            int i = verifiedUpTo++;
+            byte[] digest = manifest.chunkDigests().get(i);
+            byte[] candidate = reusable.get(ByteBuffer.wrap(digest));
+            if (candidate == null) {
+                candidate = store.read(digest);
+            }
+            if (candidate != null) {
+                budget -= candidate.length;
+                if (StateImage.matches(manifest, i, candidate)) {
+                    held[i] = candidate;
+                    chunksLocal++;
+                }
+            }
+        }
+        if (verifiedUpTo == held.length) {
+            reusable = new HashMap<>();
+        }
+    }
+
+    private void expire(long now) {
+        long timeout = 4L * config.statusIntervalTicks();
+        for (int i = 0; i < held.length; i++) {
+            if (held[i] == null && askedPeer[i] >= 0 && now - askedTick[i] > timeout) {
+                release(i);
+            }
+        }
+    }
+
+    private void assign(long now, Output out) {
+        List<Integer> peers = peers();
+        Map<Integer, List<Integer>> batches = new HashMap<>();
+        for (; unaskedFrom < held.length; unaskedFrom++) {
+            int i = unaskedFrom;
+            if (held[i] != null || askedPeer[i] >= 0) {
+                continue;
+            }
+            int peer = peerWithRoom(peers);
+            if (peer < 0) {
+                break;
+            }
+            askedPeer[i] = peer;
+            askedTick[i] = now;
+            inFlight[peer]++;
+            batches.computeIfAbsent(peer, p -> new ArrayList<>()).add(i);
+        }
+        batches.forEach((peer, indexes) -> out.send(peer, new FetchChunks(target.seq(), indexes)));
+    }
+
+    /** The next peer in turn with fewer than transferChunksInFlightMax chunks asked of it, or -1. */
+    private int peerWithRoom(List<Integer> peers) {
+        for (int tried = 0; tried < peers.size(); tried++) {
+            int candidate = peers.get(Math.floorMod(rotation++, peers.size()));
+            if (inFlight[candidate] < config.transferChunksInFlightMax()) {
+                return candidate;
+            }
+        }
+        return -1;
+    }
+
+    /** The certificate's signers other than us and the peers caught serving bad data. */
+    private List<Integer> peers() {
+        List<Integer> peers = new ArrayList<>();
+        for (Checkpoint c : target.proofs()) {
+            if (c.replicaId() != me && !badPeers.contains(c.replicaId())) {
+                peers.add(c.replicaId());
+            }
+        }
+        return peers;
+    }
+
+    private void release(int i) {
+        if (askedPeer[i] >= 0) {
+            inFlight[askedPeer[i]]--;
+            askedPeer[i] = -1;
+            unaskedFrom = Math.min(unaskedFrom, i);
+        }
+    }
+
+    private void releaseAll(int peer) {
+        for (int i = 0; i < held.length; i++) {
+            if (askedPeer[i] == peer) {
+                release(i);
+            }
+        }
+    }
+}
