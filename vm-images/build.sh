@@ -217,9 +217,11 @@ guest_jvm_options() {
 
 # A static CDS archive of the classes the replica loads from its start to shortly after
 # replica-ready, for the image's own JVM and jar at their guest paths. Two builds give the same
-# bytes: the class list is sorted (the training run's load order varies with its threads), and
-# the dump runs with address-space randomization off (setarch -R): JDK 17 lays out the archive
-# partly in the order of its own memory addresses. test.sh's reproducible_build checks it.
+# bytes (test.sh's reproducible_build checks it): the class list is sorted (the training run's
+# load order varies with its threads), and the dump runs with address-space randomization off
+# (setarch -R), on one CPU, with its threads under SCHED_FIFO so that they run in one fixed order
+# (taskset, chrt): JDK 17 orders the archive's symbols by their memory addresses, and those depend
+# on where the heap lies and on which of the JVM's threads allocated first. See README.md.
 build_cds_archive() { # root
   local root=$1 dir=$WORK/cds main opts
   main=$(jar_main_class)
@@ -240,11 +242,17 @@ build_cds_archive() { # root
     "$dir/classes.raw" "$CDS_TRAINING_SECONDS_MAX" "$CDS_TRAINING_HOLD_SECONDS" $opts
   # Sorted; without comments and dynamic proxies (generated at run time, numbered in creation order).
   grep -v -e '^#' -e '\$Proxy[0-9]' "$dir/classes.raw" | sort >"$dir/classes.lst"
+  cp "$dir/classes.lst" "$OUT/cds-classes.txt" # what the archive holds, for the operator
   # shellcheck disable=SC2086
-  setarch "$(uname -m)" -R unshare --mount --pid --fork --kill-child "$HERE/cds-run.sh" dump "$root" \
-    "$dir/classes.lst" "$CDS_ARCHIVE" $opts
+  taskset -c "$(first_cpu)" chrt --fifo 1 setarch "$(uname -m)" -R \
+    unshare --mount --pid --fork --kill-child "$HERE/cds-run.sh" dump "$root" "$dir/classes.lst" "$CDS_ARCHIVE" $opts \
+    || die "the CDS dump failed (it needs SCHED_FIFO and namespaces: run build.sh as root)"
   CDS_STATE="$CDS_ARCHIVE, $(grep -vc '^@' "$dir/classes.lst") classes"
   log "CDS archive: $CDS_STATE, $(stat -c %s "$root$CDS_ARCHIVE") bytes"
+}
+
+first_cpu() { # the first CPU this process may run on
+  taskset -pc $$ | sed 's/.*: *//; s/[-,].*//'
 }
 
 package_version() { dpkg-query -W -f='${Version}' "$1"; }
@@ -301,7 +309,7 @@ main() {
   KERNEL_VERSION=$(candidate_version "$KERNEL_PKG")
   BUSYBOX_VERSION=$(candidate_version busybox-static)
   [ -n "$KERNEL_VERSION" ] && [ -n "$BUSYBOX_VERSION" ] || die "apt knows no version of $KERNEL_PKG or busybox-static"
-  rm -rf "$WORK" "$OUT/vmlinuz" "$OUT/initramfs.img" "$OUT/root.img" "$OUT/manifest.json"
+  rm -rf "$WORK" "$OUT/vmlinuz" "$OUT/initramfs.img" "$OUT/root.img" "$OUT/manifest.json" "$OUT/cds-classes.txt"
   mkdir -p "$WORK" "$CACHE"
   log "kernel $KERNEL_PKG $KERNEL_VERSION, busybox $BUSYBOX_VERSION, jar $JAR, SOURCE_DATE_EPOCH=$SDE"
   build_kernel_and_modules

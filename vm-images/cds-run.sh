@@ -9,7 +9,9 @@
 #     guest init does, waits for its replica-ready line, lets it run HOLD_SECONDS more, stops it,
 #     and writes the classes it loaded (-XX:DumpLoadedClassList) to CLASS_LIST_OUT.
 #   cds-run.sh dump ROOT CLASS_LIST ARCHIVE JVM_OPTION...
-#     writes the static CDS archive ARCHIVE (a path inside ROOT) of the classes in CLASS_LIST.
+#     writes the static CDS archive ARCHIVE (a path inside ROOT) of the classes in CLASS_LIST, in
+#     the interpreter only (no compiler threads), then checks that the JVM runs the replica with
+#     it and these options.
 # Paths inside the root are the guest's: the archive records the jar's path, size and mtime, and
 # the JVM uses the archive only when they match at run time.
 set -eu
@@ -67,7 +69,7 @@ dump() { # root class-list archive jvm-option...
   shift 3
   enter_root "$root"
   cp "$list" "$root/tmp/classes.lst"
-  (cd "$root" && in_root "$root" "$JAVA" "$@" -Xshare:dump -XX:SharedClassListFile=/tmp/classes.lst \
+  (cd "$root" && in_root "$root" "$JAVA" "$@" -Xint -Xshare:dump -XX:SharedClassListFile=/tmp/classes.lst \
     -XX:SharedArchiveFile="$archive" -cp "$JAR") >"$root/tmp/dump.log" 2>&1 \
     || die "the CDS dump failed: $(tail -5 "$root/tmp/dump.log")"
   # The JVM must accept the archive with this jar (-Xshare:on fails loudly when it does not); the
