@@ -17,5 +17,14 @@ public sealed interface Input {
     record Tick() implements Input {
     }
 
+    /**
+     * This replica is about to be taken down (its rejuvenation slot comes): if it leads, it hands
+     * leadership to the next replica now, with a view change of its own, so that clients do not
+     * wait out a request timeout while it is down.
+     */
+    record StepDown() implements Input {
+    }
+
     Tick TICK = new Tick();
+    StepDown STEP_DOWN = new StepDown();
 }

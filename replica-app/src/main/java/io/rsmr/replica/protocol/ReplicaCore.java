@@ -60,8 +60,9 @@ import java.util.TreeSet;
  * it lacks, from several peers, each checked on arrival ({@link StateTransfer}); peers serve at most
  * {@code serveBytesPerTickMax} bytes per tick so that a transfer does not stall the ordering.
  *
- * <p>View change: a request pending for {@code requestTimeoutTicks}, or proof that the leader
- * misbehaved (two proposals for one seq, a malformed batch), makes a replica sign a view change with
+ * <p>View change: a request pending for {@code requestTimeoutTicks}, proof that the leader
+ * misbehaved (two proposals for one seq, a malformed batch), or the leader's own view change (it
+ * hands over before its rejuvenation, {@link Input.StepDown}) makes a replica sign a view change with
  * its prepared and pre-prepared claims; k'+1 view changes for higher views make a replica join.
  * The new leader signs a new view holding the view changes it decided from; see
  * {@link NewViewDecision}.
@@ -207,6 +208,8 @@ public class ReplicaCore {
             onClientRequest(fc.clientId(), fc.request());
         } else if (input instanceof Input.FromReplica fr) {
             onReplicaMessage(fr.sender(), fr.message());
+        } else if (input instanceof Input.StepDown) {
+            onStepDown();
         }
         return out;
     }
@@ -1185,6 +1188,12 @@ public class ReplicaCore {
         }
     }
 
+    private void onStepDown() {
+        if (leader() == me && !inViewChange && !recovering) {
+            startViewChange(view + 1);
+        }
+    }
+
     private ViewChange signedViewChange() {
         List<SlotClaim> prepared = new ArrayList<>();
         List<SlotClaim> prePrepared = new ArrayList<>();
@@ -1226,6 +1235,12 @@ public class ReplicaCore {
             return;
         }
         latestViewChange[sender] = vc;
+        if (!inViewChange && sender == leader() && vc.newView() == view + 1) {
+            // the leader itself asks to leave (it hands over before its rejuvenation): its own signed
+            // view change is proof enough, and a Byzantine leader gains nothing it lacked (it can
+            // always stop leading by going silent)
+            startViewChange(view + 1);
+        }
         joinViewChange();
         if (inViewChange && leader() == me && vc.newView() == view) {
             tryNewView();

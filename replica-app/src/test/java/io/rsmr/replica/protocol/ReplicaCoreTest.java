@@ -269,6 +269,27 @@ class ReplicaCoreTest {
     }
 
     @Test
+    void aLeaderAboutToBeRejuvenatedHandsOverWithoutAnyTimeout() {
+        TestCluster c = new TestCluster(CONFIG);
+        c.clientSends(request(7, 1, "before"));
+        c.deliverAll();
+        c.handle(1, c.replicas[1].step(Input.STEP_DOWN));
+        c.deliverAll();
+        assertEquals(0, c.replicas[0].view(), "only the leader hands over");
+        c.handle(0, c.replicas[0].step(Input.STEP_DOWN));
+        c.deliverAll();
+        for (int i = 0; i < 4; i++) {
+            assertEquals(1, c.replicas[i].view(), "replica " + i);
+            assertFalse(c.replicas[i].inViewChange(), "replica " + i + " is in the new view without a single tick");
+        }
+        c.clientSends(request(7, 2, "after"));
+        c.deliverAll();
+        for (int i = 0; i < 4; i++) {
+            assertEquals(2, c.services[i].applied.size(), "replica " + i + " executed under the new leader");
+        }
+    }
+
+    @Test
     void aRecoveringReplicaDoesNotVoteUntilItPassedItsRecoveryPoint() {
         MapService service = new MapService();
         ReplicaCore fresh = new ReplicaCore(CONFIG, 2, service, new TestSignatures(2), ChunkStore.EMPTY, Start.RECOVER);

@@ -380,7 +380,10 @@ final class Simulator {
         return sum;
     }
 
-    /** Crashes a correct replica when fewer than k are down or still recovering. */
+    /**
+     * Crashes a correct replica when fewer than k are down or still recovering. A rejuvenated one
+     * first hands over leadership, as its schedule tells it to.
+     */
     private void maybeCrash() {
         if (!params.crashes() || random.nextInt(80) != 0) {
             return;
@@ -397,6 +400,9 @@ final class Simulator {
         int victim = params.rejuvenations() ? nextRejuvenated() : random.nextInt(n);
         if (byzantine[victim] != null || crashedUntil[victim] > now) {
             return;
+        }
+        if (params.rejuvenations()) {
+            handleOutput(victim, replicas[victim].step(Input.STEP_DOWN));
         }
         crashedUntil[victim] = now + 30 + random.nextInt(300);
     }
