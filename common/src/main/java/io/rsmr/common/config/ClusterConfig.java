@@ -9,11 +9,13 @@ import java.util.Optional;
  *
  * @param cluster  the cluster's name; messages of other clusters are refused
  * @param replicas the replicas, in rejuvenation order
+ * @param replication optional settings of the replicas ({@link Replication#DEFAULTS} when absent)
  */
 public record ClusterConfig(String cluster, Faults faults, Timing timing, List<ReplicaSpec> replicas,
-                            FailSafe failSafe, Images images, Keys keys) {
+                            FailSafe failSafe, Images images, Keys keys, Replication replication) {
     public ClusterConfig {
         replicas = replicas == null ? List.of() : List.copyOf(replicas);
+        replication = replication == null ? Replication.DEFAULTS : replication;
     }
 
     public int n() {
@@ -26,14 +28,14 @@ public record ClusterConfig(String cluster, Faults faults, Timing timing, List<R
 
     /** The same deployment with another list of replicas (what-if planning, tests). */
     public ClusterConfig withReplicas(List<ReplicaSpec> other) {
-        return new ClusterConfig(cluster, faults, timing, other, failSafe, images, keys);
+        return new ClusterConfig(cluster, faults, timing, other, failSafe, images, keys, replication);
     }
 
     public ClusterConfig withTiming(Timing other) {
-        return new ClusterConfig(cluster, faults, other, replicas, failSafe, images, keys);
+        return new ClusterConfig(cluster, faults, other, replicas, failSafe, images, keys, replication);
     }
 
     public ClusterConfig withFaults(Faults other) {
-        return new ClusterConfig(cluster, other, timing, replicas, failSafe, images, keys);
+        return new ClusterConfig(cluster, other, timing, replicas, failSafe, images, keys, replication);
     }
 }

@@ -124,6 +124,7 @@ public final class ClusterConfigLoader {
         Map<String, Path> agents = new TreeMap<>();
         c.keys().agentPublicKeys().forEach((host, path) -> agents.put(host, base.resolve(path)));
         Keys keys = new Keys(base.resolve(c.keys().operatorPublicKey()), agents);
-        return new ClusterConfig(c.cluster(), c.faults(), c.timing(), c.replicas(), c.failSafe(), images, keys);
+        return new ClusterConfig(c.cluster(), c.faults(), c.timing(), c.replicas(), c.failSafe(), images, keys,
+                c.replication());
     }
 }

@@ -41,6 +41,7 @@ final class ClusterConfigValidator {
         checkFailSafe(c.failSafe());
         checkImages(c.images());
         checkKeys(c.keys(), c.replicas());
+        checkReplication(c.replication());
         return problems;
     }
 
@@ -258,6 +259,14 @@ final class ClusterConfigValidator {
     }
 
     /** True when the file has the field and it bound to a value (a bad value was reported already). */
+    private void checkReplication(Replication r) {
+        Integer rate = r.stateTransferMiBPerSecond();
+        if (rate != null && (rate < 1 || rate > Replication.STATE_TRANSFER_MIB_PER_SECOND_MAX)) {
+            error("/replication/stateTransferMiBPerSecond", rate + " must be in 1.."
+                    + Replication.STATE_TRANSFER_MIB_PER_SECOND_MAX);
+        }
+    }
+
     private boolean required(String pointer, Object value) {
         if (!present.test(pointer)) {
             error(pointer, "missing");

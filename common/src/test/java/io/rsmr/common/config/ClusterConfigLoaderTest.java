@@ -78,6 +78,8 @@ class ClusterConfigLoaderTest {
         "qemu:///system", domain: rsmr-r2 | "system", domain: rsmr-r2 | 29 | replicas[1].libvirtUri: 'system' has no scheme
         domain: rsmr-r3, domainType: qemu | domain: rsmr-r3, domainType: xen | 30 | replicas[2].domainType: 'xen' is not one of kvm, qemu
         h4: keys/agent-h4.pub     | h9: keys/agent-h4.pub     | 53 | keys.agentPublicKeys.h9: host h9 runs no replica in this cluster
+        stateTransferMiBPerSecond: 100 | stateTransferMiBPerSecond: 0 | 58 | replication.stateTransferMiBPerSecond: 0 must be in 1..100000
+        stateTransferMiBPerSecond: 100 | stateTransferMiBPerSecnd: 100 | 58 | replication.stateTransferMiBPerSecnd: unknown field
         """)
     void eachBadFieldIsNamedWithItsLine(String from, String to, int line, String expected) {
         ConfigException e = assertThrows(ConfigException.class, () -> parse(localYamlWith(from, to)));

@@ -20,7 +20,8 @@ package io.rsmr.replica.protocol;
  * @param stateChunksMax chunks of one checkpoint state
  * @param transferChunksInFlightMax chunks a recovering replica asks one peer for at a time
  * @param serveBytesPerTickMax chunk bytes a replica sends to recovering peers per tick, all together:
- *        the rate limit that keeps a state transfer from slowing the ordering of requests
+ *        the rate limit that keeps a state transfer from slowing the ordering of requests (a chunk
+ *        larger than it goes out when the budget is positive and is paid off over later ticks)
  * @param verifyBytesPerTickMax local chunk bytes a recovering replica checks per tick (bounds one step)
  * @param messageBytesMax bytes of one encoded message (the transport's frame limit)
  * @param clientsMax clients in the reply cache and pending-request table
@@ -60,8 +61,8 @@ public record ProtocolConfig(
         require(stateBytesMax >= 1, "stateBytesMax must be >= 1");
         require(chunkBytesMax >= 1 && stateChunksMax >= 2 && transferChunksInFlightMax >= 1,
                 "chunkBytesMax, transferChunksInFlightMax must be >= 1 and stateChunksMax >= 2");
-        require(serveBytesPerTickMax >= chunkBytesMax && verifyBytesPerTickMax >= chunkBytesMax,
-                "serveBytesPerTickMax and verifyBytesPerTickMax must be >= chunkBytesMax");
+        require(serveBytesPerTickMax >= 1 && verifyBytesPerTickMax >= 1,
+                "serveBytesPerTickMax and verifyBytesPerTickMax must be >= 1");
         require(messageBytesMax >= chunkBytesMax + MESSAGE_OVERHEAD_BYTES
                         && messageBytesMax >= (long) stateChunksMax * 36 + MESSAGE_OVERHEAD_BYTES
                         && messageBytesMax >= batchBytesMax + batchRequestsMax * 32 + MESSAGE_OVERHEAD_BYTES,
@@ -120,6 +121,13 @@ public record ProtocolConfig(
         b.requestTimeoutTicks = requestTimeoutTicks;
         b.viewChangeTimeoutTicks = viewChangeTimeoutTicks;
         b.statusIntervalTicks = statusIntervalTicks;
+        return b.build();
+    }
+
+    /** The state transfer rate limit as bytes per second, for ticks of {@code tickMillis}. */
+    public ProtocolConfig withServeRate(long bytesPerSecond, long tickMillis) {
+        Builder b = toBuilder();
+        b.serveBytesPerTickMax = (int) Math.max(1, Math.min(Integer.MAX_VALUE, bytesPerSecond * tickMillis / 1000));
         return b.build();
     }
 
