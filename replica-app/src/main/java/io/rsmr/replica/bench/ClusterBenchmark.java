@@ -5,6 +5,7 @@ import io.rsmr.replica.client.ClientSettings;
 import io.rsmr.replica.client.RsmrClient;
 import io.rsmr.replica.node.ByzantineMode;
 import io.rsmr.replica.node.LocalCluster;
+import io.rsmr.replica.storage.FsyncPolicy;
 import io.rsmr.replica.transport.Membership;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -19,13 +20,15 @@ import java.util.Map;
 /**
  * Starts local clusters of replica JVMs (each {@code -Xmx128m} by default) and runs closed-loop
  * load against them for every combination of request/reply size and client count, printing each
- * result and writing all as JSON lines. With several cluster shapes ({@code n:k:k'}), all run at
- * once and every point is measured on each shape in turn, {@code rounds} times, so that ratios
- * between shapes come from one run on this shared, noisy machine.
+ * result and writing all as JSON lines. With several cluster shapes ({@code n:k:k'}) or fsync
+ * policies ({@code always}, {@code none}), a cluster of each combination runs at once and every
+ * point is measured on each in turn, {@code rounds} times, so that ratios between them come from
+ * one run on this shared, noisy machine.
  *
  * <pre>
- * java -cp rsmr-replica.jar io.rsmr.replica.bench.ClusterBenchmark --shapes 4:0:1,6:1:1 --rounds 2 \
- *      --clients 16,64 --sizes 0,1024 --warmup 10 --duration 20 --out results.jsonl [--dir DIR] [--jvm "-Xmx128m"]
+ * java -cp rsmr-replica.jar io.rsmr.replica.bench.ClusterBenchmark --shapes 4:0:1,6:1:1 --fsync always,none \
+ *      --rounds 2 --clients 16,64 --sizes 0,1024 --warmup 10 --duration 20 --out results.jsonl [--dir DIR] \
+ *      [--jvm "-Xmx128m"]
  * </pre>
  */
 public final class ClusterBenchmark {
@@ -33,8 +36,14 @@ public final class ClusterBenchmark {
 
     public static void main(String[] args) throws Exception {
         Map<String, String> options = options(args);
-        List<int[]> shapes = Arrays.stream(options.getOrDefault("shapes", "4:0:1").split(","))
-                .map(shape -> Arrays.stream(shape.split(":")).mapToInt(Integer::parseInt).toArray()).toList();
+        List<int[]> shapes = new ArrayList<>();
+        List<FsyncPolicy> policies = new ArrayList<>();
+        for (String shape : options.getOrDefault("shapes", "4:0:1").split(",")) {
+            for (String policy : options.getOrDefault("fsync", "always").split(",")) {
+                shapes.add(Arrays.stream(shape.split(":")).mapToInt(Integer::parseInt).toArray());
+                policies.add(FsyncPolicy.parse(policy));
+            }
+        }
         int rounds = Integer.parseInt(options.getOrDefault("rounds", "1"));
         List<Integer> clients = numbers(options.getOrDefault("clients", "16,64"));
         List<Integer> sizes = numbers(options.getOrDefault("sizes", "0,1024"));
@@ -47,9 +56,12 @@ public final class ClusterBenchmark {
         List<String> lines = new ArrayList<>();
         try {
             List<Membership> memberships = new ArrayList<>();
-            for (int[] shape : shapes) {
-                LocalCluster cluster = LocalCluster.create(dir.resolve("n" + shape[0]), new LocalCluster.Spec(
-                        "bench-n" + shape[0], shape[0], shape[1], shape[2], jvm, Map.<Integer, ByzantineMode>of()));
+            for (int s = 0; s < shapes.size(); s++) {
+                int[] shape = shapes.get(s);
+                String name = "n" + shape[0] + "-fsync-" + policies.get(s).label();
+                LocalCluster cluster = LocalCluster.create(dir.resolve(name), new LocalCluster.Spec("bench-" + name,
+                        shape[0], shape[1], shape[2], jvm, Map.<Integer, ByzantineMode>of(),
+                        List.of("--fsync", policies.get(s).label())));
                 clusters.add(cluster);
                 cluster.startAll();
                 memberships.add(Membership.of(new ClusterConfigLoader().load(cluster.configFile())));
@@ -61,10 +73,12 @@ public final class ClusterBenchmark {
                             int[] shape = shapes.get(s);
                             LoadResult result = point(memberships.get(s), new LoadSettings(count, size, size, warmup,
                                     duration, LoadSettings.Workload.ECHO));
-                            System.out.println("n=" + shape[0] + " k=" + shape[1] + " k'=" + shape[2] + " round "
-                                    + round + ": " + result.toText());
+                            String fsync = policies.get(s).label();
+                            System.out.println("n=" + shape[0] + " k=" + shape[1] + " k'=" + shape[2] + " fsync "
+                                    + fsync + " round " + round + ": " + result.toText());
                             lines.add("{\"n\":" + shape[0] + ",\"k\":" + shape[1] + ",\"kPrime\":" + shape[2]
-                                    + ",\"round\":" + round + ",\"result\":" + result.toJson() + "}");
+                                    + ",\"fsync\":\"" + fsync + "\",\"round\":" + round + ",\"result\":"
+                                    + result.toJson() + "}");
                             requireAlive(clusters.get(s), shape[0], dir);
                         }
                     }
@@ -91,7 +105,8 @@ public final class ClusterBenchmark {
         }
     }
 
-    private static Map<String, String> options(String[] args) {
+    /** {@code --name value} pairs. */
+    static Map<String, String> options(String[] args) {
         Map<String, String> options = new HashMap<>();
         for (int i = 0; i + 1 < args.length; i += 2) {
             if (!args[i].startsWith("--")) {

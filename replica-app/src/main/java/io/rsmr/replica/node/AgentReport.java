@@ -38,14 +38,9 @@ public final class AgentReport {
                 + ",\"listen\":\"" + listen + "\"}\n"));
     }
 
-    /**
-     * {@code {"event":"recovered",...}}: the replica votes again, its state certified by a quorum
-     * checkpoint at {@code checkpointSeq} (Algorithm 1, line 7: the agent's transfer step ends here).
-     */
-    void recovered(int replicaId, long epoch, long checkpointSeq, String stateDigest, long recoverMillis) {
-        writer.execute(() -> write("{\"event\":\"recovered\",\"replicaId\":" + replicaId + ",\"epoch\":" + epoch
-                + ",\"checkpointSeq\":" + checkpointSeq + ",\"stateDigest\":\"" + stateDigest
-                + "\",\"recoverMillis\":" + recoverMillis + "}\n"));
+    /** One line of JSON from {@link RecoveryTimer}: recovery progress or the final "recovered" event. */
+    void event(String json) {
+        writer.execute(() -> write(json + "\n"));
     }
 
     private void write(String line) {

@@ -34,17 +34,25 @@ public final class LocalCluster implements AutoCloseable {
     /**
      * @param jvmOptions options for every replica JVM, e.g. {@code -Xmx128m}
      * @param byzantine TEST ONLY modes by replica id
+     * @param replicaArgs further {@link ReplicaMain} options for every replica, e.g. {@code --fsync none}
      */
     public record Spec(String clusterName, int n, int k, int kPrime, List<String> jvmOptions,
-                       Map<Integer, ByzantineMode> byzantine) {
+                       Map<Integer, ByzantineMode> byzantine, List<String> replicaArgs) {
         public Spec {
             jvmOptions = List.copyOf(jvmOptions);
             byzantine = Map.copyOf(byzantine);
+            replicaArgs = List.copyOf(replicaArgs);
+        }
+
+        public Spec(String clusterName, int n, int k, int kPrime, List<String> jvmOptions,
+                    Map<Integer, ByzantineMode> byzantine) {
+            this(clusterName, n, k, kPrime, jvmOptions, byzantine, List.of());
         }
     }
 
     /** The fields of a replica's {@code status.json} that tests compare. */
-    public record Status(long view, long lastExecutedSeq, String stateDigest, String chainHash) {
+    public record Status(long view, long lastExecutedSeq, String stateDigest, String chainHash,
+                         long stableCheckpointSeq, String stableCheckpointDigest, boolean recovering) {
     }
 
     private final Path dir;
@@ -122,6 +130,7 @@ public final class LocalCluster implements AutoCloseable {
                 "--config", configFile().toString(), "--id", Integer.toString(id),
                 "--identity", dir.resolve("replica-" + id + ".key").toString(),
                 "--data-dir", dataDir(id).toString(), "--report-to", agentReport(id).toString()));
+        command.addAll(spec.replicaArgs());
         ByzantineMode mode = spec.byzantine().getOrDefault(id, ByzantineMode.NONE);
         if (mode != ByzantineMode.NONE) {
             command.addAll(List.of("--byzantine-test-mode", mode.name()));
@@ -147,6 +156,12 @@ public final class LocalCluster implements AutoCloseable {
         }
     }
 
+    /** The operating-system process id of replica {@code id}, if it runs. */
+    public synchronized Optional<Long> pid(int id) {
+        Process process = processes.get(id);
+        return process != null && process.isAlive() ? Optional.of(process.pid()) : Optional.empty();
+    }
+
     public synchronized boolean isRunning(int id) {
         Process process = processes.get(id);
         return process != null && process.isAlive();
@@ -163,7 +178,8 @@ public final class LocalCluster implements AutoCloseable {
             throw new UncheckedIOException(e);
         }
         return Optional.of(new Status(number(json, "view"), number(json, "lastExecutedSeq"),
-                text(json, "stateDigest"), text(json, "chainHash")));
+                text(json, "stateDigest"), text(json, "chainHash"), number(json, "stableCheckpointSeq"),
+                text(json, "stableCheckpointDigest"), json.contains("\"recovering\":true")));
     }
 
     /** Stops every replica: SIGTERM, then SIGKILL for any still running after the grace time. */
@@ -183,18 +199,20 @@ public final class LocalCluster implements AutoCloseable {
         processes.clear();
     }
 
-    private static long number(String json, String field) {
+    /** The whole-number field of a one-line JSON object this package writes (status, agent reports). */
+    public static long number(String json, String field) {
         Matcher m = Pattern.compile("\"" + field + "\":(-?\\d+)").matcher(json);
         if (!m.find()) {
-            throw new IllegalStateException("status has no " + field + ": " + json);
+            throw new IllegalStateException("no field " + field + " in " + json);
         }
         return Long.parseLong(m.group(1));
     }
 
-    private static String text(String json, String field) {
+    /** The string field of a one-line JSON object this package writes. */
+    public static String text(String json, String field) {
         Matcher m = Pattern.compile("\"" + field + "\":\"([^\"]*)\"").matcher(json);
         if (!m.find()) {
-            throw new IllegalStateException("status has no " + field + ": " + json);
+            throw new IllegalStateException("no field " + field + " in " + json);
         }
         return m.group(1);
     }

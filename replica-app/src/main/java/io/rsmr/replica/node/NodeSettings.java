@@ -3,6 +3,7 @@ package io.rsmr.replica.node;
 import io.rsmr.common.crypto.EpochIdentity;
 import io.rsmr.replica.kv.KvLimits;
 import io.rsmr.replica.protocol.ProtocolConfig;
+import io.rsmr.replica.storage.FsyncPolicy;
 import io.rsmr.replica.transport.Membership;
 import io.rsmr.replica.transport.TransportConfig;
 import java.nio.file.Path;
@@ -12,6 +13,7 @@ import java.nio.file.Path;
  *
  * @param tickMillis length of the core's tick (its timeouts are counted in ticks)
  * @param statusWriteIntervalMillis least time between two writes of the status file
+ * @param fsyncPolicy when writes reach the disk ({@link FsyncPolicy#ALWAYS} but to measure its cost)
  * @param byzantineMode TEST ONLY misbehaviour; {@link ByzantineMode#NONE} in production
  */
 public record NodeSettings(
@@ -24,6 +26,7 @@ public record NodeSettings(
         KvLimits kvLimits,
         long tickMillis,
         long statusWriteIntervalMillis,
+        FsyncPolicy fsyncPolicy,
         ByzantineMode byzantineMode) {
 
     /** Ticks of 10 ms, so the core's default timeouts mean 2 s (request) and 100 ms (status). */
@@ -63,7 +66,7 @@ public record NodeSettings(
         ProtocolConfig protocol = pipelined(ProtocolConfig.defaults(membership.n(), membership.k(), membership.kPrime()));
         return new NodeSettings(membership, replicaId, identity, dataDir, protocol,
                 TransportConfig.defaults().withMessageBytesMax(protocol.messageBytesMax()), KvLimits.defaults(),
-                TICK_MILLIS_DEFAULT, STATUS_WRITE_INTERVAL_MILLIS_DEFAULT, ByzantineMode.NONE);
+                TICK_MILLIS_DEFAULT, STATUS_WRITE_INTERVAL_MILLIS_DEFAULT, FsyncPolicy.ALWAYS, ByzantineMode.NONE);
     }
 
     /**
@@ -77,6 +80,11 @@ public record NodeSettings(
 
     public NodeSettings withByzantineMode(ByzantineMode mode) {
         return new NodeSettings(membership, replicaId, identity, dataDir, protocol, transport, kvLimits, tickMillis,
-                statusWriteIntervalMillis, mode);
+                statusWriteIntervalMillis, fsyncPolicy, mode);
+    }
+
+    public NodeSettings withFsyncPolicy(FsyncPolicy policy) {
+        return new NodeSettings(membership, replicaId, identity, dataDir, protocol, transport, kvLimits, tickMillis,
+                statusWriteIntervalMillis, policy, byzantineMode);
     }
 }

@@ -7,6 +7,7 @@ import io.rsmr.common.crypto.EpochIdentity;
 import io.rsmr.common.crypto.KeyFileException;
 import io.rsmr.common.crypto.KeyFiles;
 import io.rsmr.replica.protocol.ProtocolConfig;
+import io.rsmr.replica.storage.FsyncPolicy;
 import io.rsmr.replica.transport.Membership;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -21,24 +22,32 @@ import java.util.Set;
  *
  * <pre>
  * java -Xmx128m -jar rsmr-replica.jar --config cluster.yaml --id 1 --identity replica-1.key --data-dir /data
- *      [--tick-millis 10] [--pipeline-instances-max 4] [--report-to PATH]
- *      [--byzantine-test-mode none|silent|wrong-replies|garble]
+ *      [--tick-millis 10] [--pipeline-instances-max 4] [--report-to PATH] [--fsync always|none]
+ *      [--state-bytes-max 67108864] [--byzantine-test-mode none|silent|wrong-replies|garble]
  * </pre>
+ *
+ * {@code --fsync} is the {@link io.rsmr.replica.storage.FsyncPolicy}: {@code always} (the default,
+ * group commit) or {@code none} (only to measure what durability costs). {@code --state-bytes-max}
+ * raises the bound on one checkpoint state (every replica of a cluster must use the same, and its
+ * heap must hold the service's state and the checkpoint images of it).
  *
  * {@code --report-to} (default: the environment variable {@code RSMR_SMW_PORT}, if set) is where
  * the replica writes one-line JSON events for its host agent, first
  * {@code {"event":"replica-ready","replicaId":N,"epoch":E,"listen":"host:port"}} once it listens,
- * then {@code {"event":"recovered","replicaId":N,"epoch":E,"checkpointSeq":S,"stateDigest":"hex","recoverMillis":T}}
- * once it votes (at once on a first start; after catching up from its peers on a restart).
+ * then, while it recovers, {@code {"event":"recovery-progress",...}} lines, and
+ * {@code {"event":"recovered","replicaId":N,"epoch":E,"checkpointSeq":S,"stateDigest":"hex",...,"recoverMillis":T}}
+ * once it votes (at once on a first start or a resume from its own log; after catching up from its
+ * peers otherwise); {@link RecoveryTimer} lists every field.
  *
  * Exit codes: 0 after a normal stop (SIGTERM), 1 when running failed, 2 for bad arguments or config.
  */
 public final class ReplicaMain {
     private static final Set<String> OPTIONS =
             Set.of("config", "id", "identity", "data-dir", "tick-millis", "pipeline-instances-max", "report-to",
-                    "byzantine-test-mode");
+                    "fsync", "state-bytes-max", "byzantine-test-mode");
     private static final String USAGE = "usage: rsmr-replica --config FILE --id N --identity FILE --data-dir DIR"
-            + " [--tick-millis N] [--pipeline-instances-max N] [--report-to PATH] [--byzantine-test-mode MODE]";
+            + " [--tick-millis N] [--pipeline-instances-max N] [--report-to PATH] [--fsync always|none]"
+            + " [--state-bytes-max N] [--byzantine-test-mode MODE]";
 
     private ReplicaMain() {}
 
@@ -136,10 +145,16 @@ public final class ReplicaMain {
                 protocol = protocol.withWindow(protocol.checkpointIntervalSeqs(), protocol.logWindowSeqs(),
                         integer(options, "pipeline-instances-max"));
             }
+            if (options.containsKey("state-bytes-max")) {
+                ProtocolConfig.Builder builder = protocol.toBuilder();
+                builder.stateBytesMax = integer(options, "state-bytes-max");
+                protocol = builder.build();
+            }
             NodeSettings settings = new NodeSettings(defaults.membership(), id, identity, defaults.dataDir(),
                     protocol, defaults.transport(), defaults.kvLimits(),
                     options.containsKey("tick-millis") ? integer(options, "tick-millis") : defaults.tickMillis(),
-                    defaults.statusWriteIntervalMillis(), ByzantineMode.NONE);
+                    defaults.statusWriteIntervalMillis(), options.containsKey("fsync")
+                            ? FsyncPolicy.parse(options.get("fsync")) : defaults.fsyncPolicy(), ByzantineMode.NONE);
             return options.containsKey("byzantine-test-mode")
                     ? settings.withByzantineMode(ByzantineMode.parse(options.get("byzantine-test-mode")))
                     : settings;

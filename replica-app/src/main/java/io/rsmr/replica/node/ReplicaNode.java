@@ -8,6 +8,7 @@ import io.rsmr.replica.crypto.ReplicaKeyRing;
 import io.rsmr.replica.kv.KvService;
 import io.rsmr.replica.protocol.Input;
 import io.rsmr.replica.protocol.Output;
+import io.rsmr.replica.protocol.RecoveryProgress;
 import io.rsmr.replica.protocol.ReplicaCore;
 import io.rsmr.replica.protocol.message.DecodeException;
 import io.rsmr.replica.protocol.message.Message;
@@ -15,13 +16,16 @@ import io.rsmr.replica.protocol.message.MessageCodec;
 import io.rsmr.replica.protocol.message.Reply;
 import io.rsmr.replica.protocol.message.ReplyDigest;
 import io.rsmr.replica.protocol.message.Request;
+import io.rsmr.replica.storage.DurableStore;
 import io.rsmr.replica.transport.DropReason;
 import io.rsmr.replica.transport.Membership;
 import io.rsmr.replica.transport.NioTransport;
 import io.rsmr.replica.transport.Transport;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.util.ArrayList;
 import java.util.EnumMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Random;
@@ -34,22 +38,32 @@ import java.util.logging.Logger;
  * turns authenticated frames into core inputs, feeds a tick every {@code tickMillis} of a real
  * clock, and carries out each step's output. Nothing here decides anything about the protocol.
  *
- * <p>Durability: {@link Output#toPersist()} must be durable before the same step's messages leave.
- * Durable storage is issue 4 and not written yet, so this shell keeps no log on disk; a replica
- * that restarts comes back empty and catches up from its peers by the core's state transfer. A
- * marker file in the data directory says whether it ran before: if so it starts as
- * {@code recovering} (it must not vote before it caught up, or it could contradict its lost
- * votes), and it tells its agent when it has recovered.
+ * <p><b>Persist before send, by group commit.</b> Every step's {@link Output#toPersist()} goes to the
+ * {@link DurableStore} at once, and its messages and replies are encoded into this turn's outbox.
+ * At the end of the loop turn (one poll of the transport plus the ticks due) the store commits —
+ * one sync of the log for the whole turn under {@link io.rsmr.replica.storage.FsyncPolicy#ALWAYS} —
+ * and only then does the outbox leave. So nothing a peer or client hears can be lost by a crash,
+ * even of every replica at once. A disk that fails a write stops the replica (exit 1).
+ *
+ * <p>At boot the store decides how the core starts (fresh, resume from its own log, or recover from
+ * peers); the shell times the recovery and reports it to the agent ({@link RecoveryTimer}).
  */
 public final class ReplicaNode implements AutoCloseable {
     private static final Logger LOG = Logger.getLogger(ReplicaNode.class.getName());
     /** Ticks caught up in one loop turn after a stall; the rest are skipped, not queued. */
     private static final int TICKS_PER_TURN_MAX = 10;
+    /** While recovering, the agent hears how far it got at least this often (besides each phase change). */
+    private static final long PROGRESS_INTERVAL_MILLIS = 1000;
+
+    /** A message of this turn, encoded, waiting for the turn's commit: to a replica (ALL: every other one) or a client. */
+    private record Outgoing(boolean toClient, long to, byte[] bytes) {
+    }
 
     private final NodeSettings settings;
     private final Membership membership;
     private final Transport transport;
     private final KvService service;
+    private final DurableStore store;
     private final ReplicaCore core;
     private final MessageCodec codec;
     private final StatusFile status;
@@ -57,20 +71,31 @@ public final class ReplicaNode implements AutoCloseable {
     private final Map<DecodeException.Reason, Long> decodeDrops = new EnumMap<>(DecodeException.Reason.class);
     private final Random byzantineRandom = new Random(1);
     private final Optional<AgentReport> agent;
-    private final long startNanos = System.nanoTime();
+    private final List<Outgoing> outbox = new ArrayList<>();
+    private final RecoveryTimer recovery;
     private boolean recoveryReported;
+    private long nextProgressNanos;
     private volatile boolean running = true;
 
     public ReplicaNode(NodeSettings settings, Optional<AgentReport> agent) throws IOException {
+        long startNanos = nanoClock.getAsLong();
         this.settings = settings;
         this.agent = agent;
         this.membership = settings.membership();
         ReplicaKeyRing keyRing = membership.newKeyRing();
         this.service = new KvService(settings.kvLimits());
-        this.core = new ReplicaCore(settings.protocol(), membership.coreIndex(settings.replicaId()), service,
-                new EpochSignatures(settings.identity(), keyRing, this::replicaIdOrNone),
-                StartMarker.ranBefore(settings.dataDir()));
         this.codec = new MessageCodec(settings.protocol());
+        this.store = DurableStore.open(settings.dataDir(), settings.identity().epoch(), codec, settings.fsyncPolicy(),
+                DurableStore.SEGMENT_BYTES_MAX_DEFAULT);
+        long coreNanos = nanoClock.getAsLong();
+        this.core = new ReplicaCore(settings.protocol(), membership.coreIndex(settings.replicaId()), service,
+                new EpochSignatures(settings.identity(), keyRing, this::replicaIdOrNone), store.chunks(), store.start());
+        long loadMillis = store.loadMillis() + TimeUnit.NANOSECONDS.toMillis(nanoClock.getAsLong() - coreNanos);
+        this.recovery = new RecoveryTimer(startNanos, loadMillis, nanoClock.getAsLong(), this::replicaIdOrNone);
+        LOG.info("replica " + settings.replicaId() + " epoch " + settings.identity().epoch() + ": "
+                + store.start().getClass().getSimpleName().toLowerCase(java.util.Locale.ROOT) + " ("
+                + store.startReason() + "), loaded in " + loadMillis + " ms, fsync " + store.policy().label()
+                + (core.recovering() ? ", recovering from peers" : ", votes at once"));
         this.status = new StatusFile(settings.dataDir().resolve(StatusFile.NAME));
         this.transport = NioTransport.forReplica(settings.transport(), settings.identity(), keyRing,
                 membership.addresses().get(settings.replicaId()), membership.addresses());
@@ -96,16 +121,19 @@ public final class ReplicaNode implements AutoCloseable {
                 if (now - nextTick >= 0) {
                     nextTick = now + tickNanos;
                 }
-                reportRecoveryOnce();
+                commitThenSend();
+                observeRecovery();
                 if (now - nextStatus >= 0) {
                     writeStatus();
                     nextStatus = now + TimeUnit.MILLISECONDS.toNanos(settings.statusWriteIntervalMillis());
                 }
             }
-        } catch (IOException e) {
-            throw new UncheckedIOException("replica " + settings.replicaId() + " event loop failed", e);
+        } catch (IOException | UncheckedIOException e) {
+            throw new UncheckedIOException("replica " + settings.replicaId() + " event loop failed",
+                    e instanceof IOException io ? io : ((UncheckedIOException) e).getCause());
         } finally {
             transport.close();
+            closeStore();
         }
     }
 
@@ -118,6 +146,14 @@ public final class ReplicaNode implements AutoCloseable {
     @Override
     public void close() {
         stop();
+    }
+
+    private void closeStore() {
+        try {
+            store.close();
+        } catch (IOException e) {
+            LOG.warning("replica " + settings.replicaId() + ": closing the log failed: " + e);
+        }
     }
 
     private void onMessage(Peer from, byte[] frame) {
@@ -148,27 +184,49 @@ public final class ReplicaNode implements AutoCloseable {
         return null;
     }
 
+    /** Hands the step's persist entries to the store and queues its messages for the turn's end. */
     private void execute(Output output) {
+        try {
+            for (Output.Persist entry : output.toPersist()) {
+                store.persist(entry);
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
         if (settings.byzantineMode() == ByzantineMode.SILENT) {
             return;
         }
         for (Output.Outbound outbound : output.toReplicas()) {
-            byte[] bytes = misbehave(codec.encode(outbound.message()));
-            if (outbound.to() == Output.ALL) {
-                for (Membership.Member member : membership.members()) {
-                    if (member.id() != settings.replicaId()) {
-                        transport.sendToReplica(member.id(), bytes);
-                    }
-                }
-            } else {
-                transport.sendToReplica(membership.replicaId(outbound.to()), bytes);
-            }
+            outbox.add(new Outgoing(false, outbound.to(), misbehave(codec.encode(outbound.message()))));
         }
         for (Output.ClientReply reply : output.toClients()) {
-            transport.sendToClient(reply.clientId(), codec.encode(wrongIfByzantine(reply.reply())));
+            outbox.add(new Outgoing(true, reply.clientId(), codec.encode(wrongIfByzantine(reply.reply()))));
         }
         for (Output.ClientReplyDigest reply : output.toClientsDigests()) {
-            transport.sendToClient(reply.clientId(), codec.encode(wrongIfByzantine(reply.reply())));
+            outbox.add(new Outgoing(true, reply.clientId(), codec.encode(wrongIfByzantine(reply.reply()))));
+        }
+    }
+
+    /** The group commit: everything this turn persisted becomes durable, then its messages leave. */
+    private void commitThenSend() throws IOException {
+        store.commit();
+        for (Outgoing message : outbox) {
+            if (message.toClient()) {
+                transport.sendToClient(message.to(), message.bytes());
+            } else if (message.to() == Output.ALL) {
+                broadcast(message.bytes());
+            } else {
+                transport.sendToReplica(membership.replicaId((int) message.to()), message.bytes());
+            }
+        }
+        outbox.clear();
+    }
+
+    private void broadcast(byte[] bytes) {
+        for (Membership.Member member : membership.members()) {
+            if (member.id() != settings.replicaId()) {
+                transport.sendToReplica(member.id(), bytes);
+            }
         }
     }
 
@@ -203,22 +261,46 @@ public final class ReplicaNode implements AutoCloseable {
         return coreIndex >= 0 && coreIndex < membership.n() ? membership.replicaId(coreIndex) : -1;
     }
 
-    private void reportRecoveryOnce() {
-        if (recoveryReported || core.recovering()) {
+    /** Progress lines while recovering, bad peers as they are found, and the "recovered" line once. */
+    private void observeRecovery() {
+        if (recoveryReported) {
+            return;
+        }
+        RecoveryProgress progress = core.recovery();
+        long now = nanoClock.getAsLong();
+        boolean changed = recovery.observe(progress, now);
+        for (int peer : recovery.newBadPeers(progress)) {
+            LOG.warning("replica " + settings.replicaId() + ": peer replica " + peer
+                    + " served state that does not match the certified checkpoint; it is avoided from now on");
+        }
+        int id = settings.replicaId();
+        long epoch = settings.identity().epoch();
+        if (core.recovering()) {
+            if (changed || now - nextProgressNanos >= 0) {
+                String line = recovery.progressJson(id, epoch, progress, now);
+                LOG.info("replica " + id + " recovering: " + line);
+                report(line);
+                nextProgressNanos = now + TimeUnit.MILLISECONDS.toNanos(PROGRESS_INTERVAL_MILLIS);
+            }
             return;
         }
         recoveryReported = true;
-        long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startNanos);
         long checkpointSeq = core.stableCertificate().seq();
-        LOG.info("replica " + settings.replicaId() + " votes (recovered) after " + millis + " ms, stable checkpoint "
-                + checkpointSeq);
-        agent.ifPresent(report -> report.recovered(settings.replicaId(), settings.identity().epoch(), checkpointSeq,
-                Hex.of(core.stableCertificate().stateDigest()), millis));
+        store.recovered(checkpointSeq);
+        String line = recovery.recoveredJson(id, epoch, checkpointSeq, Hex.of(core.stableCertificate().stateDigest()),
+                progress, now);
+        LOG.info("replica " + id + " votes: " + line);
+        report(line);
+    }
+
+    private void report(String json) {
+        agent.ifPresent(report -> report.event(json));
     }
 
     private void writeStatus() {
         StatusFile.Status now = new StatusFile.Status(settings.replicaId(), settings.identity().epoch(), core.view(),
                 core.lastExecutedSeq(), Hex.of(service.stateDigest()), Hex.of(core.chainHash()),
+                core.stableCertificate().seq(), Hex.of(core.stableCertificate().stateDigest()), core.recovering(),
                 transport.drops().snapshot().toString(), decodeDrops.toString(), core.dropCounts().toString());
         status.writeIfChanged(now);
     }

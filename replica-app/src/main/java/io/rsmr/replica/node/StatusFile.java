@@ -11,18 +11,22 @@ import java.util.logging.Logger;
 /**
  * A one-line JSON status of the replica in its data directory, replaced atomically when it
  * changes: what operators and the multi-process tests read (view, last executed sequence number,
- * state digest, chain hash, drop counters).
+ * the service's state digest, chain hash, the stable checkpoint's seq and certified digest — the
+ * {@code stateDigest} of the "recovered" event — and drop counters).
  */
 final class StatusFile {
     static final String NAME = "status.json";
     private static final Logger LOG = Logger.getLogger(StatusFile.class.getName());
 
     record Status(int replicaId, long epoch, long view, long lastExecutedSeq, String stateDigest, String chainHash,
+                  long stableCheckpointSeq, String stableCheckpointDigest, boolean recovering,
                   String transportDrops, String decodeDrops, String coreDrops) {
         String toJson() {
             return "{\"replicaId\":" + replicaId + ",\"epoch\":" + epoch + ",\"view\":" + view
                     + ",\"lastExecutedSeq\":" + lastExecutedSeq + ",\"stateDigest\":\"" + stateDigest
-                    + "\",\"chainHash\":\"" + chainHash + "\",\"transportDrops\":\"" + transportDrops
+                    + "\",\"chainHash\":\"" + chainHash + "\",\"stableCheckpointSeq\":" + stableCheckpointSeq
+                    + ",\"stableCheckpointDigest\":\"" + stableCheckpointDigest + "\",\"recovering\":" + recovering
+                    + ",\"transportDrops\":\"" + transportDrops
                     + "\",\"decodeDrops\":\"" + decodeDrops + "\",\"coreDrops\":\"" + coreDrops + "\"}\n";
         }
     }

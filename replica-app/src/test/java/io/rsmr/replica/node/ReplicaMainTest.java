@@ -61,5 +61,9 @@ class ReplicaMainTest {
                 "replica 9 is not in the cluster config");
         assertContains(run(2, "--config", config, "--id", "2", "--identity", identity, "--data-dir", data,
                 "--byzantine-test-mode", "sneaky"), "unknown Byzantine test mode 'sneaky'");
+        assertContains(run(2, "--config", config, "--id", "2", "--identity", identity, "--data-dir", data,
+                "--fsync", "sometimes"), "fsync policy must be 'always' or 'none', got 'sometimes'");
+        assertContains(run(2, "--config", config, "--id", "2", "--identity", identity, "--data-dir", data,
+                "--state-bytes-max", "0"), "stateBytesMax must be >= 1");
     }
 }

@@ -1,0 +1,366 @@
+package io.rsmr.replica.bench;
+
+import io.rsmr.common.config.ClusterConfigLoader;
+import io.rsmr.replica.client.ClientSettings;
+import io.rsmr.replica.client.RsmrClient;
+import io.rsmr.replica.kv.KvOperation;
+import io.rsmr.replica.node.ByzantineMode;
+import io.rsmr.replica.node.LocalCluster;
+import io.rsmr.replica.transport.Membership;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.io.RandomAccessFile;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicLongArray;
+
+/**
+ * Recovery of one replica of a local n = 4 cluster (k = 0, k' = 1) holding {@code --state-mb} MB of
+ * key-value state, all in one run so that ratios compare like with like on this noisy machine:
+ * <ol>
+ * <li>raw loopback TCP throughput (one stream, 1 MiB writes), the reference for the transfer rate;</li>
+ * <li>recovery with an empty data directory (everything but the "ran before" marker deleted), no client load;</li>
+ * <li>recovery with {@code --corrupt-percent} of its chunk files overwritten with random bytes, no client load;</li>
+ * <li>recovery with an empty data directory while {@code --load-clients} closed-loop clients write:
+ *     committed requests per second, from {@code --steady-seconds} before the kill to 3 s after
+ *     the replica reports it recovered.</li>
+ * </ol>
+ * Times come from the replica's own "recovered" and "recovery-progress" reports.
+ *
+ * <pre>
+ * java -cp rsmr-replica.jar io.rsmr.replica.bench.RecoveryBenchmark --state-mb 100 --value-bytes 60000 \
+ *      --jvm "-Xmx1g -XX:+UseParallelGC" --corrupt-percent 1 --load-clients 16 --steady-seconds 10 \
+ *      --out replica-recovery.jsonl [--dir DIR]
+ * </pre>
+ */
+public final class RecoveryBenchmark {
+    private static final int VICTIM = 4;
+    private static final long RECOVERY_SECONDS_MAX = 600;
+    private static final int LOADERS = 16;
+    private static final int TCP_BUFFER_BYTES = 1 << 20;
+
+    private final LocalCluster cluster;
+    private final RsmrClient client;
+    private final List<String> results = new ArrayList<>();
+
+    private RecoveryBenchmark(LocalCluster cluster, RsmrClient client) {
+        this.cluster = cluster;
+        this.client = client;
+    }
+
+    public static void main(String[] args) throws Exception {
+        Map<String, String> options = ClusterBenchmark.options(args);
+        long stateBytes = Long.parseLong(options.getOrDefault("state-mb", "100")) << 20;
+        int valueBytes = Integer.parseInt(options.getOrDefault("value-bytes", "60000"));
+        double corruptPercent = Double.parseDouble(options.getOrDefault("corrupt-percent", "1"));
+        int loadClients = Integer.parseInt(options.getOrDefault("load-clients", "16"));
+        int steadySeconds = Integer.parseInt(options.getOrDefault("steady-seconds", "10"));
+        List<String> jvm = Arrays.asList(options.getOrDefault("jvm", "-Xmx1g").split(" "));
+        Path dir = Path.of(options.getOrDefault("dir", Files.createTempDirectory("rsmr-recovery").toString()));
+        Path out = Path.of(options.getOrDefault("out", "replica-recovery.jsonl"));
+        long stateBytesMax = Math.min(Integer.MAX_VALUE, stateBytes * 3 / 2 + (64L << 20));
+        LocalCluster.Spec spec = new LocalCluster.Spec("bench-recovery", 4, 0, 1, jvm, Map.<Integer, ByzantineMode>of(),
+                List.of("--state-bytes-max", Long.toString(stateBytesMax)));
+        try (LocalCluster cluster = LocalCluster.create(dir, spec)) {
+            cluster.startAll();
+            Membership membership = Membership.of(new ClusterConfigLoader().load(cluster.configFile()));
+            try (RsmrClient client = RsmrClient.start(ClientSettings.defaults(membership, Math.max(LOADERS, loadClients))
+                    .withRequestTimeoutMillis(60_000))) {
+                RecoveryBenchmark bench = new RecoveryBenchmark(cluster, client);
+                bench.run(stateBytes, valueBytes, corruptPercent, loadClients, steadySeconds);
+                Files.write(out, bench.results, StandardCharsets.UTF_8);
+            }
+        }
+        System.out.println("results in " + out.toAbsolutePath() + ", replica logs in " + dir);
+    }
+
+    private void run(long stateBytes, int valueBytes, double corruptPercent, int loadClients, int steadySeconds)
+            throws Exception {
+        long began = System.nanoTime();
+        long keys = load(stateBytes, valueBytes);
+        double loadSeconds = (System.nanoTime() - began) / 1e9;
+        long stableSeq = settle();
+        emit("{\"measure\":\"load\",\"stateBytes\":" + stateBytes + ",\"keys\":" + keys + ",\"valueBytes\":" + valueBytes
+                + ",\"seconds\":" + round(loadSeconds) + ",\"stableCheckpointSeq\":" + stableSeq + "}");
+        double tcpBytesPerSecond = loopbackTcpBytesPerSecond(stateBytes);
+        emit("{\"measure\":\"loopback-tcp\",\"bytes\":" + stateBytes + ",\"MBps\":" + round(tcpBytesPerSecond / 1e6) + "}");
+        String empty = recover("empty", () -> wipe(cluster.dataDir(VICTIM)), tcpBytesPerSecond);
+        String corrupt = recover("corrupt-" + corruptPercent + "%", () -> corruptChunks(cluster.dataDir(VICTIM),
+                corruptPercent), tcpBytesPerSecond);
+        emit("{\"measure\":\"corrupt-vs-empty\",\"recoverMillisRatio\":" + round(
+                (double) LocalCluster.number(corrupt, "recoverMillis") / LocalCluster.number(empty, "recoverMillis"))
+                + "}");
+        recoverUnderLoad(loadClients, steadySeconds, tcpBytesPerSecond);
+    }
+
+    private void emit(String json) {
+        System.out.println(json);
+        results.add(json);
+    }
+
+    // ---------------------------------------------------------------- loading the state
+
+    /** Puts keys of {@code valueBytes} random bytes from several threads until the values add up to {@code stateBytes}. */
+    private long load(long stateBytes, int valueBytes) throws InterruptedException {
+        long keys = (stateBytes + valueBytes - 1) / valueBytes;
+        AtomicLong next = new AtomicLong();
+        List<Thread> threads = new ArrayList<>();
+        for (int t = 0; t < LOADERS; t++) {
+            Random random = new Random(t);
+            Thread thread = new Thread(() -> {
+                byte[] value = new byte[valueBytes];
+                for (long key = next.getAndIncrement(); key < keys; key = next.getAndIncrement()) {
+                    random.nextBytes(value);
+                    invoke(new KvOperation.Put(key(key), value).encode());
+                }
+            }, "loader-" + t);
+            thread.start();
+            threads.add(thread);
+        }
+        for (Thread thread : threads) {
+            thread.join();
+        }
+        return keys;
+    }
+
+    private void invoke(byte[] operation) {
+        try {
+            client.invoke(operation);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (java.util.concurrent.TimeoutException e) {
+            throw new IllegalStateException("a request timed out; replica logs say why", e);
+        }
+    }
+
+    private static byte[] key(long key) {
+        return String.format("key-%010d", key).getBytes(StandardCharsets.UTF_8);
+    }
+
+    /** Small writes until every replica's stable checkpoint covers the loaded state; returns its seq. */
+    private long settle() throws InterruptedException {
+        long loadedSeq = status(1).lastExecutedSeq();
+        for (int i = 0; ; i++) {
+            long seq = Long.MAX_VALUE;
+            for (int id = 1; id <= 4; id++) {
+                seq = Math.min(seq, status(id).stableCheckpointSeq());
+            }
+            if (seq >= loadedSeq) {
+                return seq;
+            }
+            invoke(new KvOperation.Put(("settle-" + (i % 100)).getBytes(StandardCharsets.UTF_8), new byte[8]).encode());
+        }
+    }
+
+    private LocalCluster.Status status(int id) {
+        return cluster.status(id).orElseThrow(() -> new IllegalStateException("replica " + id + " wrote no status"));
+    }
+
+    // ---------------------------------------------------------------- loopback reference
+
+    /** One TCP stream over loopback, in this process: the ceiling a transfer is compared with. */
+    static double loopbackTcpBytesPerSecond(long bytes) throws IOException, InterruptedException {
+        try (ServerSocket server = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            AtomicLong received = new AtomicLong();
+            Thread reader = new Thread(() -> {
+                try (Socket socket = server.accept(); InputStream in = socket.getInputStream()) {
+                    byte[] buffer = new byte[TCP_BUFFER_BYTES];
+                    for (int n = in.read(buffer); n >= 0; n = in.read(buffer)) {
+                        received.addAndGet(n);
+                    }
+                } catch (IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+            }, "tcp-reader");
+            reader.start();
+            long began = System.nanoTime();
+            try (Socket socket = new Socket(InetAddress.getLoopbackAddress(), server.getLocalPort());
+                 OutputStream output = socket.getOutputStream()) {
+                byte[] buffer = new byte[TCP_BUFFER_BYTES];
+                for (long sent = 0; sent < bytes; sent += buffer.length) {
+                    output.write(buffer);
+                }
+            }
+            reader.join();
+            return received.get() / ((System.nanoTime() - began) / 1e9);
+        }
+    }
+
+    // ---------------------------------------------------------------- recoveries
+
+    private interface Damage {
+        void apply() throws IOException;
+    }
+
+    /** Kills the victim, damages its directory, restarts it and waits for its "recovered" line. */
+    private String recover(String name, Damage damage, double tcpBytesPerSecond) throws Exception {
+        int before = lines("\"recovered\"").size();
+        int progressBefore = lines("\"recovery-progress\"").size();
+        cluster.kill(VICTIM);
+        damage.apply();
+        long began = System.nanoTime();
+        cluster.start(VICTIM);
+        String recovered = awaitRecovered(before);
+        double wallSeconds = (System.nanoTime() - began) / 1e9;
+        double transferring = transferringSeconds(lines("\"recovery-progress\"").subList(progressBefore,
+                lines("\"recovery-progress\"").size()), recovered);
+        long bytes = LocalCluster.number(recovered, "bytesFetched");
+        double rate = transferring > 0 ? bytes / transferring : 0;
+        emit("{\"measure\":\"recovery\",\"damage\":\"" + name + "\",\"wallSeconds\":" + round(wallSeconds)
+                + ",\"transferringSeconds\":" + round(transferring) + ",\"transferMBps\":" + round(rate / 1e6)
+                + ",\"transferToTcpRatio\":" + round(rate / tcpBytesPerSecond) + ",\"report\":" + recovered + "}");
+        return recovered;
+    }
+
+    private String awaitRecovered(int before) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(RECOVERY_SECONDS_MAX);
+        while (lines("\"recovered\"").size() <= before) {
+            if (System.nanoTime() - deadline > 0 || !cluster.isRunning(VICTIM)) {
+                throw new IllegalStateException("replica " + VICTIM + " did not recover (see its log)");
+            }
+            Thread.sleep(20);
+        }
+        return lines("\"recovered\"").get(before);
+    }
+
+    /** Seconds from the first TRANSFERRING progress line to the report of the next phase (or the end). */
+    private static double transferringSeconds(List<String> progress, String recovered) {
+        long from = -1;
+        long to = LocalCluster.number(recovered, "recoverMillis");
+        for (String line : progress) {
+            boolean transferring = LocalCluster.text(line, "phase").equals("TRANSFERRING");
+            if (transferring && from < 0) {
+                from = LocalCluster.number(line, "elapsedMillis");
+            } else if (!transferring && from >= 0) {
+                to = LocalCluster.number(line, "elapsedMillis");
+                break;
+            }
+        }
+        return from < 0 ? 0 : (to - from) / 1000.0;
+    }
+
+    private List<String> lines(String event) {
+        try {
+            return Files.readAllLines(cluster.agentReport(VICTIM)).stream()
+                    .filter(l -> l.startsWith("{\"event\":" + event)).toList();
+        } catch (IOException e) {
+            return List.of();
+        }
+    }
+
+    /** Everything but the "ran before" marker: a replica that lost its disk's contents. */
+    private static void wipe(Path dataDir) throws IOException {
+        for (String name : List.of("wal", "chunks", "checkpoint")) {
+            Path path = dataDir.resolve(name);
+            if (Files.exists(path)) {
+                try (var paths = Files.walk(path)) {
+                    for (Path p : paths.sorted(Comparator.reverseOrder()).toList()) {
+                        Files.delete(p);
+                    }
+                }
+            }
+        }
+    }
+
+    /** Overwrites 64 random bytes in {@code percent} % of the chunk files (at least one). */
+    private static void corruptChunks(Path dataDir, double percent) throws IOException {
+        List<Path> chunks;
+        try (var files = Files.list(dataDir.resolve("chunks"))) {
+            chunks = new ArrayList<>(files.sorted().toList());
+        }
+        Random random = new Random(7);
+        java.util.Collections.shuffle(chunks, random);
+        int count = (int) Math.max(1, Math.round(chunks.size() * percent / 100));
+        for (Path chunk : chunks.subList(0, count)) {
+            try (RandomAccessFile file = new RandomAccessFile(chunk.toFile(), "rw")) {
+                byte[] garbage = new byte[(int) Math.min(64, file.length())];
+                random.nextBytes(garbage);
+                file.seek(random.nextInt((int) (file.length() - garbage.length) + 1));
+                file.write(garbage);
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------- throughput while recovering
+
+    private void recoverUnderLoad(int clients, int steadySeconds, double tcpBytesPerSecond) throws Exception {
+        int seconds = (int) RECOVERY_SECONDS_MAX + steadySeconds + 10;
+        AtomicLongArray commits = new AtomicLongArray(seconds);
+        AtomicBoolean running = new AtomicBoolean(true);
+        long start = System.nanoTime();
+        List<Thread> threads = startLoad(clients, commits, running, start);
+        Thread.sleep(TimeUnit.SECONDS.toMillis(steadySeconds));
+        int killSecond = second(start);
+        String recovered = recover("empty-under-load", () -> wipe(cluster.dataDir(VICTIM)), tcpBytesPerSecond);
+        int recoveredSecond = second(start);
+        Thread.sleep(3_000);
+        running.set(false);
+        for (Thread thread : threads) {
+            thread.join();
+        }
+        emit(throughputJson(commits, killSecond, recoveredSecond, second(start), recovered));
+    }
+
+    private List<Thread> startLoad(int clients, AtomicLongArray commits, AtomicBoolean running, long start) {
+        List<Thread> threads = new ArrayList<>();
+        for (int t = 0; t < clients; t++) {
+            byte[] operation = new KvOperation.Put(("load-" + t).getBytes(StandardCharsets.UTF_8), new byte[16]).encode();
+            Thread thread = new Thread(() -> {
+                while (running.get()) {
+                    invoke(operation);
+                    commits.incrementAndGet(Math.min(commits.length() - 1, second(start)));
+                }
+            }, "load-" + t);
+            thread.start();
+            threads.add(thread);
+        }
+        return threads;
+    }
+
+    private static int second(long start) {
+        return (int) TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - start);
+    }
+
+    /** Steady = mean of the whole seconds before the kill (the first is warm-up); then each second's ratio to it. */
+    private static String throughputJson(AtomicLongArray commits, int killSecond, int recoveredSecond, int endSecond,
+                                         String recovered) {
+        double steady = 0;
+        for (int s = 1; s < killSecond; s++) {
+            steady += commits.get(s);
+        }
+        steady /= Math.max(1, killSecond - 1);
+        StringBuilder perSecond = new StringBuilder();
+        double min = Double.MAX_VALUE;
+        long zeroSeconds = 0;
+        for (int s = killSecond; s < endSecond; s++) {
+            double ratio = commits.get(s) / steady;
+            perSecond.append(perSecond.length() == 0 ? "" : ",").append(round(ratio));
+            if (s <= recoveredSecond) {
+                min = Math.min(min, ratio);
+                zeroSeconds += commits.get(s) == 0 ? 1 : 0;
+            }
+        }
+        return "{\"measure\":\"throughput-while-recovering\",\"steadyOpsPerSecond\":" + round(steady)
+                + ",\"killSecond\":" + killSecond + ",\"recoveredSecond\":" + recoveredSecond
+                + ",\"minRatioWhileRecovering\":" + round(min) + ",\"secondsWithZeroCommits\":" + zeroSeconds
+                + ",\"ratioPerSecondFromKill\":[" + perSecond + "],\"recoveredReport\":" + recovered + "}";
+    }
+
+    private static double round(double value) {
+        return Math.round(value * 1000) / 1000.0;
+    }
+}
