@@ -28,7 +28,7 @@ import java.util.Map;
  * <pre>
  * java -cp rsmr-replica.jar io.rsmr.replica.bench.ClusterBenchmark --shapes 4:0:1,6:1:1 --fsync always,none \
  *      --rounds 2 --clients 16,64 --sizes 0,1024 --warmup 10 --duration 20 --out results.jsonl [--dir DIR] \
- *      [--jvm "-Xmx128m"]
+ *      [--jvm "-Xmx128m"] [--replica-args "--pipeline-instances-max 8"]
  * </pre>
  */
 public final class ClusterBenchmark {
@@ -50,6 +50,8 @@ public final class ClusterBenchmark {
         Duration warmup = Duration.ofSeconds(Long.parseLong(options.getOrDefault("warmup", "10")));
         Duration duration = Duration.ofSeconds(Long.parseLong(options.getOrDefault("duration", "20")));
         List<String> jvm = Arrays.asList(options.getOrDefault("jvm", "-Xmx128m").split(" "));
+        List<String> replicaArgs = options.containsKey("replica-args")
+                ? Arrays.asList(options.get("replica-args").split(" ")) : List.of();
         Path dir = Path.of(options.getOrDefault("dir", Files.createTempDirectory("rsmr-bench").toString()));
         Path out = Path.of(options.getOrDefault("out", "replica-throughput.jsonl"));
         List<LocalCluster> clusters = new ArrayList<>();
@@ -61,7 +63,7 @@ public final class ClusterBenchmark {
                 String name = "n" + shape[0] + "-fsync-" + policies.get(s).label();
                 LocalCluster cluster = LocalCluster.create(dir.resolve(name), new LocalCluster.Spec("bench-" + name,
                         shape[0], shape[1], shape[2], jvm, Map.<Integer, ByzantineMode>of(),
-                        List.of("--fsync", policies.get(s).label())));
+                        concat(List.of("--fsync", policies.get(s).label()), replicaArgs)));
                 clusters.add(cluster);
                 cluster.startAll();
                 memberships.add(Membership.of(new ClusterConfigLoader().load(cluster.configFile())));
@@ -103,6 +105,12 @@ public final class ClusterBenchmark {
         try (RsmrClient client = RsmrClient.start(ClientSettings.defaults(membership, settings.clients()))) {
             return LoadGenerator.run(client, settings);
         }
+    }
+
+    private static List<String> concat(List<String> first, List<String> second) {
+        List<String> all = new ArrayList<>(first);
+        all.addAll(second);
+        return all;
     }
 
     /** {@code --name value} pairs. */

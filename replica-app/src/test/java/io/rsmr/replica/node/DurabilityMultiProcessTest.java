@@ -94,7 +94,9 @@ class DurabilityMultiProcessTest {
                 String second = restartAndAwaitRecovery(cluster, 3);
                 assertTrue(LocalCluster.number(second, "chunksLocal") >= 1, "intact local chunks are reused: " + second);
                 String log = Files.readString(dir.resolve("replica-" + VICTIM + ".log"));
-                assertTrue(log.contains("checkpoint file is gone"), "the boot says why it recovers:\n" + log);
+                List<String> boots = log.lines().filter(l -> l.contains("replica " + VICTIM + " epoch 1: ")).toList();
+                assertEquals(3, boots.size(), log);
+                assertTrue(boots.get(2).contains(": recover ("), "the last boot says it recovers, and why: " + boots.get(2));
                 writeMore(kv);
 
                 awaitSameStableCheckpoint(cluster);
