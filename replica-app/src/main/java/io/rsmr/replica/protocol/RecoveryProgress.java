@@ -5,13 +5,17 @@ import java.util.Set;
 /**
  * Where a recovering replica stands, for its shell to time and report (the agent's "transfer" step).
  *
+ * <p>A replica that falls behind again while it transfers (the others keep writing) makes further,
+ * smaller transfers to newer checkpoints; the chunk counts are those of the latest one.
+ *
  * @param phase the current phase
- * @param targetSeq seq of the certified checkpoint being installed (0 before one is known)
- * @param chunksTotal chunks of that checkpoint's state
- * @param chunksLocal chunks found intact in the local store (not transferred)
- * @param chunksFetched chunks fetched from peers and verified
- * @param bytesFetched bytes of those chunks
- * @param badPeers replicas that served data not matching the certificate (avoided since)
+ * @param targetSeq seq of the latest certified checkpoint transferred or being transferred (0: none)
+ * @param chunksTotal chunks of that checkpoint's state (0 until its manifest arrived)
+ * @param chunksLocal of those, chunks found intact locally (in the store, or from an earlier transfer)
+ * @param chunksFetched of those, chunks fetched from peers and verified
+ * @param bytesFetched bytes fetched from peers and verified, over the whole recovery
+ * @param badPeers core indexes (0..n-1) of the replicas that served data not matching the
+ *        certificate, over the whole recovery (never asked again)
  */
 public record RecoveryProgress(Phase phase, long targetSeq, int chunksTotal, int chunksLocal, int chunksFetched,
                                long bytesFetched, Set<Integer> badPeers) {

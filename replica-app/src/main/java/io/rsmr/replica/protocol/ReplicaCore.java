@@ -1002,8 +1002,9 @@ public class ReplicaCore {
             if (now - lastProgressTick >= config.statusIntervalTicks()) {
                 transfer.retarget(targetCert, stableImage, now);
             }
-        } else if (current.seq() < targetCert.seq()
-                && (!transfer.hasManifest() || transfer.idleTicks(now) > 4L * config.statusIntervalTicks())) {
+        } else if (current.seq() < targetCert.seq() && transfer.idleTicks(now) > 4L * config.statusIntervalTicks()) {
+            // only a transfer that stalled moves on: under writes a newer certificate comes every
+            // checkpoint, and chasing each would never finish; the peers keep serving our target
             transfer.retarget(targetCert, stableImage, now);
         }
     }
@@ -1471,17 +1472,16 @@ public class ReplicaCore {
 
     /**
      * A recovering peer votes again only after two more checkpoints; when no client writes, the
-     * leader orders empty batches, one per tick, so that they come. A peer that lies about
-     * recovering costs at most that.
+     * leader orders empty batches, a pipeline's worth per tick, so that they come. A peer that lies
+     * about recovering costs an idle cluster at most that.
      */
     private void proposeEmptyForRecoveringPeer() {
         if (inViewChange || leader() != me || recovering || !pending.isEmpty() || !proposalQueue.isEmpty()
-                || now - lastClientRequestTick <= config.statusIntervalTicks()
-                || nextProposalSeq - 1 - lastExecuted >= config.pipelineInstancesMax()
-                || nextProposalSeq > stableSeq() + config.logWindowSeqs()) {
+                || now - lastClientRequestTick <= config.statusIntervalTicks() || !aPeerRecovers()) {
             return;
         }
-        if (aPeerRecovers()) {
+        while (nextProposalSeq - 1 - lastExecuted < config.pipelineInstancesMax()
+                && nextProposalSeq <= stableSeq() + config.logWindowSeqs()) {
             long seq = nextProposalSeq++;
             out.broadcast(new PrePrepare(view, seq, Batch.EMPTY));
             accept(slot(seq), Batch.EMPTY);

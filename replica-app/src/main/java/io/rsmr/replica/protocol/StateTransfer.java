@@ -49,6 +49,8 @@ final class StateTransfer {
     /** Verified chunks of earlier targets and of the stable state, by digest: reused when listed again. */
     private Map<ByteBuffer, byte[]> reusable = new HashMap<>();
 
+    private long lastTargetSeq;
+    private int lastChunkCount;
     private int chunksLocal;
     private int chunksFetched;
     private long bytesFetched;
@@ -99,8 +101,12 @@ final class StateTransfer {
             }
         }
         target = cert;
+        lastTargetSeq = cert.seq();
+        lastChunkCount = 0;
         manifest = null;
         held = null;
+        chunksLocal = 0;
+        chunksFetched = 0;
         Arrays.fill(inFlight, 0);
         manifestAskedTick = NEVER;
         lastProgressTick = now;
@@ -125,9 +131,10 @@ final class StateTransfer {
         return verifiedUpTo < held.length ? RecoveryProgress.Phase.VERIFYING : RecoveryProgress.Phase.TRANSFERRING;
     }
 
+    /** Counts of the current (or last) target; bytes and bad peers over the whole recovery. */
     RecoveryProgress progress(RecoveryProgress.Phase phase) {
-        return new RecoveryProgress(phase, target == null ? 0 : target.seq(), manifest == null ? 0 : manifest.chunkCount(),
-                chunksLocal, chunksFetched, bytesFetched, badPeers);
+        return new RecoveryProgress(phase, lastTargetSeq, lastChunkCount, chunksLocal, chunksFetched, bytesFetched,
+                badPeers);
     }
 
     /** One tick of work: ask for the manifest, check local chunks, (re)assign chunk requests. */
@@ -156,6 +163,7 @@ final class StateTransfer {
             return false;
         }
         manifest = m;
+        lastChunkCount = m.chunkCount();
         held = new byte[m.chunkCount()][];
         askedPeer = new int[m.chunkCount()];
         Arrays.fill(askedPeer, -1);
