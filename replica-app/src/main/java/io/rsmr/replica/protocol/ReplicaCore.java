@@ -1044,21 +1044,10 @@ public class ReplicaCore {
             drop(DropReason.DUPLICATE);
             return;
         }
-        CheckpointState.Meta meta;
-        try {
-            List<byte[]> parts = image.parts();
-            meta = CheckpointState.decodeMeta(parts.get(0), config.clientsMax(), config.replyBytesMax());
-            if (meta.seq() != cert.seq()) {
-                throw new IllegalArgumentException("state is for seq " + meta.seq());
-            }
-            service.installSnapshotParts(parts.subList(1, parts.size()));
-        } catch (IllegalArgumentException e) {
+        if (!installParts(cert, image)) {
             drop(DropReason.BAD_STATE);
             return;
         }
-        replies = meta.replies();
-        chain = meta.chain();
-        lastExecuted = cert.seq();
         lastProgressTick = now;
         installedByTransfer = true;
         makeStable(cert, image, true);
@@ -1107,7 +1096,11 @@ public class ReplicaCore {
         return StateImage.verified(manifest, chunks);
     }
 
-    private boolean restoreState(CheckpointCertificate cert, StateImage image) {
+    /**
+     * Installs an image's metadata and service parts as the state at the certificate's seq; false
+     * (and nothing changed) when they do not decode — which q correct signers make impossible.
+     */
+    private boolean installParts(CheckpointCertificate cert, StateImage image) {
         try {
             List<byte[]> parts = image.parts();
             CheckpointState.Meta meta = CheckpointState.decodeMeta(parts.get(0), config.clientsMax(),
@@ -1122,6 +1115,13 @@ public class ReplicaCore {
             return false;
         }
         lastExecuted = cert.seq();
+        return true;
+    }
+
+    private boolean restoreState(CheckpointCertificate cert, StateImage image) {
+        if (!installParts(cert, image)) {
+            return false;
+        }
         stableCert = cert;
         stableImage = image;
         keepServable(image);
