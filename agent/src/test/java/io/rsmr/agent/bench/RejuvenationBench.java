@@ -18,10 +18,11 @@ import io.rsmr.common.config.Timing;
 import io.rsmr.common.image.FileDigest;
 import io.rsmr.common.plan.Plan;
 import io.rsmr.common.plan.Planner;
-import java.io.ByteArrayOutputStream;
+import java.io.FileOutputStream;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -61,7 +62,8 @@ class RejuvenationBench {
             List<String> recoveries = new ArrayList<>();
             for (int i = 0; i < REJUVENATIONS; i++) {
                 RejuvenationReport r;
-                try (Agent agent = Agent.start(vm.config(), vm.settings(), new PrintStream(new ByteArrayOutputStream()))) {
+                try (PrintStream log = new PrintStream(new FileOutputStream(vm.dir().resolve("agent.log").toFile(), true), true,
+                        StandardCharsets.UTF_8); Agent agent = Agent.start(vm.config(), vm.settings(), log)) {
                     r = agent.rejuvenate(vm.guest()).orElseThrow();
                 }
                 assertTrue(r.succeeded(), r.toString());

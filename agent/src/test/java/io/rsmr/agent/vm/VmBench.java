@@ -33,7 +33,7 @@ public final class VmBench {
 
     public static VmBench start() throws Exception {
         VmFixture fx = new VmFixture(VmFixture.GUEST_WITH_PEERS);
-        Path config = fx.clusterConfigWithHostPeers("cluster.yaml", "60s", List.of("alert"));
+        Path config = fx.clusterConfigWithHostPeers("cluster.yaml", "120s", List.of("alert"));
         HostReplicas peers = HostReplicas.start(fx, config, VmFixture.HOST_PEERS);
         return new VmBench(fx, config, fx.replicaSettings("agent.yaml"), peers, LoadDriver.start(config, peers));
     }
