@@ -76,8 +76,8 @@ import java.util.TreeSet;
  * vote: it could contradict what it voted before. It listens, fetches the certified state (reusing
  * local chunks that match it) and executes decided batches, and votes again once its stable
  * checkpoint passes every seq it could have voted on (the highest seq its peers report plus the
- * window). Its status says it is recovering; an idle leader then proposes empty batches, one per
- * tick, so that the checkpoints it waits for come even when no client writes.
+ * window). Its status says it is recovering; the leader then fills its pipeline's spare room with
+ * empty batches each tick, so that the checkpoints it waits for come even when no client writes.
  */
 public class ReplicaCore {
     private final ProtocolConfig config;
@@ -123,7 +123,6 @@ public class ReplicaCore {
      */
     private final TreeMap<Long, StateImage> servable = new TreeMap<>();
     private final Map<Long, Long> servedTick = new HashMap<>();
-    private long lastClientRequestTick = Long.MIN_VALUE / 2;
     private final TreeMap<Long, StateImage> ownImages = new TreeMap<>();
     private final TreeMap<Long, Checkpoint[]> checkpointVotes = new TreeMap<>();
     /** Verified certificates at or above the stable one (a lagging replica installs any of them). */
@@ -373,7 +372,6 @@ public class ReplicaCore {
         }
         pending.remove(clientId);
         pending.put(clientId, new Pending(r, now));
-        lastClientRequestTick = now;
         if (leader() == me && !inViewChange) {
             enqueueForProposal(clientId);
             tryPropose();
@@ -1471,15 +1469,16 @@ public class ReplicaCore {
     }
 
     /**
-     * A recovering peer votes again only after two more checkpoints; when no client writes, the
-     * leader orders empty batches, a pipeline's worth per tick, so that they come. A peer that lies
-     * about recovering costs an idle cluster at most that.
+     * A recovering peer votes again only after two more checkpoints. While one recovers, the leader
+     * fills what room its pipeline has after the clients' batches with empty ones, each tick, so
+     * that those checkpoints come soon even when clients write little or nothing. A peer that lies
+     * about recovering costs at most that.
      */
     private void proposeEmptyForRecoveringPeer() {
-        if (inViewChange || leader() != me || recovering || !pending.isEmpty() || !proposalQueue.isEmpty()
-                || now - lastClientRequestTick <= config.statusIntervalTicks() || !aPeerRecovers()) {
+        if (inViewChange || leader() != me || recovering || !aPeerRecovers()) {
             return;
         }
+        tryPropose();
         while (nextProposalSeq - 1 - lastExecuted < config.pipelineInstancesMax()
                 && nextProposalSeq <= stableSeq() + config.logWindowSeqs()) {
             long seq = nextProposalSeq++;

@@ -441,6 +441,20 @@ public final class NioTransport implements Transport {
             }
         } else {
             closeOlderEpochs((Peer.Replica) connection.peer());
+            redialNow(((Peer.Replica) connection.peer()).id());
+        }
+    }
+
+    /**
+     * A replica that just connected to us is up again (restarted, rejuvenated): our link to it
+     * stops backing off and dials on the next poll, so that what we owe it (a checkpoint
+     * certificate it waits for) does not wait out a reconnect delay of up to reconnectDelayMaxMillis.
+     */
+    private void redialNow(int replicaId) {
+        Dialer dialer = dialers.get(link(0, replicaId));
+        if (dialer != null && dialer.connection == null) {
+            dialer.delayMillis = config.reconnectDelayMinMillis();
+            dialer.nextAttemptNanos = nanoClock.getAsLong();
         }
     }
 

@@ -170,6 +170,28 @@ class NioTransportTest {
         pollUntil("after", () -> got(oneAgain, new Peer.Replica(0, 1), "after"));
     }
 
+    /**
+     * Replica 0 backs off for 30 s after replica 1 refused its connection; when replica 1 comes up
+     * and connects to 0, 0 redials at once instead of waiting that out (a rejuvenated replica
+     * would otherwise wait for the certificate it asks for).
+     */
+    @Test
+    void aPeerThatConnectsToUsIsRedialedAtOnce() throws IOException {
+        TransportConfig d = TransportConfig.defaults();
+        TransportConfig slowRedial = new TransportConfig(d.messageBytesMax(), d.sendQueueBytesMax(),
+                d.clientSendQueueBytesMax(), d.inboundConnectionsMax(), d.handshakeTimeoutMillis(), 30_000, 30_000,
+                d.readBufferBytes(), d.badFramesPerConnectionMax());
+        NioTransport zero = replica(0, slowRedial);
+        zero.sendToReplica(1, utf8("owed"));
+        long refusedBy = System.currentTimeMillis() + 300;
+        pollUntil("zero's dial to the closed port is refused", () -> System.currentTimeMillis() > refusedBy);
+        NioTransport one = replica(1, TransportConfig.defaults());
+        one.sendToReplica(0, utf8("I am back"));
+        pollUntil("one reaches zero", () -> got(zero, new Peer.Replica(1, 1), "I am back"));
+        pollUntil("zero's owed message reaches one well before its 30 s backoff",
+                () -> got(one, new Peer.Replica(0, 1), "owed"));
+    }
+
     @Test
     void aNewEpochCutsTheLinksOfTheOldKey() throws IOException {
         NioTransport zero = replica(0, TransportConfig.defaults());
