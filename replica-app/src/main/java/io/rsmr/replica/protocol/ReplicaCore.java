@@ -122,6 +122,7 @@ public class ReplicaCore {
      * parts are shared arrays, so an older image costs only what changed since.
      */
     private final TreeMap<Long, StateImage> servable = new TreeMap<>();
+    private static final int SERVED_OLDER_IMAGES_MAX = 2;
     private final Map<Long, Long> servedTick = new HashMap<>();
     private final TreeMap<Long, StateImage> ownImages = new TreeMap<>();
     private final TreeMap<Long, Checkpoint[]> checkpointVotes = new TreeMap<>();
@@ -907,15 +908,19 @@ public class ReplicaCore {
     // ------------------------------------------------------------------ state transfer, serving side
 
     /**
-     * Adds the new stable image to what we serve and forgets older images no peer fetched from for
-     * {@code 8 * statusIntervalTicks} (at most n images in all).
+     * Adds the new stable image to what we serve. An older image stays while a peer fetched from it
+     * in the last {@code 8 * statusIntervalTicks} (a peer may ask for one that was just superseded:
+     * each gets {@code 2 * statusIntervalTicks} of grace), and never more than
+     * {@link #SERVED_OLDER_IMAGES_MAX} of them: under writes that touch every part, each costs a
+     * whole state of memory.
      */
     private void keepServable(StateImage image) {
-        servable.put(image.manifest.seq(), image);
-        servedTick.put(image.manifest.seq(), now);
+        long seq = image.manifest.seq();
+        servable.put(seq, image);
+        servedTick.put(seq, now - 6L * config.statusIntervalTicks());
         long idleMax = 8L * config.statusIntervalTicks();
-        servable.headMap(image.manifest.seq(), false).keySet().removeIf(seq -> now - servedTick.get(seq) > idleMax);
-        while (servable.size() > config.n()) {
+        servable.headMap(seq, false).keySet().removeIf(older -> now - servedTick.get(older) > idleMax);
+        while (servable.size() > SERVED_OLDER_IMAGES_MAX + 1) {
             servable.pollFirstEntry();
         }
         servedTick.keySet().retainAll(servable.keySet());
@@ -1000,7 +1005,8 @@ public class ReplicaCore {
             if (now - lastProgressTick >= config.statusIntervalTicks()) {
                 transfer.retarget(targetCert, stableImage, now);
             }
-        } else if (current.seq() < targetCert.seq() && transfer.idleTicks(now) > 4L * config.statusIntervalTicks()) {
+        } else if (current.seq() < targetCert.seq() && transfer.idleTicks(now)
+                > (transfer.hasManifest() ? 4L : 2L) * config.statusIntervalTicks()) {
             // only a transfer that stalled moves on: under writes a newer certificate comes every
             // checkpoint, and chasing each would never finish; the peers keep serving our target
             transfer.retarget(targetCert, stableImage, now);

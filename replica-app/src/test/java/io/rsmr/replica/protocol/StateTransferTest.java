@@ -175,8 +175,9 @@ class StateTransferTest {
         assertEquals(RecoveryProgress.Phase.DONE, replicas[RECOVERING].recovery().phase());
     }
 
+    /** Once quiet (the leader stops its empty batches a few status intervals after the recovery). */
     private void assertSameStateAsThePeers() {
-        tick(20);
+        tick(100);
         long seq = replicas[0].lastExecutedSeq();
         assertEquals(seq, replicas[RECOVERING].lastExecutedSeq());
         assertArrayEquals(services[0].stateDigest(), services[RECOVERING].stateDigest());
