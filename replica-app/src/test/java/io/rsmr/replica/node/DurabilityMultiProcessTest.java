@@ -148,8 +148,14 @@ class DurabilityMultiProcessTest {
     /** Restarts the victim over its damaged directory while no client writes, so the certified state holds still. */
     private String restartAndAwaitRecovery(LocalCluster cluster, int recoveredLines) throws Exception {
         cluster.start(VICTIM);
-        await("replica " + VICTIM + " reports recovered line " + recoveredLines,
-                () -> recoveredLines(cluster).size() >= recoveredLines);
+        try {
+            await("replica " + VICTIM + " reports recovered line " + recoveredLines,
+                    () -> recoveredLines(cluster).size() >= recoveredLines);
+        } catch (AssertionError e) {
+            System.out.println("replica " + VICTIM + " reported:\n" + Files.readString(cluster.agentReport(VICTIM))
+                    + "\nits log:\n" + Files.readString(dir.resolve("replica-" + VICTIM + ".log")));
+            throw e;
+        }
         String line = recoveredLines(cluster).get(recoveredLines - 1);
         System.out.println("replica " + VICTIM + " reported:\n" + Files.readString(cluster.agentReport(VICTIM)));
         assertTrue(LocalCluster.number(line, "checkpointSeq") > 0 && LocalCluster.number(line, "recoverMillis") >= LocalCluster.number(line, "loadMillis"), line);
