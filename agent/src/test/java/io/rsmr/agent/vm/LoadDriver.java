@@ -11,7 +11,9 @@ import io.rsmr.replica.protocol.ProtocolConfig;
 import io.rsmr.replica.transport.Membership;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Deque;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -39,6 +41,9 @@ final class LoadDriver {
     private final int checkpointIntervalSeqs;
     private final Map<Long, String> certified = new ConcurrentHashMap<>();
     private final List<String> failures = new ArrayList<>();
+    /** The last settled points (executed seq, each host's stable checkpoint seq), for failure messages. */
+    private final Deque<String> settled = new ArrayDeque<>();
+    private static final int SETTLED_KEPT_MAX = 12;
     private final Thread thread;
     private volatile boolean running = true;
     private volatile boolean paused;
@@ -135,7 +140,7 @@ final class LoadDriver {
         while (System.nanoTime() < deadline && running) {
             long executed = agreedExecutedSeq();
             if (executed >= 0 && executed == previous) {
-                noteCheckpoints();
+                noteCheckpoints(executed);
                 return executed;
             }
             previous = executed;
@@ -161,11 +166,25 @@ final class LoadDriver {
         return seq;
     }
 
-    private void noteCheckpoints() throws Exception {
+    /** The last points where the host replicas settled, oldest first. */
+    synchronized List<String> settledPoints() {
+        return List.copyOf(settled);
+    }
+
+    private synchronized void noteSettled(long executed, List<Long> stable) {
+        settled.addLast("executed " + executed + " stable " + stable);
+        if (settled.size() > SETTLED_KEPT_MAX) {
+            settled.removeFirst();
+        }
+    }
+
+    private void noteCheckpoints(long executed) throws Exception {
+        List<Long> stable = new ArrayList<>();
         for (int id : peers.ids()) {
             JsonNode s = peers.status(id).orElseThrow();
             if (s.has("stableCheckpointSeq") && s.has("stableCheckpointDigest")) {
                 long seq = s.get("stableCheckpointSeq").asLong();
+                stable.add(seq);
                 String digest = s.get("stableCheckpointDigest").asText();
                 String before = certified.putIfAbsent(seq, digest);
                 if (before != null && !before.equals(digest)) {
@@ -173,6 +192,7 @@ final class LoadDriver {
                 }
             }
         }
+        noteSettled(executed, stable);
     }
 
     private synchronized void fail(String what) {
