@@ -17,6 +17,7 @@ import io.rsmr.replica.protocol.message.Reply;
 import io.rsmr.replica.protocol.message.ReplyDigest;
 import io.rsmr.replica.protocol.message.Request;
 import io.rsmr.replica.storage.DurableStore;
+import io.rsmr.replica.storage.EpochKey;
 import io.rsmr.replica.transport.DropReason;
 import io.rsmr.replica.transport.Membership;
 import io.rsmr.replica.transport.NioTransport;
@@ -85,8 +86,8 @@ public final class ReplicaNode implements AutoCloseable {
         ReplicaKeyRing keyRing = membership.newKeyRing();
         this.service = new KvService(settings.kvLimits());
         this.codec = new MessageCodec(settings.protocol());
-        this.store = DurableStore.open(settings.dataDir(), settings.identity().epoch(), codec, settings.fsyncPolicy(),
-                DurableStore.SEGMENT_BYTES_MAX_DEFAULT);
+        this.store = DurableStore.open(settings.dataDir(), EpochKey.of(settings.identity().epoch(),
+                settings.identity().key().publicKey()), codec, settings.fsyncPolicy(), DurableStore.SEGMENT_BYTES_MAX_DEFAULT);
         long coreNanos = nanoClock.getAsLong();
         this.core = new ReplicaCore(settings.protocol(), membership.coreIndex(settings.replicaId()), service,
                 new EpochSignatures(settings.identity(), keyRing, this::replicaIdOrNone), store.chunks(), store.start());

@@ -20,12 +20,13 @@ import java.util.Optional;
  *     replica 1, 2, ... and every rejuvenation issues the next).</li>
  * <li><b>Recover</b> for a directory where no replica ran in an epoch &gt; 1 (a replica that lost its
  *     disk, or got a new one, in a running cluster: it may have voted before and forgotten), and for a
- *     directory that ran before whose log is missing, damaged inside, written under another epoch
- *     (after a rejuvenation the disk is always suspect, its chunks only a cache), not yet trusted
- *     (a recovery that did not finish), or whose checkpoint file is missing, damaged, of another
- *     epoch, older than the log says (rolled back) or lacking a chunk.</li>
- * <li><b>Resume</b> otherwise: the log and checkpoint of this epoch, every record intact except
- *     possibly a write torn by a crash at the very end.</li>
+ *     directory that ran before whose log is missing, damaged inside, written under another epoch or
+ *     another key ({@link EpochKey}: after a rejuvenation the disk is always suspect, its chunks only
+ *     a cache, even if an intruder wrote the next epoch's number on it), not yet trusted (a recovery
+ *     that did not finish), or whose checkpoint file is missing, damaged, of another epoch or key,
+ *     older than the log says (rolled back) or lacking a chunk.</li>
+ * <li><b>Resume</b> otherwise: the log and checkpoint of this epoch and key, every record intact
+ *     except possibly a write torn by a crash at the very end.</li>
  * </ul>
  */
 final class BootRule {
@@ -38,8 +39,9 @@ final class BootRule {
 
     private BootRule() {}
 
-    static Decision decide(boolean ranBefore, long epoch, Path dataDir, List<Path> segments, ChunkFiles chunks,
+    static Decision decide(boolean ranBefore, EpochKey owner, Path dataDir, List<Path> segments, ChunkFiles chunks,
                            MessageCodec codec, int bodyBytesMax) throws IOException {
+        long epoch = owner.epoch();
         if (!ranBefore) {
             return epoch == FIRST_EPOCH
                     ? new Decision(Start.FRESH, "no replica ran in this directory and this is the first epoch", null)
@@ -55,34 +57,39 @@ final class BootRule {
         } catch (CorruptStorageException e) {
             return new Decision(Start.RECOVER, "the log is damaged: " + e.getMessage(), null);
         }
-        String distrust = distrust(contents, epoch);
+        String distrust = distrust(contents.owner(), owner, "log");
         if (distrust != null) {
             return new Decision(Start.RECOVER, distrust, contents);
         }
         try {
-            return resume(contents, epoch, CheckpointFile.read(dataDir, codec), chunks);
+            return resume(contents, owner, CheckpointFile.read(dataDir, codec), chunks);
         } catch (CorruptStorageException e) {
             return new Decision(Start.RECOVER, "the checkpoint file is damaged: " + e.getMessage(), contents);
         }
     }
 
-    private static String distrust(WalContents contents, long epoch) {
-        if (contents.epoch() != epoch) {
-            return "the log was written under epoch " + contents.epoch() + ", this boot is epoch " + epoch;
+    /** Why data written by {@code writer} is not this boot's ({@code owner}), or null when it is. */
+    private static String distrust(EpochKey writer, EpochKey owner, String what) {
+        if (writer.epoch() != owner.epoch()) {
+            return "the " + what + " was written under epoch " + writer.epoch() + ", this boot is epoch " + owner.epoch();
         }
-        if (!contents.trusted()) {
-            return "the log belongs to a recovery that did not finish";
+        if (!owner.sameKey(writer.publicKeyDigest())) {
+            return "the " + what + " claims epoch " + owner.epoch() + " but was written under another key than this"
+                    + " boot's identity (" + writer + ", this boot " + owner + ")";
         }
         return null;
     }
 
-    private static Decision resume(WalContents contents, long epoch, Optional<CheckpointFile.Contents> file,
+    private static Decision resume(WalContents contents, EpochKey owner, Optional<CheckpointFile.Contents> file,
                                    ChunkFiles chunks) {
+        if (!contents.trusted()) {
+            return new Decision(Start.RECOVER, "the log belongs to a recovery that did not finish", contents);
+        }
         CheckpointCertificate stable = file.map(CheckpointFile.Contents::certificate)
                 .orElse(CheckpointCertificate.genesis());
         StateManifest manifest = file.map(CheckpointFile.Contents::manifest).orElse(null);
         List<byte[]> digests = manifest == null ? List.of() : manifest.chunkDigests();
-        String problem = checkpointProblem(contents, epoch, file);
+        String problem = checkpointProblem(contents, owner, file);
         if (problem == null) {
             problem = digests.stream().filter(d -> !chunks.contains(d)).findFirst()
                     .map(d -> "chunk " + Hex.of(d) + " of stable checkpoint " + stable.seq() + " is missing")
@@ -97,15 +104,16 @@ final class BootRule {
                 contents.preparedAbove(stable.seq())), "the log and checkpoint of this epoch are intact", contents);
     }
 
-    private static String checkpointProblem(WalContents contents, long epoch, Optional<CheckpointFile.Contents> file) {
+    private static String checkpointProblem(WalContents contents, EpochKey owner, Optional<CheckpointFile.Contents> file) {
         long logged = contents.checkpointSeq();
         if (file.isEmpty()) {
             return logged == 0 ? null : "the log names stable checkpoint " + logged + " but the checkpoint file is gone";
         }
         CheckpointFile.Contents checkpoint = file.get();
         long seq = checkpoint.certificate().seq();
-        if (checkpoint.epoch() != epoch) {
-            return "the checkpoint file was written under epoch " + checkpoint.epoch() + ", this boot is epoch " + epoch;
+        String distrust = distrust(checkpoint.owner(), owner, "checkpoint file");
+        if (distrust != null) {
+            return distrust;
         }
         if (seq < logged) {
             return "the checkpoint file holds stable checkpoint " + seq + ", older than the " + logged

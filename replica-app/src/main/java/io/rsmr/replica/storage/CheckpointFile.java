@@ -2,6 +2,7 @@ package io.rsmr.replica.storage;
 
 import io.rsmr.replica.protocol.message.CheckpointCertificate;
 import io.rsmr.replica.protocol.message.DecodeException;
+import io.rsmr.replica.protocol.message.Digests;
 import io.rsmr.replica.protocol.message.MessageCodec;
 import io.rsmr.replica.protocol.message.StateManifest;
 import java.io.IOException;
@@ -17,18 +18,18 @@ import java.util.zip.CRC32C;
 /**
  * The latest stable checkpoint, in one file replaced atomically: its certificate and the manifest
  * of its state (the chunk digests; the chunks themselves are in {@link ChunkFiles}). Layout,
- * big-endian: magic "RSMRCKP1", epoch it was written under (i64), certificate length (i32) and
- * bytes, manifest length (i32) and bytes (both in {@link MessageCodec}'s encoding), CRC32C of all
- * before it (i32). Reading checks the CRC, that both decode, and that the manifest's root is the
+ * big-endian: magic "RSMRCKP2", the epoch (i64) and the SHA-256 of the epoch's public key (32) it
+ * was written under ({@link EpochKey}), certificate length (i32) and bytes, manifest length (i32)
+ * and bytes (both in {@link MessageCodec}'s encoding), CRC32C of all before it (i32). Reading checks the CRC, that both decode, and that the manifest's root is the
  * certified digest: a file that passes is internally consistent (though it may be an old one).
  */
 final class CheckpointFile {
     static final String NAME = "checkpoint";
-    private static final long MAGIC = 0x52534d52434b5031L;
+    private static final long MAGIC = 0x52534d52434b5032L;
     private static final int CRC_BYTES = 4;
 
     /** One stable checkpoint as kept on disk. */
-    record Contents(long epoch, CheckpointCertificate certificate, StateManifest manifest) {
+    record Contents(EpochKey owner, CheckpointCertificate certificate, StateManifest manifest) {
     }
 
     private CheckpointFile() {}
@@ -37,8 +38,10 @@ final class CheckpointFile {
         assert Arrays.equals(contents.manifest().root(), contents.certificate().stateDigest());
         byte[] certificate = codec.encode(contents.certificate());
         byte[] manifest = codec.encode(contents.manifest());
-        ByteBuffer buffer = ByteBuffer.allocate(8 + 8 + 4 + certificate.length + 4 + manifest.length + CRC_BYTES);
-        buffer.putLong(MAGIC).putLong(contents.epoch()).putInt(certificate.length).put(certificate);
+        ByteBuffer buffer = ByteBuffer.allocate(8 + 8 + Digests.DIGEST_BYTES + 4 + certificate.length + 4
+                + manifest.length + CRC_BYTES);
+        buffer.putLong(MAGIC).putLong(contents.owner().epoch()).put(contents.owner().publicKeyDigest());
+        buffer.putInt(certificate.length).put(certificate);
         buffer.putInt(manifest.length).put(manifest);
         buffer.putInt(crc(buffer.array(), buffer.position()));
         DiskFiles.writeAtomically(dataDir.resolve(NAME), buffer.array(), policy);
@@ -53,7 +56,7 @@ final class CheckpointFile {
         } catch (NoSuchFileException e) {
             return Optional.empty();
         }
-        if (bytes.length < 8 + 8 + 4 + 4 + CRC_BYTES) {
+        if (bytes.length < 8 + 8 + Digests.DIGEST_BYTES + 4 + 4 + CRC_BYTES) {
             throw new CorruptStorageException(file + " is truncated (" + bytes.length + " bytes)");
         }
         int stored = ByteBuffer.wrap(bytes, bytes.length - CRC_BYTES, CRC_BYTES).getInt();
@@ -73,6 +76,8 @@ final class CheckpointFile {
             throw new CorruptStorageException(file + " is not a checkpoint file (bad magic)");
         }
         long epoch = buffer.getLong();
+        byte[] keyDigest = new byte[Digests.DIGEST_BYTES];
+        buffer.get(keyDigest);
         if (!(codec.decode(message(buffer, codec, file)) instanceof CheckpointCertificate certificate)) {
             throw new CorruptStorageException(file + " holds no checkpoint certificate");
         }
@@ -86,7 +91,7 @@ final class CheckpointFile {
             throw new CorruptStorageException(file + ": the manifest of checkpoint " + manifest.seq()
                     + " is not the state certified for checkpoint " + certificate.seq());
         }
-        return new Contents(epoch, certificate, manifest);
+        return new Contents(new EpochKey(epoch, keyDigest), certificate, manifest);
     }
 
     private static byte[] message(ByteBuffer buffer, MessageCodec codec, Path file) throws CorruptStorageException {

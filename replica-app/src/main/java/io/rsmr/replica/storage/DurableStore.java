@@ -42,7 +42,7 @@ public final class DurableStore implements AutoCloseable {
     private static final int RECORD_OVERHEAD_BYTES = 64;
 
     private final Path dataDir;
-    private final long epoch;
+    private final EpochKey owner;
     private final MessageCodec codec;
     private final FsyncPolicy policy;
     private final ChunkFiles chunks;
@@ -57,10 +57,10 @@ public final class DurableStore implements AutoCloseable {
     /** The stable seq at which the core finished recovering (-1: not yet, or it never recovered). */
     private long recoveredAtSeq = -1;
 
-    private DurableStore(Path dataDir, long epoch, MessageCodec codec, FsyncPolicy policy, ChunkFiles chunks,
+    private DurableStore(Path dataDir, EpochKey owner, MessageCodec codec, FsyncPolicy policy, ChunkFiles chunks,
                          BootRule.Decision decision, WriteAheadLog wal, long loadMillis) {
         this.dataDir = dataDir;
-        this.epoch = epoch;
+        this.owner = owner;
         this.codec = codec;
         this.policy = policy;
         this.chunks = chunks;
@@ -72,11 +72,11 @@ public final class DurableStore implements AutoCloseable {
     }
 
     /**
-     * Opens (creating) {@code dataDir} for a replica booting under {@code epoch}: reads and checks
+     * Opens (creating) {@code dataDir} for a replica booting as {@code owner}: reads and checks
      * what is there, decides the start, and prepares the log for appending. Damage never makes this
      * throw — it makes the start {@link Start.Recover} — only an I/O error does.
      */
-    public static DurableStore open(Path dataDir, long epoch, MessageCodec codec, FsyncPolicy policy,
+    public static DurableStore open(Path dataDir, EpochKey owner, MessageCodec codec, FsyncPolicy policy,
                                     long segmentBytesMax) throws IOException {
         long began = System.nanoTime();
         Files.createDirectories(dataDir);
@@ -84,23 +84,23 @@ public final class DurableStore implements AutoCloseable {
         ChunkFiles chunks = ChunkFiles.open(dataDir, policy);
         int bodyBytesMax = codec.config().messageBytesMax() + RECORD_OVERHEAD_BYTES;
         List<Path> segments = WriteAheadLog.segments(dataDir);
-        BootRule.Decision decision = BootRule.decide(ranBefore, epoch, dataDir, segments, chunks, codec, bodyBytesMax);
+        BootRule.Decision decision = BootRule.decide(ranBefore, owner, dataDir, segments, chunks, codec, bodyBytesMax);
         LOG.info("data directory " + dataDir + ": " + describe(decision.start()) + " (" + decision.reason() + ")");
         WriteAheadLog wal;
         if (decision.start() instanceof Start.Resume) {
             cutTornTail(decision.contents().tornTail(), policy);
-            wal = WriteAheadLog.resume(dataDir, epoch, decision.contents(), segments, policy, segmentBytesMax,
+            wal = WriteAheadLog.resume(dataDir, owner, decision.contents(), segments, policy, segmentBytesMax,
                     bodyBytesMax);
         } else {
             if (decision.contents() != null && decision.contents().tornTail() != null) {
                 LOG.warning("the discarded log ended in a torn write: " + decision.contents().tornTail().problem());
             }
             CheckpointFile.delete(dataDir, policy);
-            wal = WriteAheadLog.startNew(dataDir, epoch, decision.start() instanceof Start.Fresh, policy,
+            wal = WriteAheadLog.startNew(dataDir, owner, decision.start() instanceof Start.Fresh, policy,
                     segmentBytesMax, bodyBytesMax);
         }
         markRan(dataDir, policy);
-        return new DurableStore(dataDir, epoch, codec, policy, chunks, decision, wal,
+        return new DurableStore(dataDir, owner, codec, policy, chunks, decision, wal,
                 TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - began));
     }
 
@@ -212,7 +212,7 @@ public final class DurableStore implements AutoCloseable {
     /** Checkpoint file first, then the log drops what it covers, then chunks no longer listed go. */
     private void writeCheckpoint(Output.StableCheckpoint checkpoint) throws IOException {
         CheckpointCertificate certificate = checkpoint.certificate();
-        CheckpointFile.write(dataDir, new CheckpointFile.Contents(epoch, certificate, checkpoint.manifest()), codec,
+        CheckpointFile.write(dataDir, new CheckpointFile.Contents(owner, certificate, checkpoint.manifest()), codec,
                 policy);
         wal.compact(certificate.seq(), certificate.stateDigest());
         Set<String> keep = new HashSet<>(chunksAfterCheckpoint);

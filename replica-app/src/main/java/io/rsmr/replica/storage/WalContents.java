@@ -27,6 +27,7 @@ final class WalContents implements SegmentReader.Visitor {
     private final MessageCodec codec;
     private boolean opened;
     private long epoch;
+    private byte[] keyDigest;
     private boolean trusted;
     private int openSegment;
     private int currentSegment;
@@ -96,10 +97,12 @@ final class WalContents implements SegmentReader.Visitor {
     }
 
     private void open(SegmentReader.Record record) throws CorruptStorageException {
-        WalRecord.expectLength(record.payload(), 1, "open");
+        WalRecord.expectLength(record.payload(), 1 + io.rsmr.replica.protocol.message.Digests.DIGEST_BYTES, "open");
         opened = true;
         epoch = record.epoch();
         trusted = record.payload().get(0) != 0;
+        keyDigest = new byte[io.rsmr.replica.protocol.message.Digests.DIGEST_BYTES];
+        record.payload().get(1, keyDigest);
         openSegment = currentSegment;
         view = new Output.ViewEntry(0, false);
         checkpointSeq = 0;
@@ -108,8 +111,9 @@ final class WalContents implements SegmentReader.Visitor {
         prepared.clear();
     }
 
-    long epoch() {
-        return epoch;
+    /** The epoch and key the log was opened under (its records' epochs all match). */
+    EpochKey owner() {
+        return new EpochKey(epoch, keyDigest);
     }
 
     boolean trusted() {

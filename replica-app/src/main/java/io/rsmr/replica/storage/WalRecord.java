@@ -12,7 +12,8 @@ import java.nio.ByteBuffer;
  * are {@link SegmentReader}'s; batches and certificates are in {@link MessageCodec}'s encoding.
  *
  * <pre>
- * OPEN        trusted (u8)                   first record of a log: Fresh (trusted) or Recover (not yet)
+ * OPEN        trusted (u8), key digest (32)  first record of a log: Fresh (trusted) or Recover (not yet);
+ *                                            the SHA-256 of the public key of the epoch it is written under
  * TRUSTED     -                              a recovering replica caught up; its log may be resumed from
  * LOG_ENTRY   view (i64), seq (i64), BatchData
  * PREPARED    view (i64), seq (i64), digest (32)
@@ -39,8 +40,9 @@ final class WalRecord {
         return frame.array();
     }
 
-    static byte[] open(boolean trusted) {
-        return new byte[] {(byte) (trusted ? 1 : 0)};
+    static byte[] open(boolean trusted, EpochKey owner) {
+        return ByteBuffer.allocate(1 + Digests.DIGEST_BYTES).put((byte) (trusted ? 1 : 0)).put(owner.publicKeyDigest())
+                .array();
     }
 
     static byte[] logEntry(Output.LogEntry entry, MessageCodec codec) {

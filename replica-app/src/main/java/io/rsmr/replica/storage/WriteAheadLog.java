@@ -25,7 +25,7 @@ final class WriteAheadLog implements AutoCloseable {
     private static final Pattern SEGMENT = Pattern.compile("segment-(\\d{16})\\.log");
 
     private final Path directory;
-    private final long epoch;
+    private final EpochKey owner;
     private final FsyncPolicy policy;
     private final long segmentBytesMax;
     private final int bodyBytesMax;
@@ -37,9 +37,9 @@ final class WriteAheadLog implements AutoCloseable {
     /** Payload of the last VIEW record (kept across compactions), null before any. */
     private byte[] lastView;
 
-    private WriteAheadLog(Path directory, long epoch, FsyncPolicy policy, long segmentBytesMax, int bodyBytesMax) {
+    private WriteAheadLog(Path directory, EpochKey owner, FsyncPolicy policy, long segmentBytesMax, int bodyBytesMax) {
         this.directory = directory;
-        this.epoch = epoch;
+        this.owner = owner;
         this.policy = policy;
         this.segmentBytesMax = segmentBytesMax;
         this.bodyBytesMax = bodyBytesMax;
@@ -60,22 +60,22 @@ final class WriteAheadLog implements AutoCloseable {
      * A new log: deletes every old segment after a first segment holding only an OPEN record is
      * durable (a crash in between leaves the new OPEN last, which hides the old records).
      */
-    static WriteAheadLog startNew(Path dataDir, long epoch, boolean trusted, FsyncPolicy policy,
+    static WriteAheadLog startNew(Path dataDir, EpochKey owner, boolean trusted, FsyncPolicy policy,
                                   long segmentBytesMax, int bodyBytesMax) throws IOException {
-        WriteAheadLog log = create(dataDir, epoch, policy, segmentBytesMax, bodyBytesMax);
+        WriteAheadLog log = create(dataDir, owner, policy, segmentBytesMax, bodyBytesMax);
         List<Path> old = segments(dataDir);
         log.trusted = trusted;
         log.begin(nextIndex(old));
-        log.append(WalRecord.OPEN, WalRecord.open(trusted));
+        log.append(WalRecord.OPEN, WalRecord.open(trusted, owner));
         log.commit();
         log.delete(old);
         return log;
     }
 
     /** Continues a log that was read and trusted: keeps its segments from {@code openSegment} on. */
-    static WriteAheadLog resume(Path dataDir, long epoch, WalContents contents, List<Path> read, FsyncPolicy policy,
+    static WriteAheadLog resume(Path dataDir, EpochKey owner, WalContents contents, List<Path> read, FsyncPolicy policy,
                                 long segmentBytesMax, int bodyBytesMax) throws IOException {
-        WriteAheadLog log = create(dataDir, epoch, policy, segmentBytesMax, bodyBytesMax);
+        WriteAheadLog log = create(dataDir, owner, policy, segmentBytesMax, bodyBytesMax);
         log.trusted = contents.trusted();
         log.lastView = WalRecord.view(contents.view());
         log.begin(nextIndex(read));
@@ -83,12 +83,12 @@ final class WriteAheadLog implements AutoCloseable {
         return log;
     }
 
-    private static WriteAheadLog create(Path dataDir, long epoch, FsyncPolicy policy, long segmentBytesMax,
+    private static WriteAheadLog create(Path dataDir, EpochKey owner, FsyncPolicy policy, long segmentBytesMax,
                                         int bodyBytesMax) throws IOException {
         Path directory = dataDir.resolve(DIRECTORY);
         Files.createDirectories(directory);
         DiskFiles.deleteTemporaries(directory);
-        return new WriteAheadLog(directory, epoch, policy, segmentBytesMax, bodyBytesMax);
+        return new WriteAheadLog(directory, owner, policy, segmentBytesMax, bodyBytesMax);
     }
 
     private static long nextIndex(List<Path> segments) {
@@ -115,7 +115,7 @@ final class WriteAheadLog implements AutoCloseable {
 
     void append(byte type, byte[] payload) {
         assert SegmentReader.BODY_PREFIX_BYTES + payload.length <= bodyBytesMax;
-        group.writeBytes(WalRecord.frame(type, epoch, payload));
+        group.writeBytes(WalRecord.frame(type, owner.epoch(), payload));
         if (type == WalRecord.VIEW) {
             lastView = payload;
         }
@@ -160,11 +160,11 @@ final class WriteAheadLog implements AutoCloseable {
         Path temporary = target.resolveSibling(target.getFileName() + DiskFiles.TEMPORARY_SUFFIX);
         try (FileChannel out = FileChannel.open(temporary, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
                 StandardOpenOption.TRUNCATE_EXISTING)) {
-            write(out, WalRecord.frame(WalRecord.OPEN, epoch, WalRecord.open(trusted)));
+            write(out, WalRecord.frame(WalRecord.OPEN, owner.epoch(), WalRecord.open(trusted, owner)));
             if (lastView != null) {
-                write(out, WalRecord.frame(WalRecord.VIEW, epoch, lastView));
+                write(out, WalRecord.frame(WalRecord.VIEW, owner.epoch(), lastView));
             }
-            write(out, WalRecord.frame(WalRecord.CHECKPOINT, epoch, WalRecord.checkpoint(seq, stateDigest)));
+            write(out, WalRecord.frame(WalRecord.CHECKPOINT, owner.epoch(), WalRecord.checkpoint(seq, stateDigest)));
             for (Path segment : old) {
                 copyLive(segment, seq, out);
             }

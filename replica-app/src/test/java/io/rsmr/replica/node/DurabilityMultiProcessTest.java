@@ -1,34 +1,25 @@
 package io.rsmr.replica.node;
 
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
 
 import io.rsmr.common.config.ClusterConfigLoader;
 import io.rsmr.replica.client.ClientSettings;
 import io.rsmr.replica.client.KvClient;
 import io.rsmr.replica.client.RsmrClient;
 import io.rsmr.replica.kv.KvLimits;
-import io.rsmr.replica.kv.KvResult;
 import io.rsmr.replica.storage.ChunkFiles;
 import io.rsmr.replica.transport.Membership;
 import java.io.IOException;
 import java.io.RandomAccessFile;
 import java.nio.channels.FileChannel;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.TimeoutException;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.BooleanSupplier;
 import java.util.stream.Collectors;
 import java.util.stream.IntStream;
@@ -44,7 +35,6 @@ import org.junit.jupiter.api.io.TempDir;
  * part, synced before anything is sent). Each test takes about 30-40 s here.
  */
 class DurabilityMultiProcessTest {
-    private static final long PHASE_MILLIS_MAX = 60_000;
     private static final int WRITERS = 4;
     private static final int VALUE_BYTES = 1024;
     private static final List<String> REPLICA_JVM = List.of("-Xmx128m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1");
@@ -55,32 +45,28 @@ class DurabilityMultiProcessTest {
     @TempDir
     Path dir;
 
-    private final Map<String, byte[]> acknowledged = new ConcurrentHashMap<>();
-    private final AtomicBoolean writing = new AtomicBoolean(true);
-    private final List<Thread> writers = new ArrayList<>();
+    private final ClusterWriters writers = new ClusterWriters((writer, i) -> {
+        byte[] value = new byte[VALUE_BYTES];
+        new Random(writer * 1_000_003L + i).nextBytes(value);
+        return value;
+    });
 
     @AfterEach
     void stopWriters() throws InterruptedException {
-        writing.set(false);
-        for (Thread writer : writers) {
-            writer.join(PHASE_MILLIS_MAX);
-        }
-        writers.clear();
+        writers.stop();
     }
 
     @Test
     void aReplicaKilledAndRestartedOverADamagedDataDirectoryRecoversTheCertifiedState() throws Exception {
-        try (LocalCluster cluster = LocalCluster.create(dir, new LocalCluster.Spec("dur-test", 4, 0, 1, REPLICA_JVM,
-                Map.of()))) {
-            cluster.startAll();
+        try (LocalCluster cluster = startCluster()) {
             try (RsmrClient client = client(cluster)) {
                 KvClient kv = new KvClient(client, KvLimits.defaults());
-                startWriters(kv);
+                writers.start(kv, WRITERS);
                 awaitAcknowledged(LOADED_WRITES);
                 await("replica " + VICTIM + " holds a stable checkpoint with chunks on disk",
                         () -> cluster.status(VICTIM).map(s -> s.stableCheckpointSeq() > 0).orElse(false)
                                 && chunkFiles(cluster).size() > 0);
-                stopWriters();
+                writers.stop();
 
                 cluster.kill(VICTIM);
                 overwriteChunksWithRandomBytes(cluster);
@@ -107,21 +93,18 @@ class DurabilityMultiProcessTest {
 
     @Test
     void noAcknowledgedWriteIsLostWhenEveryReplicaIsKilledAtOnce() throws Exception {
-        try (LocalCluster cluster = LocalCluster.create(dir, new LocalCluster.Spec("dur-test", 4, 0, 1, REPLICA_JVM,
-                Map.of()))) {
-            cluster.startAll();
+        try (LocalCluster cluster = startCluster()) {
             try (RsmrClient client = client(cluster)) {
                 KvClient kv = new KvClient(client, KvLimits.defaults());
-                startWriters(kv);
+                writers.start(kv, WRITERS);
                 awaitAcknowledged(400);
                 for (int id = 1; id <= 4; id++) {
                     cluster.kill(id);
                 }
-                int beforeCrash = acknowledged.size();
+                int beforeCrash = writers.acknowledged().size();
                 cluster.startAll();
                 awaitAcknowledged(beforeCrash + 100);
-                writing.set(false);
-                stopWriters();
+                writers.stop();
                 assertEveryAcknowledgedWriteIsThere(kv);
                 for (int id = 1; id <= 4; id++) {
                     String log = Files.readString(dir.resolve("replica-" + id + ".log"));
@@ -131,6 +114,12 @@ class DurabilityMultiProcessTest {
         }
     }
 
+    private LocalCluster startCluster() throws Exception {
+        LocalCluster cluster = LocalCluster.create(dir, new LocalCluster.Spec("dur-test", 4, 0, 1, REPLICA_JVM, Map.of()));
+        cluster.startAll();
+        return cluster;
+    }
+
     private RsmrClient client(LocalCluster cluster) throws Exception {
         Membership membership = Membership.of(new ClusterConfigLoader().load(cluster.configFile()));
         return RsmrClient.start(ClientSettings.defaults(membership, WRITERS).withRequestTimeoutMillis(20_000));
@@ -138,11 +127,10 @@ class DurabilityMultiProcessTest {
 
     /** Some writes with the recovered replica voting again, so it must keep up with its peers. */
     private void writeMore(KvClient kv) throws InterruptedException {
-        writing.set(true);
-        int before = acknowledged.size();
-        startWriters(kv);
+        int before = writers.acknowledged().size();
+        writers.start(kv, WRITERS);
         awaitAcknowledged(before + 50);
-        stopWriters();
+        writers.stop();
     }
 
     /** Restarts the victim over its damaged directory while no client writes, so the certified state holds still. */
@@ -214,58 +202,16 @@ class DurabilityMultiProcessTest {
         assertEquals(cluster.status(1).orElseThrow().stableCheckpointDigest(), victim.stableCheckpointDigest());
     }
 
-    private void startWriters(KvClient kv) {
-        for (int t = 0; t < WRITERS; t++) {
-            int writer = t;
-            Thread thread = new Thread(() -> write(kv, writer), "writer-" + t);
-            thread.setDaemon(true);
-            thread.start();
-            writers.add(thread);
-        }
-    }
-
-    private void write(KvClient kv, int writer) {
-        Random random = new Random(writer);
-        for (int i = 0; writing.get(); i++) {
-            String key = "w" + writer + "-" + String.format("%06d", i);
-            byte[] value = new byte[VALUE_BYTES];
-            random.nextBytes(value);
-            try {
-                KvResult result = kv.put(bytes(key), value);
-                assertInstanceOf(KvResult.Ok.class, result, key);
-                acknowledged.put(key, value);
-            } catch (TimeoutException e) {
-                // Unacknowledged: it may or may not have been applied; nothing is promised.
-            } catch (InterruptedException e) {
-                return;
-            }
-        }
-    }
-
     private void awaitAcknowledged(int count) throws InterruptedException {
-        await(count + " writes acknowledged (logs in " + dir + ")", () -> acknowledged.size() >= count);
+        writers.awaitAcknowledged(count, "writes go on (logs in " + dir + ")");
     }
 
     private void assertEveryAcknowledgedWriteIsThere(KvClient kv) throws Exception {
-        assertTrue(acknowledged.size() >= 100, "only " + acknowledged.size() + " writes acknowledged");
-        for (Map.Entry<String, byte[]> write : acknowledged.entrySet()) {
-            KvResult read = kv.get(bytes(write.getKey()));
-            assertInstanceOf(KvResult.Value.class, read, "acknowledged write of " + write.getKey() + " lost");
-            assertArrayEquals(write.getValue(), ((KvResult.Value) read).value(), write.getKey());
-        }
+        assertTrue(writers.acknowledged().size() >= 100, "only " + writers.acknowledged().size() + " acknowledged");
+        writers.assertAllReadable(kv);
     }
 
     private static void await(String what, BooleanSupplier condition) throws InterruptedException {
-        long deadline = System.currentTimeMillis() + PHASE_MILLIS_MAX;
-        while (!condition.getAsBoolean()) {
-            if (System.currentTimeMillis() > deadline) {
-                fail("timed out after " + PHASE_MILLIS_MAX + " ms waiting until " + what);
-            }
-            Thread.sleep(50);
-        }
-    }
-
-    private static byte[] bytes(String text) {
-        return text.getBytes(StandardCharsets.UTF_8);
+        ClusterWriters.await(what, condition);
     }
 }

@@ -1,10 +1,7 @@
 package io.rsmr.replica.node;
 
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
 
 import io.rsmr.common.config.ClusterConfigLoader;
 import io.rsmr.replica.client.ClientSettings;
@@ -16,14 +13,10 @@ import io.rsmr.replica.transport.Membership;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.TimeoutException;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.BooleanSupplier;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.io.TempDir;
@@ -40,7 +33,6 @@ import org.junit.jupiter.params.provider.CsvSource;
  * the killed leader is the one silent replica k allows. Takes about 30-60 s per cluster here.
  */
 class MultiProcessClusterTest {
-    private static final long PHASE_MILLIS_MAX = 60_000;
     private static final int WRITERS = 4;
     private static final int WRITES_PER_PHASE = 40;
     private static final List<String> REPLICA_JVM = List.of("-Xmx128m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1");
@@ -48,8 +40,8 @@ class MultiProcessClusterTest {
     @TempDir
     Path dir;
 
-    private final Map<String, String> acknowledged = new ConcurrentHashMap<>();
-    private final AtomicBoolean writing = new AtomicBoolean(true);
+    private final ClusterWriters writers = new ClusterWriters(
+            (writer, i) -> bytes("value " + i + " of writer " + writer));
 
     @ParameterizedTest(name = "n={0} k={1} k'={2}, replica {3} {4}")
     @CsvSource({"4, 0, 1, 4, WRONG_REPLIES", "6, 1, 1, 3, GARBLE"})
@@ -62,7 +54,7 @@ class MultiProcessClusterTest {
             try (RsmrClient client = RsmrClient.start(ClientSettings.defaults(membership, WRITERS)
                     .withRequestTimeoutMillis(20_000))) {
                 KvClient kv = new KvClient(client, KvLimits.defaults());
-                List<Thread> writers = startWriters(kv);
+                writers.start(kv, WRITERS);
                 awaitWrites("the cluster serves writes", WRITES_PER_PHASE, cluster);
                 cluster.kill(1);
                 awaitWrites("writes go on after the leader (replica 1) was killed", WRITES_PER_PHASE, cluster);
@@ -71,10 +63,7 @@ class MultiProcessClusterTest {
                 // Restarted over its intact data directory in the same epoch, replica 1 resumes from its own
                 // log and reports at once; the writers keep going meanwhile.
                 await("replica 1 reports it recovered", () -> recoveredReports(cluster) == 2);
-                writing.set(false);
-                for (Thread writer : writers) {
-                    writer.join(PHASE_MILLIS_MAX);
-                }
+                writers.stop();
                 assertEveryAcknowledgedWriteIsThere(kv);
                 assertScanSeesWriterZero(kv);
                 Set<Integer> correct = membership.members().stream().map(Membership.Member::id)
@@ -87,37 +76,8 @@ class MultiProcessClusterTest {
         }
     }
 
-    private List<Thread> startWriters(KvClient kv) {
-        List<Thread> writers = new ArrayList<>();
-        for (int t = 0; t < WRITERS; t++) {
-            int writer = t;
-            Thread thread = new Thread(() -> write(kv, writer), "writer-" + t);
-            thread.setDaemon(true);
-            thread.start();
-            writers.add(thread);
-        }
-        return writers;
-    }
-
-    private void write(KvClient kv, int writer) {
-        for (int i = 0; writing.get(); i++) {
-            String key = "w" + writer + "-" + String.format("%06d", i);
-            String value = "value " + i + " of writer " + writer;
-            try {
-                KvResult result = kv.put(bytes(key), bytes(value));
-                assertInstanceOf(KvResult.Ok.class, result, key);
-                acknowledged.put(key, value);
-            } catch (TimeoutException e) {
-                // Unacknowledged: it may or may not have been applied; nothing is promised.
-            } catch (InterruptedException e) {
-                return;
-            }
-        }
-    }
-
     private void awaitWrites(String what, int more, LocalCluster cluster) throws InterruptedException {
-        int target = acknowledged.size() + more;
-        await(what + " (" + target + " acknowledged, logs in " + dir + ")", () -> acknowledged.size() >= target);
+        writers.awaitAcknowledged(writers.acknowledged().size() + more, what + " (logs in " + dir + ")");
     }
 
     /** How many "recovered" lines replica 1 wrote: one per start, the second after catching up. */
@@ -131,16 +91,12 @@ class MultiProcessClusterTest {
     }
 
     private void assertEveryAcknowledgedWriteIsThere(KvClient kv) throws Exception {
-        assertTrue(acknowledged.size() >= 3 * WRITES_PER_PHASE);
-        for (Map.Entry<String, String> write : acknowledged.entrySet()) {
-            KvResult read = kv.get(bytes(write.getKey()));
-            assertInstanceOf(KvResult.Value.class, read, "acknowledged write of " + write.getKey() + " lost");
-            assertArrayEquals(bytes(write.getValue()), ((KvResult.Value) read).value(), write.getKey());
-        }
+        assertTrue(writers.acknowledged().size() >= 3 * WRITES_PER_PHASE);
+        writers.assertAllReadable(kv);
     }
 
     private void assertScanSeesWriterZero(KvClient kv) throws Exception {
-        Set<String> writerZero = acknowledged.keySet().stream().filter(key -> key.startsWith("w0-"))
+        Set<String> writerZero = writers.acknowledged().keySet().stream().filter(key -> key.startsWith("w0-"))
                 .collect(Collectors.toSet());
         Set<String> scanned = new java.util.HashSet<>();
         byte[] after = new byte[0];
@@ -171,16 +127,10 @@ class MultiProcessClusterTest {
     }
 
     private static void await(String what, BooleanSupplier condition) throws InterruptedException {
-        long deadline = System.currentTimeMillis() + PHASE_MILLIS_MAX;
-        while (!condition.getAsBoolean()) {
-            if (System.currentTimeMillis() > deadline) {
-                fail("timed out after " + PHASE_MILLIS_MAX + " ms waiting until " + what);
-            }
-            Thread.sleep(50);
-        }
+        ClusterWriters.await(what, condition);
     }
 
     private static byte[] bytes(String text) {
-        return text.getBytes(StandardCharsets.UTF_8);
+        return ClusterWriters.bytes(text);
     }
 }

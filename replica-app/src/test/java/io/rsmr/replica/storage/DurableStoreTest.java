@@ -43,7 +43,12 @@ class DurableStoreTest {
     Path dir;
 
     private DurableStore open(long epoch) throws IOException {
-        return DurableStore.open(dir, epoch, CODEC, FsyncPolicy.ALWAYS, SEGMENT_BYTES_MAX);
+        return DurableStore.open(dir, owner(epoch), CODEC, FsyncPolicy.ALWAYS, SEGMENT_BYTES_MAX);
+    }
+
+    /** The identity of one epoch: each epoch has its own key. */
+    private static EpochKey owner(long epoch) {
+        return EpochKey.of(epoch, ("public key of epoch " + epoch).getBytes(StandardCharsets.UTF_8));
     }
 
     @Test
@@ -52,7 +57,7 @@ class DurableStoreTest {
             assertSame(Start.FRESH, store.start());
         }
         Path other = dir.resolve("other");
-        try (DurableStore store = DurableStore.open(other, 3, CODEC, FsyncPolicy.ALWAYS, SEGMENT_BYTES_MAX)) {
+        try (DurableStore store = DurableStore.open(other, owner(3), CODEC, FsyncPolicy.ALWAYS, SEGMENT_BYTES_MAX)) {
             assertInstanceOf(Start.Recover.class, store.start());
             assertTrue(store.startReason().contains("epoch 3"), store.startReason());
         }
@@ -64,18 +69,13 @@ class DurableStoreTest {
             assertSame(Start.FRESH, store.start());
         }
         deleteTree(dir.resolve(WriteAheadLog.DIRECTORY));
-        try (DurableStore store = open(1)) {
-            assertInstanceOf(Start.Recover.class, store.start());
-            assertTrue(store.startReason().contains("log is gone"), store.startReason());
-        }
+        assertRecovers(1, "log is gone");
     }
 
     @Test
     void resumesWithTheVotesAboveTheStableCheckpointAndItsManifest() throws IOException {
         Fixture f = new Fixture();
-        try (DurableStore store = open(1)) {
-            f.writeHistory(store);
-        }
+        writeHistory(f);
         try (DurableStore store = open(1)) {
             Start.Resume resume = assertInstanceOf(Start.Resume.class, store.start(), store.startReason());
             assertEquals(f.checkpoint.seq(), resume.stable().seq());
@@ -97,9 +97,7 @@ class DurableStoreTest {
     @Test
     void aWriteTornByACrashAtTheEndIsCutOffAndTheRestResumes() throws IOException {
         Fixture f = new Fixture();
-        try (DurableStore store = open(1)) {
-            f.writeHistory(store);
-        }
+        writeHistory(f);
         Path last = lastSegment();
         long intact = Files.size(last);
         byte[] tornRecord = WalRecord.frame(WalRecord.LOG_ENTRY, 1, WalRecord.logEntry(
@@ -118,9 +116,7 @@ class DurableStoreTest {
     @Test
     void aLogTruncatedInsideItsLastSegmentKeepsItsPrefix() throws IOException {
         Fixture f = new Fixture();
-        try (DurableStore store = open(1)) {
-            f.writeHistory(store);
-        }
+        writeHistory(f);
         Path last = lastSegment();
         truncate(last, Files.size(last) - 5);
         try (DurableStore store = open(1)) {
@@ -132,9 +128,7 @@ class DurableStoreTest {
     @Test
     void aSegmentTruncatedBeforeTheLastOneMakesTheLogUntrusted() throws IOException {
         Fixture f = new Fixture();
-        try (DurableStore store = open(1)) {
-            f.writeHistory(store);
-        }
+        writeHistory(f);
         try (DurableStore store = open(1)) {
             store.persist(new Output.LogEntry(2, 12, f.batch(12)));
             store.commit();
@@ -143,26 +137,18 @@ class DurableStoreTest {
         assertTrue(segments.size() >= 2);
         Path earlier = segments.get(segments.size() - 2);
         truncate(earlier, Files.size(earlier) - 5);
-        try (DurableStore store = open(1)) {
-            assertInstanceOf(Start.Recover.class, store.start());
-            assertTrue(store.startReason().contains("inside the log"), store.startReason());
-        }
+        assertRecovers(1, "inside the log");
     }
 
     @Test
     void aFlippedByteInTheMiddleMakesTheWholeLogUntrusted() throws IOException {
         Fixture f = new Fixture();
-        try (DurableStore store = open(1)) {
-            f.writeHistory(store);
-        }
+        writeHistory(f);
         Path last = lastSegment();
         byte[] bytes = Files.readAllBytes(last);
         bytes[bytes.length / 2] ^= 0x10;
         Files.write(last, bytes);
-        try (DurableStore store = open(1)) {
-            assertInstanceOf(Start.Recover.class, store.start());
-            assertTrue(store.startReason().contains("damaged"), store.startReason());
-        }
+        assertRecovers(1, "damaged");
         try (DurableStore store = open(1)) {
             assertInstanceOf(Start.Recover.class, store.start(), "a recovery that did not finish is not trusted");
             assertTrue(store.startReason().contains("did not finish"), store.startReason());
@@ -172,9 +158,7 @@ class DurableStoreTest {
     @Test
     void everyFlippedByteOfTheLogIsCaught() throws IOException {
         Fixture f = new Fixture();
-        try (DurableStore store = open(1)) {
-            f.writeHistory(store);
-        }
+        writeHistory(f);
         Path last = lastSegment();
         byte[] good = Files.readAllBytes(last);
         Random random = new Random(7);
@@ -197,9 +181,7 @@ class DurableStoreTest {
     @Test
     void aLogOfAnotherEpochIsNotTrustedAndTrustReturnsOnlyAfterRecovery() throws IOException {
         Fixture f = new Fixture();
-        try (DurableStore store = open(1)) {
-            f.writeHistory(store);
-        }
+        writeHistory(f);
         try (DurableStore store = open(2)) {
             assertInstanceOf(Start.Recover.class, store.start());
             assertTrue(store.startReason().contains("epoch 1"), store.startReason());
@@ -220,6 +202,36 @@ class DurableStoreTest {
     }
 
     @Test
+    void aLogAndCheckpointClaimingThisEpochUnderAnotherKeyAreNotTrusted() throws IOException {
+        Fixture f = new Fixture();
+        EpochKey intruder = EpochKey.of(2, "a key the intruder made".getBytes(StandardCharsets.UTF_8));
+        try (DurableStore store = DurableStore.open(dir, intruder, CODEC, FsyncPolicy.ALWAYS, SEGMENT_BYTES_MAX)) {
+            assertInstanceOf(Start.Recover.class, store.start());
+            store.recovered(0);
+            store.commit();
+            f.writeHistory(store);
+        }
+        try (DurableStore store = DurableStore.open(dir, intruder, CODEC, FsyncPolicy.ALWAYS, SEGMENT_BYTES_MAX)) {
+            assertInstanceOf(Start.Resume.class, store.start(), "its own key would resume: " + store.startReason());
+        }
+        try (DurableStore store = open(2)) {
+            assertInstanceOf(Start.Recover.class, store.start());
+            assertTrue(store.startReason().contains("log claims epoch 2 but was written under another key"),
+                    store.startReason());
+            store.recovered(0);
+            store.commit();
+        }
+        CheckpointFile.write(dir, new CheckpointFile.Contents(intruder, f.checkpoint, f.manifest), CODEC,
+                FsyncPolicy.NONE);
+        try (DurableStore store = open(2)) {
+            assertInstanceOf(Start.Recover.class, store.start(), "its own log, a forged checkpoint file: "
+                    + store.startReason());
+            assertTrue(store.startReason().contains("checkpoint file claims epoch 2 but was written under another key"),
+                    store.startReason());
+        }
+    }
+
+    @Test
     void aRolledBackButConsistentCheckpointFileIsCaught() throws IOException {
         Fixture f = new Fixture();
         Path saved = dir.resolveSibling(dir.getFileName() + "-old-checkpoint");
@@ -232,10 +244,7 @@ class DurableStoreTest {
             store.commit();
         }
         Files.copy(saved, dir.resolve(CheckpointFile.NAME), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
-        try (DurableStore store = open(1)) {
-            assertInstanceOf(Start.Recover.class, store.start());
-            assertTrue(store.startReason().contains("rolled back"), store.startReason());
-        }
+        assertRecovers(1, "rolled back");
     }
 
     @Test
@@ -243,7 +252,7 @@ class DurableStoreTest {
         Fixture f = new Fixture();
         for (String damage : List.of("deleted", "flipped", "truncated", "chunk")) {
             Path one = dir.resolve(damage);
-            try (DurableStore store = DurableStore.open(one, 1, CODEC, FsyncPolicy.ALWAYS, SEGMENT_BYTES_MAX)) {
+            try (DurableStore store = DurableStore.open(one, owner(1), CODEC, FsyncPolicy.ALWAYS, SEGMENT_BYTES_MAX)) {
                 f.writeHistory(store);
             }
             Path file = one.resolve(CheckpointFile.NAME);
@@ -258,7 +267,7 @@ class DurableStoreTest {
                 default -> Files.delete(one.resolve(ChunkFiles.DIRECTORY)
                         .resolve(Hex.of(f.manifest.chunkDigests().get(1))));
             }
-            try (DurableStore store = DurableStore.open(one, 1, CODEC, FsyncPolicy.ALWAYS, SEGMENT_BYTES_MAX)) {
+            try (DurableStore store = DurableStore.open(one, owner(1), CODEC, FsyncPolicy.ALWAYS, SEGMENT_BYTES_MAX)) {
                 assertInstanceOf(Start.Recover.class, store.start(), damage);
                 assertFalse(store.startReason().isBlank());
             }
@@ -303,7 +312,7 @@ class DurableStoreTest {
     @Test
     void segmentsRotateAndACheckpointLetsTheOldOnesGo() throws IOException {
         Fixture f = new Fixture();
-        try (DurableStore store = DurableStore.open(dir, 1, CODEC, FsyncPolicy.NONE, 2048)) {
+        try (DurableStore store = DurableStore.open(dir, owner(1), CODEC, FsyncPolicy.NONE, 2048)) {
             for (long seq = 1; seq <= 40; seq++) {
                 store.persist(new Output.LogEntry(0, seq, f.batch(seq)));
                 store.commit();
@@ -314,10 +323,24 @@ class DurableStoreTest {
             store.commit();
             assertEquals(1, WriteAheadLog.segments(dir).size(), "one compacted segment after the checkpoint");
         }
-        try (DurableStore store = DurableStore.open(dir, 1, CODEC, FsyncPolicy.NONE, 2048)) {
+        try (DurableStore store = DurableStore.open(dir, owner(1), CODEC, FsyncPolicy.NONE, 2048)) {
             Start.Resume resume = assertInstanceOf(Start.Resume.class, store.start(), store.startReason());
             assertEquals(40 - f.checkpoint.seq(), resume.accepted().size());
             assertTrue(resume.accepted().stream().allMatch(e -> e.seq() > f.checkpoint.seq()));
+        }
+    }
+
+    private void writeHistory(Fixture f) throws IOException {
+        try (DurableStore store = open(1)) {
+            f.writeHistory(store);
+        }
+    }
+
+    /** The next boot under {@code epoch} recovers, and says why ({@code reason} is part of it). */
+    private void assertRecovers(long epoch, String reason) throws IOException {
+        try (DurableStore store = open(epoch)) {
+            assertInstanceOf(Start.Recover.class, store.start(), store.startReason());
+            assertTrue(store.startReason().contains(reason), store.startReason());
         }
     }
 
