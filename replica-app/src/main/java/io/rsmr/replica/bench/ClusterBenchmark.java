@@ -63,7 +63,7 @@ public final class ClusterBenchmark {
                 String name = "n" + shape[0] + "-fsync-" + policies.get(s).label();
                 LocalCluster cluster = LocalCluster.create(dir.resolve(name), new LocalCluster.Spec("bench-" + name,
                         shape[0], shape[1], shape[2], jvm, Map.<Integer, ByzantineMode>of(),
-                        concat(List.of("--fsync", policies.get(s).label()), replicaArgs)));
+                        concat(List.of("--fsync", policies.get(s).label()), replicaArgs), 0));
                 clusters.add(cluster);
                 cluster.startAll();
                 memberships.add(Membership.of(new ClusterConfigLoader().load(cluster.configFile())));

@@ -29,7 +29,7 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicLongArray;
 
 /**
- * Recovery of one replica of a local n = 4 cluster (k = 0, k' = 1) holding {@code --state-mb} MB of
+ * Recovery of one replica of a local cluster ({@code --shape n:k:k'}, default 4:0:1) holding {@code --state-mb} MB of
  * key-value state, all in one run so that ratios compare like with like on this noisy machine:
  * <ol>
  * <li>raw loopback TCP throughput (one stream, 1 MiB writes), the reference for the transfer rate;</li>
@@ -42,9 +42,9 @@ import java.util.concurrent.atomic.AtomicLongArray;
  * Times come from the replica's own "recovered" and "recovery-progress" reports.
  *
  * <pre>
- * java -cp rsmr-replica.jar io.rsmr.replica.bench.RecoveryBenchmark --state-mb 100 --value-bytes 60000 \
+ * java -cp rsmr-replica.jar io.rsmr.replica.bench.RecoveryBenchmark --shape 6:1:1 --state-mb 100 --value-bytes 60000 \
  *      --jvm "-Xmx1g -XX:+UseParallelGC" --corrupt-percent 1 --load-clients 16 --steady-seconds 10 \
- *      --out replica-recovery.jsonl [--dir DIR]
+ *      [--serve-mib-per-second 100] --out replica-recovery.jsonl [--dir DIR]
  * </pre>
  */
 public final class RecoveryBenchmark {
@@ -73,14 +73,22 @@ public final class RecoveryBenchmark {
         Path dir = Path.of(options.getOrDefault("dir", Files.createTempDirectory("rsmr-recovery").toString()));
         Path out = Path.of(options.getOrDefault("out", "replica-recovery.jsonl"));
         long stateBytesMax = Math.min(Integer.MAX_VALUE, stateBytes * 3 / 2 + (64L << 20));
-        LocalCluster.Spec spec = new LocalCluster.Spec("bench-recovery", 4, 0, 1, jvm, Map.<Integer, ByzantineMode>of(),
-                List.of("--state-bytes-max", Long.toString(stateBytesMax)));
+        int[] shape = Arrays.stream(options.getOrDefault("shape", "4:0:1").split(":")).mapToInt(Integer::parseInt)
+                .toArray();
+        int serveMiBPerSecond = Integer.parseInt(options.getOrDefault("serve-mib-per-second", "0"));
+        LocalCluster.Spec spec = new LocalCluster.Spec("bench-recovery", shape[0], shape[1], shape[2], jvm,
+                Map.<Integer, ByzantineMode>of(), List.of("--state-bytes-max", Long.toString(stateBytesMax)),
+                serveMiBPerSecond);
+        String setup = ("{\"measure\":\"setup\",\"n\":" + shape[0] + ",\"k\":" + shape[1] + ",\"kPrime\":"
+                + shape[2] + ",\"serveMiBPerSecond\":" + (serveMiBPerSecond > 0 ? serveMiBPerSecond : "\"default\"")
+                + ",\"jvm\":\"" + String.join(" ", jvm) + "\"}");
         try (LocalCluster cluster = LocalCluster.create(dir, spec)) {
             cluster.startAll();
             Membership membership = Membership.of(new ClusterConfigLoader().load(cluster.configFile()));
             try (RsmrClient client = RsmrClient.start(ClientSettings.defaults(membership, Math.max(LOADERS, loadClients))
                     .withRequestTimeoutMillis(60_000))) {
                 RecoveryBenchmark bench = new RecoveryBenchmark(cluster, client);
+                bench.emit(setup);
                 bench.run(stateBytes, valueBytes, corruptPercent, loadClients, steadySeconds);
                 Files.write(out, bench.results, StandardCharsets.UTF_8);
             }
@@ -156,7 +164,7 @@ public final class RecoveryBenchmark {
         long loadedSeq = status(1).lastExecutedSeq();
         for (int i = 0; ; i++) {
             long seq = Long.MAX_VALUE;
-            for (int id = 1; id <= 4; id++) {
+            for (int id = 1; id <= cluster.spec().n(); id++) {
                 seq = Math.min(seq, status(id).stableCheckpointSeq());
             }
             if (seq >= loadedSeq) {

@@ -35,9 +35,11 @@ public final class LocalCluster implements AutoCloseable {
      * @param jvmOptions options for every replica JVM, e.g. {@code -Xmx128m}
      * @param byzantine TEST ONLY modes by replica id
      * @param replicaArgs further {@link ReplicaMain} options for every replica, e.g. {@code --fsync none}
+     * @param stateTransferMiBPerSecond the config's {@code replication.stateTransferMiBPerSecond}
+     *        (0: the section is left out, so the default holds)
      */
     public record Spec(String clusterName, int n, int k, int kPrime, List<String> jvmOptions,
-                       Map<Integer, ByzantineMode> byzantine, List<String> replicaArgs) {
+                       Map<Integer, ByzantineMode> byzantine, List<String> replicaArgs, int stateTransferMiBPerSecond) {
         public Spec {
             jvmOptions = List.copyOf(jvmOptions);
             byzantine = Map.copyOf(byzantine);
@@ -46,7 +48,7 @@ public final class LocalCluster implements AutoCloseable {
 
         public Spec(String clusterName, int n, int k, int kPrime, List<String> jvmOptions,
                     Map<Integer, ByzantineMode> byzantine) {
-            this(clusterName, n, k, kPrime, jvmOptions, byzantine, List.of());
+            this(clusterName, n, k, kPrime, jvmOptions, byzantine, List.of(), 0);
         }
     }
 
@@ -98,7 +100,9 @@ public final class LocalCluster implements AutoCloseable {
                 + "failSafe:\n  actions: [alert]\n"
                 + "images:\n  kernel: vmlinuz\n  initramfs: initramfs.img\n  root: root.img\n  manifest: manifest.json\n"
                 + "  signature: manifest.json.sig\n  readOnlyCopy: golden-ro\n"
-                + "keys:\n  operatorPublicKey: operator.pub\n  agentPublicKeys:\n" + agentKeys;
+                + "keys:\n  operatorPublicKey: operator.pub\n  agentPublicKeys:\n" + agentKeys
+                + (spec.stateTransferMiBPerSecond() > 0
+                        ? "replication:\n  stateTransferMiBPerSecond: " + spec.stateTransferMiBPerSecond() + "\n" : "");
     }
 
     public Path configFile() {

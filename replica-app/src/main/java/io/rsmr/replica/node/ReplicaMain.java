@@ -29,7 +29,8 @@ import java.util.Set;
  * {@code --fsync} is the {@link io.rsmr.replica.storage.FsyncPolicy}: {@code always} (the default,
  * group commit) or {@code none} (only to measure what durability costs). {@code --state-bytes-max}
  * raises the bound on one checkpoint state (every replica of a cluster must use the same, and its
- * heap must hold the service's state and the checkpoint images of it).
+ * heap must hold the service's state and the checkpoint images of it). The rate at which a replica
+ * serves state transfers is the cluster config's {@code replication.stateTransferMiBPerSecond}.
  *
  * {@code --report-to} (default: the environment variable {@code RSMR_SMW_PORT}, if set) is where
  * the replica writes one-line JSON events for its host agent, first
@@ -150,9 +151,11 @@ public final class ReplicaMain {
                 builder.stateBytesMax = integer(options, "state-bytes-max");
                 protocol = builder.build();
             }
+            long tickMillis = options.containsKey("tick-millis") ? integer(options, "tick-millis") : defaults.tickMillis();
+            protocol = protocol.withServeRate((long) config.replication().stateTransferMiBPerSecondOrDefault() << 20,
+                    tickMillis);
             NodeSettings settings = new NodeSettings(defaults.membership(), id, identity, defaults.dataDir(),
-                    protocol, defaults.transport(), defaults.kvLimits(),
-                    options.containsKey("tick-millis") ? integer(options, "tick-millis") : defaults.tickMillis(),
+                    protocol, defaults.transport(), defaults.kvLimits(), tickMillis,
                     defaults.statusWriteIntervalMillis(), options.containsKey("fsync")
                             ? FsyncPolicy.parse(options.get("fsync")) : defaults.fsyncPolicy(), ByzantineMode.NONE);
             return options.containsKey("byzantine-test-mode")
