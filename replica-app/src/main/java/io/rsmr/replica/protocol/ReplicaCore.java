@@ -1461,7 +1461,7 @@ public class ReplicaCore {
                 failedViewChanges++;
                 startViewChange(view + 1);
             }
-        } else if (!recovering && (requestTimedOut() || recoveringPeerStarved())) {
+        } else if (!recovering && !catchingUp() && (requestTimedOut() || recoveringPeerStarved())) {
             startViewChange(view + 1);
         }
         if (now % config.statusIntervalTicks() == 0) {
@@ -1505,6 +1505,22 @@ public class ReplicaCore {
     /** A peer waits for checkpoints to recover and the leader orders nothing: as if a request timed out. */
     private boolean recoveringPeerStarved() {
         return aPeerRecovers() && now - lastProgressTick > config.requestTimeoutTicks();
+    }
+
+    /**
+     * True while k'+1 peers (one correct at least) report having executed more than we have: the
+     * cluster makes progress and we are behind (just restarted, say), so a request that waits here
+     * is our delay, not the leader's fault. Suspecting the leader then would send us alone into a
+     * view nobody else joins.
+     */
+    private boolean catchingUp() {
+        int ahead = 0;
+        for (int peer = 0; peer < config.n(); peer++) {
+            if (peer != me && peerLastExecuted[peer] > lastExecuted) {
+                ahead++;
+            }
+        }
+        return ahead >= config.kPrime() + 1;
     }
 
     /** Replicas (us included) whose latest view change is for our view or a later one. */
