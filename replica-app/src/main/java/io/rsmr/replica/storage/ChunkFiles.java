@@ -8,14 +8,11 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.channels.FileChannel;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashSet;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.concurrent.ExecutionException;
@@ -29,24 +26,26 @@ import java.util.logging.Logger;
  * else (the name is the checksum). Reads return what the disk has, unverified: the core hashes
  * every chunk it reads, because after a rejuvenation an intruder may have written anything here.
  *
- * <p>A chunk is written to a temporary file at once and served from memory until the group commits;
- * {@link #sync()} then syncs all of the group's temporary files in parallel (the file system folds
- * concurrent syncs into few journal commits: 300 files of 20 kB took 1.47 ms each one by one and
- * 0.15 ms each 16 at a time on this machine's disk), renames them to their names and syncs the
- * directory once. A transfer or a checkpoint of many chunks thus costs about one sync, not one per chunk.
+ * <p>A chunk is written to a temporary file and renamed into place at once, without a sync: until a
+ * stable checkpoint lists it, it is only a cache (a crash may leave it short or empty, and the core,
+ * which hashes what it reads, then fetches it again). {@link #syncListed} makes the chunks of a new
+ * stable checkpoint durable before the checkpoint file names them: it syncs those not yet synced in
+ * parallel (the file system folds concurrent syncs into few journal commits: 300 files of 20 kB took
+ * 1.47 ms each one by one and 0.15 ms each 16 at a time on this machine's disk), then the directory.
+ * A transfer of 1,000 chunks thus costs one round of parallel syncs at its end, not a sync per chunk.
  */
 public final class ChunkFiles implements ChunkStore {
     public static final String DIRECTORY = "chunks";
     private static final Logger LOG = Logger.getLogger(ChunkFiles.class.getName());
-    /** Chunk files synced at once by {@link #sync()}. */
+    /** Chunk files synced at once by {@link #syncListed}. */
     private static final int SYNC_THREADS = 16;
 
     private final Path directory;
     private final FsyncPolicy policy;
     /** Names whose content this process wrote or hashed: writing them again is skipped without a read. */
     private final Set<String> intact = new HashSet<>();
-    /** This group's chunks, by name: in temporary files until {@link #sync()}, read from here meanwhile. */
-    private final Map<String, byte[]> pending = new LinkedHashMap<>();
+    /** Names written since their last sync (possibly lost by a power loss). */
+    private final Set<String> unsynced = new HashSet<>();
     private final ExecutorService syncers = Executors.newFixedThreadPool(SYNC_THREADS, runnable -> {
         Thread thread = new Thread(runnable, "chunk-sync");
         thread.setDaemon(true);
@@ -69,10 +68,6 @@ public final class ChunkFiles implements ChunkStore {
 
     @Override
     public byte[] read(byte[] digest) {
-        byte[] unsynced = pending.get(Hex.of(digest));
-        if (unsynced != null) {
-            return unsynced.clone();
-        }
         try {
             return Files.readAllBytes(file(digest));
         } catch (NoSuchFileException e) {
@@ -84,7 +79,7 @@ public final class ChunkFiles implements ChunkStore {
     }
 
     boolean contains(byte[] digest) {
-        return pending.containsKey(Hex.of(digest)) || Files.isRegularFile(file(digest));
+        return Files.isRegularFile(file(digest));
     }
 
     /** Keeps {@code bytes} under {@code digest}, their SHA-256; a no-op when an intact copy is there. */
@@ -94,15 +89,14 @@ public final class ChunkFiles implements ChunkStore {
                     + bytes.length + " bytes");
         }
         String name = Hex.of(digest);
-        if (intact.contains(name) || pending.containsKey(name) || holds(digest)) {
+        if (intact.contains(name) || holds(digest)) {
             intact.add(name);
             return;
         }
-        try (FileChannel channel = FileChannel.open(temporary(name), StandardOpenOption.CREATE,
-                StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
-            DiskFiles.writeFully(channel, java.nio.ByteBuffer.wrap(bytes));
-        }
-        pending.put(name, bytes.clone());
+        DiskFiles.replace(file(digest), bytes, FsyncPolicy.NONE);
+        intact.add(name);
+        unsynced.add(name);
+        directoryChanged = true;
     }
 
     private boolean holds(byte[] digest) {
@@ -110,29 +104,35 @@ public final class ChunkFiles implements ChunkStore {
         return stored != null && Arrays.equals(digest, Digests.sha256(stored));
     }
 
-    /** Makes this group's new and deleted chunk files durable: sync each (in parallel), rename, sync the directory. */
-    void sync() throws IOException {
-        if (policy.syncs() && !pending.isEmpty()) {
-            forceAll(pending.keySet());
+    /** Makes the listed chunks durable (those written since their last sync, in parallel), and the directory. */
+    void syncListed(List<byte[]> digests) throws IOException {
+        List<String> names = new ArrayList<>();
+        for (byte[] digest : digests) {
+            String name = Hex.of(digest);
+            if (unsynced.contains(name)) {
+                names.add(name);
+            }
         }
-        for (String name : pending.keySet()) {
-            Files.move(temporary(name), directory.resolve(name), StandardCopyOption.REPLACE_EXISTING,
-                    StandardCopyOption.ATOMIC_MOVE);
-            intact.add(name);
-            directoryChanged = true;
+        if (policy.syncs() && !names.isEmpty()) {
+            forceAll(names);
         }
-        pending.clear();
+        names.forEach(unsynced::remove);
+        syncDirectory();
+    }
+
+    /** Makes deletions and renames in the directory durable. */
+    void syncDirectory() throws IOException {
         if (directoryChanged) {
             DiskFiles.syncDirectory(directory, policy);
             directoryChanged = false;
         }
     }
 
-    private void forceAll(Set<String> names) throws IOException {
+    private void forceAll(List<String> names) throws IOException {
         List<Callable<Void>> syncs = new ArrayList<>();
         for (String name : names) {
             syncs.add(() -> {
-                try (FileChannel channel = FileChannel.open(temporary(name), StandardOpenOption.WRITE)) {
+                try (FileChannel channel = FileChannel.open(directory.resolve(name), StandardOpenOption.WRITE)) {
                     channel.force(true);
                 }
                 return null;
@@ -156,7 +156,6 @@ public final class ChunkFiles implements ChunkStore {
 
     /** Deletes every chunk file whose name is not in {@code keep} (hex digests); returns how many. */
     int deleteAllBut(Set<String> keep) throws IOException {
-        assert pending.isEmpty() : "collect only after a sync";
         int deleted = 0;
         try (var files = Files.list(directory)) {
             for (Path file : (Iterable<Path>) files::iterator) {
@@ -167,15 +166,12 @@ public final class ChunkFiles implements ChunkStore {
             }
         }
         intact.retainAll(keep);
+        unsynced.retainAll(keep);
         directoryChanged |= deleted > 0;
         return deleted;
     }
 
     private Path file(byte[] digest) {
         return directory.resolve(Hex.of(digest));
-    }
-
-    private Path temporary(String name) {
-        return directory.resolve(name + DiskFiles.TEMPORARY_SUFFIX);
     }
 }

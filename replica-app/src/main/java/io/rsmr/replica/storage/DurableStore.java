@@ -196,7 +196,6 @@ public final class DurableStore implements AutoCloseable {
 
     /** Makes everything persisted since the last commit durable (per the fsync policy). */
     public void commit() throws IOException {
-        chunks.sync();
         wal.commit();
         if (pendingCheckpoint != null) {
             writeCheckpoint(pendingCheckpoint);
@@ -209,8 +208,9 @@ public final class DurableStore implements AutoCloseable {
         }
     }
 
-    /** Checkpoint file first, then the log drops what it covers, then chunks no longer listed go. */
+    /** Its chunks durable, then the checkpoint file, then the log drops what it covers, then chunks no longer listed go. */
     private void writeCheckpoint(Output.StableCheckpoint checkpoint) throws IOException {
+        chunks.syncListed(checkpoint.manifest().chunkDigests());
         CheckpointCertificate certificate = checkpoint.certificate();
         CheckpointFile.write(dataDir, new CheckpointFile.Contents(owner, certificate, checkpoint.manifest()), codec,
                 policy);
@@ -218,7 +218,7 @@ public final class DurableStore implements AutoCloseable {
         Set<String> keep = new HashSet<>(chunksAfterCheckpoint);
         checkpoint.manifest().chunkDigests().forEach(digest -> keep.add(Hex.of(digest)));
         chunks.deleteAllBut(keep);
-        chunks.sync();
+        chunks.syncDirectory();
         durableCheckpointSeq = certificate.seq();
     }
 
