@@ -12,10 +12,12 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.security.SecureRandom;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -34,6 +36,7 @@ final class HostReplicas {
 
     private final Path dir;
     private final Map<Integer, Process> processes = new LinkedHashMap<>();
+    private final Set<Integer> frozen = new HashSet<>();
     /** A test JVM ended by a signal leaves no replica behind. */
     private final Thread killOnExit = new Thread(this::killAll, "host-replicas-kill");
 
@@ -146,17 +149,28 @@ final class HostReplicas {
         }
     }
 
-    List<Integer> ids() {
-        return List.copyOf(processes.keySet());
+    /** The host replicas that are not frozen. */
+    synchronized List<Integer> ids() {
+        return processes.keySet().stream().filter(id -> !frozen.contains(id)).toList();
     }
 
     /** SIGSTOP (true) or SIGCONT (false) to every host replica: peers that are there but silent. */
-    void freeze(boolean frozen) throws IOException, InterruptedException {
-        for (Process p : processes.values()) {
-            int status = VmFixture.run("kill", frozen ? "-STOP" : "-CONT", Long.toString(p.pid()));
-            if (status != 0) {
-                throw new IllegalStateException("cannot " + (frozen ? "stop" : "continue") + " host replica pid " + p.pid());
-            }
+    void freeze(boolean freeze) throws IOException, InterruptedException {
+        for (int id : List.copyOf(processes.keySet())) {
+            freeze(id, freeze);
+        }
+    }
+
+    /** SIGSTOP (true) or SIGCONT (false) to host replica {@code id}. */
+    synchronized void freeze(int id, boolean freeze) throws IOException, InterruptedException {
+        long pid = processes.get(id).pid();
+        if (VmFixture.run("kill", freeze ? "-STOP" : "-CONT", Long.toString(pid)) != 0) {
+            throw new IllegalStateException("cannot " + (freeze ? "stop" : "continue") + " host replica " + id + " (pid " + pid + ")");
+        }
+        if (freeze) {
+            frozen.add(id);
+        } else {
+            frozen.remove(id);
         }
     }
 
