@@ -68,7 +68,6 @@ class RejuvenationBench {
                 }
                 assertTrue(r.succeeded(), r.toString());
                 Map<String, Object> recovered = vm.lastRecovered();
-                Thread.sleep(VmBench.GUEST_FS_COMMIT_MILLIS);
                 if (i == 0) {
                     continue; // the first one powers off nothing, formats the data disk and starts a new replica
                 }

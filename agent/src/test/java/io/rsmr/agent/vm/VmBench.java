@@ -15,8 +15,6 @@ import java.util.Map;
  */
 public final class VmBench {
     public static final Path REPO = VmFixture.REPO;
-    /** See RejuvenationVmTest.GUEST_FS_COMMIT: the replica's start marker is durable only after the guest's ext4 commit. */
-    public static final long GUEST_FS_COMMIT_MILLIS = 6_000;
     private final VmFixture fx;
     private final Path config;
     private final Path settings;
