@@ -6,7 +6,9 @@ import io.rsmr.replica.protocol.ProtocolConfig;
 import io.rsmr.replica.storage.FsyncPolicy;
 import io.rsmr.replica.transport.Membership;
 import io.rsmr.replica.transport.TransportConfig;
+import io.rsmr.replica.schedule.HandOverSchedule;
 import java.nio.file.Path;
+import java.util.Optional;
 
 /**
  * Everything one replica process runs with.
@@ -15,6 +17,8 @@ import java.nio.file.Path;
  * @param statusWriteIntervalMillis least time between two writes of the status file
  * @param fsyncPolicy when writes reach the disk ({@link FsyncPolicy#ALWAYS} but to measure its cost)
  * @param byzantineMode TEST ONLY misbehaviour; {@link ByzantineMode#NONE} in production
+ * @param handOver when this replica hands leadership over before its rejuvenation slots (empty:
+ *        never, e.g. k = 0 or no schedule known)
  */
 public record NodeSettings(
         Membership membership,
@@ -27,7 +31,8 @@ public record NodeSettings(
         long tickMillis,
         long statusWriteIntervalMillis,
         FsyncPolicy fsyncPolicy,
-        ByzantineMode byzantineMode) {
+        ByzantineMode byzantineMode,
+        Optional<HandOverSchedule> handOver) {
 
     /** Ticks of 10 ms, so the core's default timeouts mean 2 s (request) and 100 ms (status). */
     public static final long TICK_MILLIS_DEFAULT = 10;
@@ -66,7 +71,8 @@ public record NodeSettings(
         ProtocolConfig protocol = pipelined(ProtocolConfig.defaults(membership.n(), membership.k(), membership.kPrime()));
         return new NodeSettings(membership, replicaId, identity, dataDir, protocol,
                 TransportConfig.defaults().withMessageBytesMax(protocol.messageBytesMax()), KvLimits.defaults(),
-                TICK_MILLIS_DEFAULT, STATUS_WRITE_INTERVAL_MILLIS_DEFAULT, FsyncPolicy.ALWAYS, ByzantineMode.NONE);
+                TICK_MILLIS_DEFAULT, STATUS_WRITE_INTERVAL_MILLIS_DEFAULT, FsyncPolicy.ALWAYS, ByzantineMode.NONE,
+                Optional.empty());
     }
 
     /**
@@ -80,11 +86,16 @@ public record NodeSettings(
 
     public NodeSettings withByzantineMode(ByzantineMode mode) {
         return new NodeSettings(membership, replicaId, identity, dataDir, protocol, transport, kvLimits, tickMillis,
-                statusWriteIntervalMillis, fsyncPolicy, mode);
+                statusWriteIntervalMillis, fsyncPolicy, mode, handOver);
     }
 
     public NodeSettings withFsyncPolicy(FsyncPolicy policy) {
         return new NodeSettings(membership, replicaId, identity, dataDir, protocol, transport, kvLimits, tickMillis,
-                statusWriteIntervalMillis, policy, byzantineMode);
+                statusWriteIntervalMillis, policy, byzantineMode, handOver);
+    }
+
+    public NodeSettings withHandOver(Optional<HandOverSchedule> schedule) {
+        return new NodeSettings(membership, replicaId, identity, dataDir, protocol, transport, kvLimits, tickMillis,
+                statusWriteIntervalMillis, fsyncPolicy, byzantineMode, schedule);
     }
 }

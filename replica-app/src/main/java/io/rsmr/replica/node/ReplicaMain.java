@@ -6,7 +6,9 @@ import io.rsmr.common.config.ConfigException;
 import io.rsmr.common.crypto.EpochIdentity;
 import io.rsmr.common.crypto.KeyFileException;
 import io.rsmr.common.crypto.KeyFiles;
+import io.rsmr.common.plan.Planner;
 import io.rsmr.replica.protocol.ProtocolConfig;
+import io.rsmr.replica.schedule.HandOverSchedule;
 import io.rsmr.replica.storage.FsyncPolicy;
 import io.rsmr.replica.transport.Membership;
 import java.io.IOException;
@@ -133,7 +135,7 @@ public final class ReplicaMain {
         return options;
     }
 
-    private static NodeSettings settings(Map<String, String> options) throws UsageException {
+    static NodeSettings settings(Map<String, String> options) throws UsageException {
         Path configFile = Path.of(options.get("config"));
         int id = integer(options, "id");
         try {
@@ -157,7 +159,8 @@ public final class ReplicaMain {
             NodeSettings settings = new NodeSettings(defaults.membership(), id, identity, defaults.dataDir(),
                     protocol, defaults.transport(), defaults.kvLimits(), tickMillis,
                     defaults.statusWriteIntervalMillis(), options.containsKey("fsync")
-                            ? FsyncPolicy.parse(options.get("fsync")) : defaults.fsyncPolicy(), ByzantineMode.NONE);
+                            ? FsyncPolicy.parse(options.get("fsync")) : defaults.fsyncPolicy(), ByzantineMode.NONE,
+                    HandOverSchedule.of(Planner.plan(config), id, HandOverSchedule.LEAD_DEFAULT));
             return options.containsKey("byzantine-test-mode")
                     ? settings.withByzantineMode(ByzantineMode.parse(options.get("byzantine-test-mode")))
                     : settings;

@@ -24,6 +24,8 @@ import io.rsmr.replica.transport.NioTransport;
 import io.rsmr.replica.transport.Transport;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.time.Clock;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.List;
@@ -69,6 +71,9 @@ public final class ReplicaNode implements AutoCloseable {
     private final MessageCodec codec;
     private final StatusFile status;
     private final LongSupplier nanoClock = System::nanoTime;
+    private final Clock wallClock = Clock.systemUTC();
+    /** When to hand leadership over next (null: never). */
+    private Instant nextHandOver;
     private final Map<DecodeException.Reason, Long> decodeDrops = new EnumMap<>(DecodeException.Reason.class);
     private final Random byzantineRandom = new Random(1);
     private final Optional<AgentReport> agent;
@@ -82,6 +87,7 @@ public final class ReplicaNode implements AutoCloseable {
         long startNanos = nanoClock.getAsLong();
         this.settings = settings;
         this.agent = agent;
+        this.nextHandOver = settings.handOver().map(schedule -> schedule.nextAfter(wallClock.instant())).orElse(null);
         this.membership = settings.membership();
         ReplicaKeyRing keyRing = membership.newKeyRing();
         this.service = new KvService(settings.kvLimits());
@@ -122,6 +128,7 @@ public final class ReplicaNode implements AutoCloseable {
                 if (now - nextTick >= 0) {
                     nextTick = now + tickNanos;
                 }
+                handOverIfDue();
                 commitThenSend();
                 observeRecovery();
                 if (now - nextStatus >= 0) {
@@ -136,6 +143,21 @@ public final class ReplicaNode implements AutoCloseable {
             transport.close();
             closeStore();
         }
+    }
+
+    /**
+     * Before each of this replica's rejuvenation slots (the cluster config's schedule), the core
+     * hands leadership over if it leads, so that clients do not wait out a request timeout while
+     * the agent takes it down.
+     */
+    private void handOverIfDue() {
+        if (nextHandOver == null || wallClock.instant().isBefore(nextHandOver)) {
+            return;
+        }
+        LOG.info("replica " + settings.replicaId() + " hands over leadership (if it leads) before its rejuvenation"
+                + " slot at " + nextHandOver.plus(settings.handOver().orElseThrow().lead()));
+        execute(core.step(Input.STEP_DOWN));
+        nextHandOver = settings.handOver().orElseThrow().nextAfter(wallClock.instant());
     }
 
     /** Makes {@link #run()} return soon; callable from any thread. */

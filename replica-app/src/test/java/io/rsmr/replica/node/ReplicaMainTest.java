@@ -3,11 +3,17 @@ package io.rsmr.replica.node;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.rsmr.common.config.ClusterConfigLoader;
+import io.rsmr.common.plan.Plan;
+import io.rsmr.common.plan.Planner;
+import io.rsmr.common.plan.Slot;
+import io.rsmr.replica.schedule.HandOverSchedule;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -65,5 +71,25 @@ class ReplicaMainTest {
                 "--fsync", "sometimes"), "fsync policy must be 'always' or 'none', got 'sometimes'");
         assertContains(run(2, "--config", config, "--id", "2", "--identity", identity, "--data-dir", data,
                 "--state-bytes-max", "0"), "stateBytesMax must be >= 1");
+    }
+
+    /** With k > 0 the schedule is known, and the replica hands over a lead before each of its slots. */
+    @Test
+    void aReplicaOfAClusterWithRejuvenationsKnowsWhenToHandOver() throws Exception {
+        LocalCluster rejuvenated = LocalCluster.create(dir.resolve("k1"),
+                new LocalCluster.Spec("main-test", 4, 1, 0, List.of(), Map.of()));
+        NodeSettings settings = ReplicaMain.settings(ReplicaMain.parse(new String[] {
+            "--config", rejuvenated.configFile().toString(), "--id", "2",
+            "--identity", dir.resolve("k1/replica-2.key").toString(), "--data-dir", dir.resolve("d2").toString()}));
+        HandOverSchedule schedule = settings.handOver().orElseThrow();
+        Plan plan = Planner.plan(new ClusterConfigLoader().load(rejuvenated.configFile()));
+        Slot slot = plan.schedule().stream().filter(s -> s.replicas().contains(2)).findFirst().orElseThrow();
+        Instant handOver = schedule.nextAfter(plan.roundStart());
+        assertEquals(plan.roundStart().plus(slot.start()).minus(HandOverSchedule.LEAD_DEFAULT), handOver);
+
+        NodeSettings noRejuvenation = ReplicaMain.settings(ReplicaMain.parse(new String[] {
+            "--config", cluster().configFile().toString(), "--id", "2",
+            "--identity", dir.resolve("replica-2.key").toString(), "--data-dir", dir.resolve("d").toString()}));
+        assertTrue(noRejuvenation.handOver().isEmpty(), "k = 0: nothing is rejuvenated, nobody hands over");
     }
 }
