@@ -33,11 +33,13 @@ enter_root() { # root
   done
 }
 
-# A fixed, minimal environment: nothing of the build host's leaks into the run or the archive.
+# Replaces the calling (sub)shell with the command run in the root, in a fixed, minimal
+# environment: nothing of the build host's leaks into the run or the archive. Run in the
+# background, the job's pid is then the JVM's own, which `kill` and `wait` need.
 in_root() { # root command...
   local root=$1
   shift
-  chroot "$root" /bin/env -i PATH=/bin TZ=UTC LC_ALL=C "$@"
+  exec chroot "$root" /bin/env -i PATH=/bin TZ=UTC LC_ALL=C "$@"
 }
 
 train() { # root cluster-dir class-list-out seconds-max hold-seconds jvm-option...
@@ -59,6 +61,7 @@ train() { # root cluster-dir class-list-out seconds-max hold-seconds jvm-option.
     sleep 0.1
   done
   sleep "$hold"
+  # The replica stops on SIGTERM (its shutdown hook, exit status 143) and the list is complete.
   kill -TERM "$pid"
   wait "$pid" || true
   cp "$root/tmp/classes.lst" "$list_out"
@@ -74,7 +77,7 @@ dump() { # root class-list archive jvm-option...
     || die "the CDS dump failed: $(tail -5 "$root/tmp/dump.log")"
   # The JVM must accept the archive with this jar (-Xshare:on fails loudly when it does not); the
   # replica without arguments prints its usage and exits 2.
-  in_root "$root" "$JAVA" "$@" -Xshare:on -XX:SharedArchiveFile="$archive" -jar "$JAR" >"$root/tmp/check.log" 2>&1 || true
+  (in_root "$root" "$JAVA" "$@" -Xshare:on -XX:SharedArchiveFile="$archive" -jar "$JAR") >"$root/tmp/check.log" 2>&1 || true
   grep -q '^usage: rsmr-replica' "$root/tmp/check.log" || die "the JVM does not run the replica with the archive: $(head -5 "$root/tmp/check.log")"
 }
 
