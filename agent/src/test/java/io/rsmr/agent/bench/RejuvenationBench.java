@@ -326,15 +326,16 @@ class RejuvenationBench {
             - transfer is the replica JVM starting under TCG, then recovering: it listens, fetches the certified
               state from its peers and catches up, and votes again once its stable checkpoint passes every seq
               it could have voted on (the peers' last executed seq + the log window of 256 seqs), so it also
-              waits for the cluster to commit that far (the client above).
+              waits for the cluster to commit that far (its leader fills empty batches while a replica
+              recovers; the client above adds real operations).
             - SHA-256 is CPU-bound, and one SHA-256 stream cannot be split over cores. io.rsmr.common.image.FileDigest
               already pipelines: a reader thread fills 4 MiB heap buffers (3 of them, bounded queue) while the
               caller's thread hashes the previous one, so the check runs at min(read, hash), not at the sum of
               their times (the "without the reader thread" line shows the sum). What one core hashes is the
               limit: the JDK's SHA-NI intrinsic vs OpenSSL's assembly vs Bouncy Castle's pure Java are in the
-              line above the plan. Bouncy Castle is ~8x slower (no use here); OpenSSL through JNA is ~10 % faster
-              than the JDK, not enough to change the picture. The "per CPU-second" column is the hashing
-              thread's speed over its own CPU time: the ratio the pipeline reaches on two idle cores. When the
+              line above the plan. Bouncy Castle is ~8x slower (no use here); OpenSSL through JNA hashes as
+              fast as the JDK per CPU-second (both use the CPU's SHA instructions): switching gains nothing.
+              The "per CPU-second" column is the hashing thread's speed over its own CPU time: the ratio the pipeline reaches on two idle cores. When the
               cold read is faster than one core hashes (here: a fast virtual disk), that ratio stays below 0.8
               for any single-stream SHA-256; reaching it needs a digest the cores can share, e.g. the manifest
               listing SHA-256 per 64 MiB chunk (vm-images and common), hashed on 2 threads. Wall-clock ratios
