@@ -7,7 +7,8 @@
 # a libvirtd restart (it stops the libvirtd of scripts/libvirt-up.sh by its pid file and starts it
 # again with that script); then three agents' rounds (RoundsVmTest).
 # Needs root and the built image (vm-images/build.sh; built here when missing). Starts libvirt and
-# the payload bridge with the project's idempotent scripts. Bounded: ~5 min here, 10 min at most.
+# the payload bridge with the project's idempotent scripts. Bounded: ~7 min here (RejuvenationVmTest ~3 min,
+# RoundsVmTest ~3.5 min), 10 min at most.
 # Destroys only the domains its tests name (rsmr-agentvm-<pid>-r<i>), stops only the processes it
 # started, and removes only its own folders.
 set -euo pipefail
