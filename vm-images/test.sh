@@ -139,7 +139,8 @@ domain_xml() { # index
 }
 
 # Prepares the disks of replica $1 (its config disk must be made) and starts its domain; records
-# the start time in START_MS[$1]. BLANK_DATA_DISK=1 leaves the data disk without a file system.
+# the start time in START_MS[$1]. BLANK_DATA_DISK=1 leaves the data disk without a file system;
+# IMMUTABLE_DATA_FILE=1 puts an immutable file on it (root cannot chown it in the guest).
 declare -A START_MS=() READER_PID=()
 vm_start() { # index
   local d=$RUN/r$1
@@ -147,6 +148,10 @@ vm_start() { # index
   qemu-img create -q -f qcow2 -F raw -b "$IMAGE/root.img" "$d/root.qcow2"
   truncate -s "${DATA_DISK_MIB}M" "$d/data.img"
   [ -n "${BLANK_DATA_DISK:-}" ] || mke2fs -q -F -t ext4 -L rsmr-data "$d/data.img"
+  if [ -n "${IMMUTABLE_DATA_FILE:-}" ]; then
+    debugfs -w -R "write /etc/hostname locked" "$d/data.img" >/dev/null 2>&1
+    debugfs -w -R "set_inode_field locked flags 0x10" "$d/data.img" >/dev/null 2>&1 # EXT2_IMMUTABLE_FL
+  fi
   : >"$d/console.log" # <serial type='file'> appends
   domain_xml "$1" >"$d/domain.xml"
   if grep -q '@[A-Z_]*@' "$d/domain.xml"; then log "unfilled placeholder in $d/domain.xml"; return 1; fi
@@ -371,6 +376,20 @@ test_blank_data_disk_formatted() {
   vm_stop 1
 }
 
+# A data disk that mounts but cannot be given to the replica's user (here: an immutable file; in
+# the field: a file system remounted read-only after errors) is formatted too, and the replica
+# starts, rather than the guest halting for good.
+test_ungivable_data_disk_formatted() {
+  make_config 1
+  IMMUTABLE_DATA_FILE=1 vm_start 1
+  if wait_smw 1 '"event":"guest-up".*"data":"formatted"' && wait_smw 1 '"event":"replica-ready"' 1 "$REPLICA_WAIT_SECONDS"; then
+    pass "ungivable_data_disk_formatted"
+  else
+    fail "ungivable_data_disk_formatted: got '$(cat "$RUN/r1/smw.lines" 2>/dev/null)'; console: $(grep -a 'rsmr-init' "$RUN/r1/console.log" | tail -3)"
+  fi
+  vm_stop 1
+}
+
 # The image mechanics any service relies on, shown with a stand-in Java service
 # (test-service/EchoService, beside the real replica's tests): the service writes to
 # io.rsmr.smw.0 after the init did, answers on the payload network, and the init restarts it
@@ -552,6 +571,7 @@ main() {
   test_bad_config_disk_reported
   test_guest_cannot_reach_management
   test_blank_data_disk_formatted
+  test_ungivable_data_disk_formatted
   test_service_supervised
   local c
   for c in "${CLUSTERS[@]}"; do test_cluster_commits $c; done
