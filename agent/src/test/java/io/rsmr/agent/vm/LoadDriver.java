@@ -31,7 +31,7 @@ import java.util.concurrent.atomic.AtomicLong;
 final class LoadDriver {
     /** status.json is rewritten at most once a second (NodeSettings): two reads this far apart that agree are settled. */
     private static final long SETTLE_READ_GAP_MILLIS = 1_200;
-    private static final long SETTLE_MILLIS_MAX = 30_000;
+    private static final long SETTLE_MILLIS_MAX = 5_000;
     private static final long IDLE_POLL_MILLIS = 50;
     private static final long STOP_MILLIS_MAX = 40_000;
 
@@ -112,6 +112,10 @@ final class LoadDriver {
             idle = false;
             try {
                 long executed = settle();
+                if (executed < 0) { // the cluster moves on its own (empty batches while a replica recovers)
+                    put();
+                    continue;
+                }
                 long boundary = (executed / checkpointIntervalSeqs + 1) * checkpointIntervalSeqs;
                 for (long s = executed; s < boundary && running && !paused; s++) {
                     put();
@@ -133,7 +137,10 @@ final class LoadDriver {
         }
     }
 
-    /** Waits until the host replicas agree on their last executed seq twice in a row; notes their stable checkpoints. */
+    /**
+     * Waits until the host replicas agree on their last executed seq twice in a row and notes
+     * their stable checkpoints; -1 if they did not settle within {@link #SETTLE_MILLIS_MAX}.
+     */
     private long settle() throws Exception {
         long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(SETTLE_MILLIS_MAX);
         long previous = -1;
@@ -146,7 +153,7 @@ final class LoadDriver {
             previous = executed;
             Thread.sleep(SETTLE_READ_GAP_MILLIS);
         }
-        throw new IllegalStateException("the host replicas' status files did not settle within " + SETTLE_MILLIS_MAX + " ms");
+        return -1;
     }
 
     /** -1 while they differ or one has written none yet. */
