@@ -38,6 +38,8 @@ final class StateTransfer {
     private StateManifest manifest;
     private byte[][] held;
     private int verifiedUpTo;
+    /** Chunks of the manifest not held yet (the transfer is complete at 0). */
+    private int missing;
     /** No chunk below this index waits to be asked for. */
     private int unaskedFrom;
     private int[] askedPeer;
@@ -165,6 +167,7 @@ final class StateTransfer {
         manifest = m;
         lastChunkCount = m.chunkCount();
         held = new byte[m.chunkCount()][];
+        missing = m.chunkCount();
         askedPeer = new int[m.chunkCount()];
         Arrays.fill(askedPeer, -1);
         askedTick = new long[m.chunkCount()];
@@ -187,6 +190,7 @@ final class StateTransfer {
         }
         release(i);
         held[i] = c.bytes();
+        missing--;
         chunksFetched++;
         bytesFetched += c.bytes().length;
         lastProgressTick = now;
@@ -197,13 +201,8 @@ final class StateTransfer {
 
     /** The complete, verified image, or null while chunks are missing. */
     StateImage complete() {
-        if (manifest == null || verifiedUpTo < held.length) {
+        if (manifest == null || verifiedUpTo < held.length || missing > 0) {
             return null;
-        }
-        for (byte[] chunk : held) {
-            if (chunk == null) {
-                return null;
-            }
         }
         return StateImage.verified(manifest, Arrays.asList(held));
     }
@@ -233,6 +232,7 @@ final class StateTransfer {
                 budget -= candidate.length;
                 if (StateImage.matches(manifest, i, candidate)) {
                     held[i] = candidate;
+                    missing--;
                     chunksLocal++;
                 }
             }
