@@ -54,8 +54,9 @@ public final class BenchCommand implements Callable<Integer> {
     Duration duration;
 
     @Option(names = "--workload", defaultValue = "ECHO",
-            description = "ECHO: changes nothing, exact request and reply sizes; PUT: writes the payload under a key "
-                    + "per client (default: ${DEFAULT-VALUE}).")
+            description = "ECHO: ordered, changes nothing, exact request and reply sizes; PUT: writes the payload under"
+                    + " a key per client; GET: reads a key of --reply-bytes on the read fast path; GET_ORDERED: the same"
+                    + " read ordered (default: ${DEFAULT-VALUE}).")
     LoadSettings.Workload workload;
 
     @Option(names = "--json-file", paramLabel = "FILE", description = "Also write the result as JSON to FILE.")

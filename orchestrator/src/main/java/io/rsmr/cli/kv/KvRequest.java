@@ -40,6 +40,10 @@ abstract class KvRequest implements Callable<Integer> {
             description = "Give up when no k'+1 matching replies came within this time (default: ${DEFAULT-VALUE}).")
     long timeoutMillis;
 
+    @Option(names = "--ordered", description = "Run a read (get, scan) through the ordering protocol instead of"
+            + " the read fast path (both give linearizable results; the fast path skips ordering when it can).")
+    boolean ordered;
+
     /** The operation this command runs. */
     abstract KvOperation operation();
 
@@ -48,7 +52,8 @@ abstract class KvRequest implements Callable<Integer> {
         Membership membership = Membership.of(config.load());
         try (RsmrClient client = RsmrClient.start(ClientSettings.defaults(membership, 1)
                 .withRequestTimeoutMillis(timeoutMillis))) {
-            KvResult result = new KvClient(client, KvLimits.defaults()).run(operation());
+            KvClient kv = new KvClient(client, KvLimits.defaults());
+            KvResult result = ordered ? kv.runOrdered(operation()) : kv.run(operation());
             print(result);
             return result instanceof KvResult.Value || result instanceof KvResult.Ok || result instanceof KvResult.Entries
                     ? ExitCodes.OK : ExitCodes.FAILED;

@@ -16,6 +16,7 @@ import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 
 /**
  * Starts local clusters of replica JVMs (each {@code -Xmx128m} by default) and runs closed-loop
@@ -23,12 +24,14 @@ import java.util.Map;
  * result and writing all as JSON lines. With several cluster shapes ({@code n:k:k'}) or fsync
  * policies ({@code always}, {@code none}), a cluster of each combination runs at once and every
  * point is measured on each in turn, {@code rounds} times, so that ratios between them come from
- * one run on this shared, noisy machine.
+ * one run on this shared, noisy machine. Each point also reports the CPU microseconds per operation
+ * of every replica and of the client (this process) over the measured interval: a figure much less
+ * sensitive to the machine's other load than ops/s.
  *
  * <pre>
  * java -cp rsmr-replica.jar io.rsmr.replica.bench.ClusterBenchmark --shapes 4:0:1,6:1:1 --fsync always,none \
  *      --rounds 2 --clients 16,64 --sizes 0,1024 --warmup 10 --duration 20 --out results.jsonl [--dir DIR] \
- *      [--jvm "-Xmx128m"] [--replica-args "--pipeline-instances-max 8"]
+ *      [--jvm "-Xmx128m"] [--replica-args "--pipeline-instances-max 8"] [--workloads echo,get,get_ordered]
  * </pre>
  */
 public final class ClusterBenchmark {
@@ -47,6 +50,8 @@ public final class ClusterBenchmark {
         int rounds = Integer.parseInt(options.getOrDefault("rounds", "1"));
         List<Integer> clients = numbers(options.getOrDefault("clients", "16,64"));
         List<Integer> sizes = numbers(options.getOrDefault("sizes", "0,1024"));
+        List<LoadSettings.Workload> workloads = Arrays.stream(options.getOrDefault("workloads", "echo").split(","))
+                .map(w -> LoadSettings.Workload.valueOf(w.strip().toUpperCase(java.util.Locale.ROOT))).toList();
         Duration warmup = Duration.ofSeconds(Long.parseLong(options.getOrDefault("warmup", "10")));
         Duration duration = Duration.ofSeconds(Long.parseLong(options.getOrDefault("duration", "20")));
         List<String> jvm = Arrays.asList(options.getOrDefault("jvm", "-Xmx128m").split(" "));
@@ -68,21 +73,22 @@ public final class ClusterBenchmark {
                 cluster.startAll();
                 memberships.add(Membership.of(new ClusterConfigLoader().load(cluster.configFile())));
             }
-            for (int size : sizes) {
-                for (int count : clients) {
-                    for (int round = 0; round < rounds; round++) {
-                        for (int s = 0; s < shapes.size(); s++) {
-                            int[] shape = shapes.get(s);
-                            LoadResult result = point(memberships.get(s), new LoadSettings(count, size, size, warmup,
-                                    duration, LoadSettings.Workload.ECHO));
-                            String fsync = policies.get(s).label();
-                            System.out.println("n=" + shape[0] + " k=" + shape[1] + " k'=" + shape[2] + " fsync "
-                                    + fsync + " round " + round + ": " + result.toText());
-                            lines.add("{\"n\":" + shape[0] + ",\"k\":" + shape[1] + ",\"kPrime\":" + shape[2]
-                                    + ",\"fsync\":\"" + fsync + "\",\"round\":" + round + ",\"result\":"
-                                    + result.toJson() + "}");
-                            requireAlive(clusters.get(s), shape[0], dir);
-                        }
+            for (LoadSettings settings : points(workloads, sizes, clients, warmup, duration)) {
+                for (int round = 0; round < rounds; round++) {
+                    for (int s = 0; s < shapes.size(); s++) {
+                        int[] shape = shapes.get(s);
+                        LocalCluster cluster = clusters.get(s);
+                        CompletableFuture<long[]> cpu = CpuSampler.over(pids(cluster, shape[0]), warmup, duration,
+                                () -> cluster.status(1).map(LocalCluster.Status::lastExecutedSeq).orElse(0L));
+                        LoadResult result = point(memberships.get(s), settings);
+                        CpuSampler.PerOperation perOp = perOperation(cpu.get(), result.operations());
+                        String fsync = policies.get(s).label();
+                        System.out.println("n=" + shape[0] + " k=" + shape[1] + " k'=" + shape[2] + " fsync "
+                                + fsync + " round " + round + ": " + result.toText() + "; " + perOp.toText());
+                        lines.add("{\"n\":" + shape[0] + ",\"k\":" + shape[1] + ",\"kPrime\":" + shape[2]
+                                + ",\"fsync\":\"" + fsync + "\",\"round\":" + round + ",\"result\":"
+                                + result.toJson() + ",\"cpuMicrosPerOperation\":" + perOp.toJson() + "}");
+                        requireAlive(clusters.get(s), shape[0], dir);
                     }
                 }
             }
@@ -99,6 +105,24 @@ public final class ClusterBenchmark {
                 throw new IllegalStateException("replica " + id + " died (see its log under " + dir + ")");
             }
         }
+    }
+
+    /** The replicas' process ids, then this process's (the client's). */
+    private static List<Long> pids(LocalCluster cluster, int n) {
+        List<Long> pids = new ArrayList<>();
+        for (int id = 1; id <= n; id++) {
+            int replica = id;
+            pids.add(cluster.pid(id).orElseThrow(() -> new IllegalStateException("replica " + replica + " is not running")));
+        }
+        pids.add(ProcessHandle.current().pid());
+        return pids;
+    }
+
+    /** From the sampler's figures: each replica's CPU, the client's, then the seqs ordered. */
+    private static CpuSampler.PerOperation perOperation(long[] sampled, long operations) {
+        int replicas = sampled.length - 2;
+        return CpuSampler.PerOperation.of(Arrays.copyOf(sampled, replicas), sampled[replicas], operations,
+                sampled[replicas + 1]);
     }
 
     private static LoadResult point(Membership membership, LoadSettings settings) throws Exception {
@@ -123,6 +147,20 @@ public final class ClusterBenchmark {
             options.put(args[i].substring(2), args[i + 1]);
         }
         return options;
+    }
+
+    /** Every combination to measure, workload by workload, then size, then client count. */
+    private static List<LoadSettings> points(List<LoadSettings.Workload> workloads, List<Integer> sizes,
+                                             List<Integer> clients, Duration warmup, Duration duration) {
+        List<LoadSettings> points = new ArrayList<>();
+        for (LoadSettings.Workload workload : workloads) {
+            for (int size : sizes) {
+                for (int count : clients) {
+                    points.add(new LoadSettings(count, size, size, warmup, duration, workload));
+                }
+            }
+        }
+        return points;
     }
 
     private static List<Integer> numbers(String list) {

@@ -24,14 +24,21 @@ public final class LoadGenerator {
 
     private LoadGenerator() {}
 
+    /** The key the read workloads read (written once before the run). */
+    private static final byte[] READ_KEY = "bench/read".getBytes(StandardCharsets.UTF_8);
+
     /** Runs the load; the client must have at least {@code settings.clients()} free sessions. */
     public static LoadResult run(RsmrClient client, LoadSettings settings) throws InterruptedException {
+        if (settings.workload().reads()) {
+            prepareReads(client, settings.replyBytes());
+        }
         long measureFrom = System.nanoTime() + settings.warmup().toNanos();
         long measureUntil = measureFrom + settings.duration().toNanos();
         CountDownLatch finished = new CountDownLatch(settings.clients());
         List<Loop> loops = new ArrayList<>();
         for (int i = 0; i < settings.clients(); i++) {
-            loops.add(new Loop(client, operation(settings, i), measureFrom, measureUntil, finished));
+            loops.add(new Loop(client, operation(settings, i), settings.workload() == LoadSettings.Workload.GET,
+                    measureFrom, measureUntil, finished));
         }
         loops.forEach(Loop::next);
         long waitNanos = Math.max(0, measureUntil - System.nanoTime()) + TimeUnit.SECONDS.toNanos(DRAIN_SECONDS_MAX);
@@ -46,10 +53,21 @@ public final class LoadGenerator {
         return summarise(settings, loops);
     }
 
+    private static void prepareReads(RsmrClient client, int valueBytes) throws InterruptedException {
+        try {
+            client.invoke(new KvOperation.Put(READ_KEY, new byte[valueBytes]).encode());
+        } catch (TimeoutException e) {
+            throw new IllegalStateException("could not write the key the reads read", e);
+        }
+    }
+
     private static byte[] operation(LoadSettings settings, int client) {
         byte[] payload = new byte[settings.requestBytes()];
         if (settings.workload() == LoadSettings.Workload.ECHO) {
             return new KvOperation.Echo(payload, settings.replyBytes()).encode();
+        }
+        if (settings.workload().reads()) {
+            return new KvOperation.Get(READ_KEY).encode();
         }
         return new KvOperation.Put(("bench/" + client).getBytes(StandardCharsets.UTF_8), payload).encode();
     }
@@ -85,6 +103,7 @@ public final class LoadGenerator {
     private static final class Loop {
         private final RsmrClient client;
         private final byte[] operation;
+        private final boolean fastRead;
         private final long measureFrom;
         private final long measureUntil;
         private final CountDownLatch finished;
@@ -94,9 +113,11 @@ public final class LoadGenerator {
         long timeouts;
         volatile Throwable failure;
 
-        Loop(RsmrClient client, byte[] operation, long measureFrom, long measureUntil, CountDownLatch finished) {
+        Loop(RsmrClient client, byte[] operation, boolean fastRead, long measureFrom, long measureUntil,
+             CountDownLatch finished) {
             this.client = client;
             this.operation = operation;
+            this.fastRead = fastRead;
             this.measureFrom = measureFrom;
             this.measureUntil = measureUntil;
             this.finished = finished;
@@ -109,7 +130,11 @@ public final class LoadGenerator {
                 return;
             }
             try {
-                client.submitAsync(operation, this::done);
+                if (fastRead) {
+                    client.submitReadAsync(operation, this::done);
+                } else {
+                    client.submitAsync(operation, this::done);
+                }
             } catch (RuntimeException e) {
                 failure = e;
                 finished.countDown();

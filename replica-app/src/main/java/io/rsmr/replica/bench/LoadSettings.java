@@ -17,8 +17,18 @@ public record LoadSettings(int clients, int requestBytes, int replyBytes, Durati
     /** Latency samples kept per client at most (bounds memory for long runs). */
     public static final int SAMPLES_PER_CLIENT_MAX = 4_000_000;
 
-    /** {@code echo}: changes nothing, exact request and reply sizes; {@code put}: writes the payload to a key per client. */
-    public enum Workload { ECHO, PUT }
+    /**
+     * {@code echo}: ordered, changes nothing, exact request and reply sizes; {@code put}: writes the
+     * payload to a key per client; {@code get}: reads a key holding {@code replyBytes} on the read
+     * fast path; {@code get_ordered}: the same read through the ordering protocol.
+     */
+    public enum Workload {
+        ECHO, PUT, GET, GET_ORDERED;
+
+        boolean reads() {
+            return this == GET || this == GET_ORDERED;
+        }
+    }
 
     public LoadSettings {
         if (clients < 1 || requestBytes < 0 || replyBytes < 0 || warmup.isNegative() || duration.isZero()

@@ -6,7 +6,10 @@ import io.rsmr.replica.kv.KvOperation;
 import io.rsmr.replica.kv.KvResult;
 import java.util.concurrent.TimeoutException;
 
-/** Key-value operations over an {@link RsmrClient}. Thread-safe. */
+/**
+ * Key-value operations over an {@link RsmrClient}. Get and scan take the read fast path (never
+ * stale; ordered when the fast path does not answer); {@link #runOrdered} forces ordering. Thread-safe.
+ */
 public final class KvClient {
     private final RsmrClient client;
     private final KvLimits limits;
@@ -39,12 +42,22 @@ public final class KvClient {
         return run(new KvOperation.Scan(prefix, startAfter, limit));
     }
 
+    /** Runs an operation: reads (get, scan) on the fast path, everything else ordered. */
     public KvResult run(KvOperation operation) throws InterruptedException, TimeoutException {
-        byte[] result = client.invoke(operation.encode());
+        boolean readOnly = operation instanceof KvOperation.Get || operation instanceof KvOperation.Scan;
+        return decode(readOnly ? client.invokeRead(operation.encode()) : client.invoke(operation.encode()));
+    }
+
+    /** Runs an operation through the ordering protocol, even a read. */
+    public KvResult runOrdered(KvOperation operation) throws InterruptedException, TimeoutException {
+        return decode(client.invoke(operation.encode()));
+    }
+
+    private KvResult decode(byte[] result) {
         try {
             return KvResult.decode(result, limits);
         } catch (KvFormatException e) {
-            // k'+1 replicas agreed on these bytes, so at least one correct replica produced them.
+            // k'+1 replicas (or more) agreed on these bytes, so at least one correct replica produced them.
             throw new IllegalStateException("the cluster returned a result this client cannot read: " + e.getMessage(), e);
         }
     }

@@ -7,9 +7,9 @@ import io.rsmr.replica.protocol.ClientCore;
 import io.rsmr.replica.protocol.message.DecodeException;
 import io.rsmr.replica.protocol.message.Message;
 import io.rsmr.replica.protocol.message.MessageCodec;
+import io.rsmr.replica.protocol.message.ReadReply;
 import io.rsmr.replica.protocol.message.Reply;
 import io.rsmr.replica.protocol.message.ReplyDigest;
-import io.rsmr.replica.protocol.message.Request;
 import io.rsmr.replica.transport.DropReason;
 import io.rsmr.replica.transport.Membership;
 import io.rsmr.replica.transport.NioTransport;
@@ -34,7 +34,9 @@ import java.util.logging.Logger;
  * one that k'+1 replicas returned identically ({@link ClientCore} decides, the same pure logic the
  * simulator drives). A request without a result is re-sent to every replica every
  * {@code retransmitTicks}, and fails with a {@link TimeoutException} after
- * {@code requestTimeoutMillis}.
+ * {@code requestTimeoutMillis}. Read-only operations ({@link #submitRead}) first try the fast
+ * path: unordered answers from the replicas' own states, k+2k'+1 of them identical, else the ordered
+ * way after {@code retransmitTicks}.
  *
  * <p>Concurrency: {@code sessions} requests may be outstanding at once, each under its own
  * client id (the protocol orders one request per client id at a time); a fresh key owns up to
@@ -78,7 +80,7 @@ public final class RsmrClient implements AutoCloseable {
         }
     }
 
-    private record Submission(Session session, byte[] operation, Completion completion) {
+    private record Submission(Session session, byte[] operation, boolean readOnly, Completion completion) {
     }
 
     private RsmrClient(ClientSettings settings) throws IOException {
@@ -119,9 +121,21 @@ public final class RsmrClient implements AutoCloseable {
      * result, or with a {@link TimeoutException}.
      */
     public CompletableFuture<byte[]> submit(byte[] operation) throws InterruptedException {
+        return submit(operation, false);
+    }
+
+    /**
+     * Like {@link #submit}, for an operation the service only reads with: the fast path first
+     * (never a stale result), the ordered path if that does not answer.
+     */
+    public CompletableFuture<byte[]> submitRead(byte[] operation) throws InterruptedException {
+        return submit(operation, true);
+    }
+
+    private CompletableFuture<byte[]> submit(byte[] operation, boolean readOnly) throws InterruptedException {
         check(operation);
         CompletableFuture<byte[]> result = new CompletableFuture<>();
-        start(new Submission(free.take(), operation, (value, failure) -> {
+        start(new Submission(free.take(), operation, readOnly, (value, failure) -> {
             if (failure == null) {
                 result.complete(value);
             } else {
@@ -137,12 +151,21 @@ public final class RsmrClient implements AutoCloseable {
      * @throws IllegalStateException when every session is busy
      */
     public void submitAsync(byte[] operation, Completion completion) {
+        submitAsync(operation, false, completion);
+    }
+
+    /** {@link #submitAsync} of a read-only operation (see {@link #submitRead}). */
+    public void submitReadAsync(byte[] operation, Completion completion) {
+        submitAsync(operation, true, completion);
+    }
+
+    private void submitAsync(byte[] operation, boolean readOnly, Completion completion) {
         check(operation);
         Session session = free.poll();
         if (session == null) {
             throw new IllegalStateException("all " + settings.sessions() + " sessions are busy");
         }
-        start(new Submission(session, operation, completion));
+        start(new Submission(session, operation, readOnly, completion));
     }
 
     private void check(byte[] operation) {
@@ -167,8 +190,17 @@ public final class RsmrClient implements AutoCloseable {
 
     /** Runs one request to its result. */
     public byte[] invoke(byte[] operation) throws InterruptedException, TimeoutException {
+        return await(submit(operation));
+    }
+
+    /** Runs one read-only operation to its result (see {@link #submitRead}). */
+    public byte[] invokeRead(byte[] operation) throws InterruptedException, TimeoutException {
+        return await(submitRead(operation));
+    }
+
+    private static byte[] await(CompletableFuture<byte[]> future) throws InterruptedException, TimeoutException {
         try {
-            return submit(operation).get();
+            return future.get();
         } catch (ExecutionException e) {
             if (e.getCause() instanceof TimeoutException timeout) {
                 throw timeout;
@@ -226,12 +258,13 @@ public final class RsmrClient implements AutoCloseable {
         Session session = submission.session();
         session.completion = submission.completion();
         session.deadlineNanos = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(settings.requestTimeoutMillis());
-        sendToAll(session, session.core.submit(submission.operation()));
+        byte[] operation = submission.operation();
+        sendToAll(session, submission.readOnly() ? session.core.submitRead(operation) : session.core.submit(operation));
     }
 
     private void tick(long now) {
         for (Session session : sessions) {
-            Request again = session.core.onTick();
+            Message again = session.core.onTick();
             if (again != null) {
                 sendToAll(session, again);
             }
@@ -245,8 +278,8 @@ public final class RsmrClient implements AutoCloseable {
         }
     }
 
-    private void sendToAll(Session session, Request request) {
-        byte[] bytes = codec.encode(request);
+    private void sendToAll(Session session, Message message) {
+        byte[] bytes = codec.encode(message);
         for (Membership.Member member : membership.members()) {
             transport.sendAs(session.endpoint, member.id(), bytes);
         }
@@ -269,6 +302,11 @@ public final class RsmrClient implements AutoCloseable {
             Session session = sessionsById.get(reply.clientId());
             if (session != null) {
                 complete(session, session.core.onReply(replicaIndex, reply));
+            }
+        } else if (message instanceof ReadReply read) {
+            Session session = sessionsById.get(read.clientId());
+            if (session != null) {
+                complete(session, session.core.onReadReply(replicaIndex, read));
             }
         } else if (message instanceof ReplyDigest digest) {
             Session session = sessionsById.get(digest.clientId());

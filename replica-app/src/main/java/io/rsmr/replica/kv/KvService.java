@@ -66,6 +66,30 @@ public final class KvService implements Service {
         return results;
     }
 
+    /** Get and scan only read; a malformed operation is not (the ordered path answers it). */
+    @Override
+    public boolean isReadOnly(byte[] operation) {
+        return readOnly(operation) != null;
+    }
+
+    @Override
+    public byte[] executeReadOnly(byte[] operation) {
+        KvOperation op = readOnly(operation);
+        if (op == null) {
+            throw new IllegalArgumentException("not a read-only key-value operation");
+        }
+        return apply(op).encode();
+    }
+
+    private KvOperation readOnly(byte[] operation) {
+        try {
+            KvOperation op = KvOperation.decode(operation, limits);
+            return op instanceof KvOperation.Get || op instanceof KvOperation.Scan ? op : null;
+        } catch (KvFormatException e) {
+            return null;
+        }
+    }
+
     /** Executes one encoded operation. */
     public KvResult execute(byte[] operation) {
         try {

@@ -13,6 +13,8 @@ import io.rsmr.replica.protocol.ReplicaCore;
 import io.rsmr.replica.protocol.message.DecodeException;
 import io.rsmr.replica.protocol.message.Message;
 import io.rsmr.replica.protocol.message.MessageCodec;
+import io.rsmr.replica.protocol.message.ReadReply;
+import io.rsmr.replica.protocol.message.ReadRequest;
 import io.rsmr.replica.protocol.message.Reply;
 import io.rsmr.replica.protocol.message.ReplyDigest;
 import io.rsmr.replica.protocol.message.Request;
@@ -196,13 +198,16 @@ public final class ReplicaNode implements AutoCloseable {
         execute(core.step(input));
     }
 
-    /** Null for what a peer may not send: a client sends only requests, under ids its key owns. */
+    /** Null for what a peer may not send: a client sends only requests and reads, under ids its key owns. */
     private Input toInput(Peer from, Message message) {
         if (from instanceof Peer.Replica replica) {
             return new Input.FromReplica(membership.coreIndex(replica.id()), message);
         }
         if (message instanceof Request request && ClientIds.keyOf(request.clientId()) == ((Peer.Client) from).id()) {
             return new Input.FromClient(request.clientId(), request);
+        }
+        if (message instanceof ReadRequest read && ClientIds.keyOf(read.clientId()) == ((Peer.Client) from).id()) {
+            return new Input.FromClientRead(read.clientId(), read);
         }
         return null;
     }
@@ -226,6 +231,9 @@ public final class ReplicaNode implements AutoCloseable {
             outbox.add(new Outgoing(true, reply.clientId(), codec.encode(wrongIfByzantine(reply.reply()))));
         }
         for (Output.ClientReplyDigest reply : output.toClientsDigests()) {
+            outbox.add(new Outgoing(true, reply.clientId(), codec.encode(wrongIfByzantine(reply.reply()))));
+        }
+        for (Output.ClientReadReply reply : output.toClientsReads()) {
             outbox.add(new Outgoing(true, reply.clientId(), codec.encode(wrongIfByzantine(reply.reply()))));
         }
     }
@@ -267,6 +275,10 @@ public final class ReplicaNode implements AutoCloseable {
 
     private ReplyDigest wrongIfByzantine(ReplyDigest reply) {
         return lyingToClients() ? new ReplyDigest(reply.clientId(), reply.requestSeq(), wrong(reply.resultDigest())) : reply;
+    }
+
+    private ReadReply wrongIfByzantine(ReadReply reply) {
+        return lyingToClients() ? new ReadReply(reply.clientId(), reply.readSeq(), wrong(reply.result())) : reply;
     }
 
     private boolean lyingToClients() {

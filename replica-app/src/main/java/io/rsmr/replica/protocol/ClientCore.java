@@ -1,6 +1,9 @@
 package io.rsmr.replica.protocol;
 
 import io.rsmr.replica.protocol.message.Digests;
+import io.rsmr.replica.protocol.message.Message;
+import io.rsmr.replica.protocol.message.ReadReply;
+import io.rsmr.replica.protocol.message.ReadRequest;
 import io.rsmr.replica.protocol.message.Reply;
 import io.rsmr.replica.protocol.message.ReplyDigest;
 import io.rsmr.replica.protocol.message.Request;
@@ -14,6 +17,12 @@ import java.util.Arrays;
  * result came in {@code retransmitTicks}, or at once when k'+1 digests agree but the one full
  * result is missing (replicas answer a re-sent request with full results). The real client
  * (client package) and the simulator both drive it.
+ *
+ * <p>A read-only operation may first take the fast path ({@link #submitRead}): every replica
+ * answers from its own state, unordered, and the client accepts {@link ProtocolConfig#readQuorum}
+ * identical answers. When they do not come within {@code retransmitTicks} (writes to the same data
+ * in flight, replicas down), or can no longer agree, the operation goes the ordered way as a
+ * {@link Request}, so a read costs at worst one retransmission period more than an ordered one.
  */
 public final class ClientCore {
     /** Ticks to wait for the one full result once k'+1 digests agree (it is usually in flight). */
@@ -23,7 +32,13 @@ public final class ClientCore {
     private final long clientId;
     private final int retransmitTicks;
     private long nextSeq;
+    private long nextReadSeq = 1;
     private Request outstanding;
+    /** The read in flight on the fast path (then outstanding is null), or null. */
+    private ReadRequest outstandingRead;
+    /** Per replica: its first answer to the read in flight. */
+    private byte[][] readAnswers;
+    private boolean readCannotAgree;
     /** Per replica: the digest of the result it vouched for (null: none yet). */
     private byte[][] vouched;
     /** Full results received, at most one per replica, and their digests. */
@@ -52,22 +67,49 @@ public final class ClientCore {
     }
 
     public boolean busy() {
-        return outstanding != null;
+        return outstanding != null || outstandingRead != null;
     }
 
-    /** The request in flight, or null. */
+    /** The ordered request in flight, or null (none, or a read on the fast path). */
     public Request outstanding() {
         return outstanding;
     }
 
+    /** The read in flight on the fast path, or null. */
+    public ReadRequest outstandingRead() {
+        return outstandingRead;
+    }
+
     /** Starts a request; the caller sends the returned request to every replica. */
     public Request submit(byte[] operation) {
-        if (outstanding != null) {
-            throw new IllegalStateException("client " + clientId + " already has request " + outstanding.requestSeq() + " in flight");
+        requireIdle(operation);
+        return order(operation);
+    }
+
+    /**
+     * Starts a read-only operation on the fast path; the caller sends the returned read to every
+     * replica. Only for operations the service treats as read-only: replicas ignore others, and
+     * the read then goes the ordered way after {@code retransmitTicks}.
+     */
+    public ReadRequest submitRead(byte[] operation) {
+        requireIdle(operation);
+        outstandingRead = new ReadRequest(clientId, nextReadSeq++, operation);
+        readAnswers = new byte[config.n()][];
+        readCannotAgree = false;
+        ticksSinceSend = 0;
+        return outstandingRead;
+    }
+
+    private void requireIdle(byte[] operation) {
+        if (busy()) {
+            throw new IllegalStateException("client " + clientId + " already has an operation in flight");
         }
         if (operation.length > config.requestBytesMax()) {
             throw new IllegalArgumentException("operation of " + operation.length + " bytes exceeds requestBytesMax " + config.requestBytesMax());
         }
+    }
+
+    private Request order(byte[] operation) {
         outstanding = new Request(clientId, nextSeq++, operation);
         vouched = new byte[config.n()][];
         fullResults = new byte[config.n()][];
@@ -102,6 +144,43 @@ public final class ClientCore {
         return complete(reply.resultDigest());
     }
 
+    /**
+     * Records a replica's answer to the read in flight; returns the result once readQuorum
+     * replicas gave the same answer, else null.
+     */
+    public byte[] onReadReply(int replicaId, ReadReply reply) {
+        if (outstandingRead == null || replicaId < 0 || replicaId >= config.n() || reply.clientId() != clientId
+                || reply.readSeq() != outstandingRead.readSeq() || readAnswers[replicaId] != null) {
+            return null;
+        }
+        readAnswers[replicaId] = reply.result();
+        int answered = 0;
+        int mostMatching = 0;
+        byte[] best = null;
+        for (byte[] a : readAnswers) {
+            if (a == null) {
+                continue;
+            }
+            answered++;
+            int matching = 0;
+            for (byte[] b : readAnswers) {
+                matching += b != null && Arrays.equals(a, b) ? 1 : 0;
+            }
+            if (matching > mostMatching) {
+                mostMatching = matching;
+                best = a;
+            }
+        }
+        if (mostMatching >= config.readQuorum()) {
+            outstandingRead = null;
+            readAnswers = null;
+            return best;
+        }
+        // the replicas yet to answer could not make any answer reach the quorum: go ordered now
+        readCannotAgree = mostMatching + (config.n() - answered) < config.readQuorum();
+        return null;
+    }
+
     private boolean current(int replicaId, long replyClientId, long requestSeq) {
         return outstanding != null && replicaId >= 0 && replicaId < config.n()
                 && replyClientId == clientId && requestSeq == outstanding.requestSeq();
@@ -134,8 +213,20 @@ public final class ClientCore {
         return null;
     }
 
-    /** One tick passed; returns the request to re-send to every replica, or null. */
-    public Request onTick() {
+    /**
+     * One tick passed; returns what to send to every replica now, or null: the request again, or a
+     * read that failed on the fast path as an ordered request.
+     */
+    public Message onTick() {
+        if (outstandingRead != null) {
+            if (!readCannotAgree && ++ticksSinceSend < retransmitTicks) {
+                return null;
+            }
+            byte[] operation = outstandingRead.operation();
+            outstandingRead = null;
+            readAnswers = null;
+            return order(operation);
+        }
         if (outstanding == null) {
             return null;
         }

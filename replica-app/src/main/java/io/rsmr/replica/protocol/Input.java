@@ -1,6 +1,7 @@
 package io.rsmr.replica.protocol;
 
 import io.rsmr.replica.protocol.message.Message;
+import io.rsmr.replica.protocol.message.ReadRequest;
 import io.rsmr.replica.protocol.message.Request;
 
 /** Everything that can happen to a replica: the argument of {@link ReplicaCore#step}. */
@@ -11,6 +12,10 @@ public sealed interface Input {
 
     /** A request from the client whose id the transport derived from its authenticated key. */
     record FromClient(long clientId, Request request) implements Input {
+    }
+
+    /** A read-only operation on the fast path, from the client whose id the transport derived. */
+    record FromClientRead(long clientId, ReadRequest read) implements Input {
     }
 
     /** One unit of time passed. */

@@ -3,6 +3,7 @@ package io.rsmr.replica.protocol;
 import io.rsmr.replica.protocol.message.Batch;
 import io.rsmr.replica.protocol.message.CheckpointCertificate;
 import io.rsmr.replica.protocol.message.Message;
+import io.rsmr.replica.protocol.message.ReadReply;
 import io.rsmr.replica.protocol.message.Reply;
 import io.rsmr.replica.protocol.message.ReplyDigest;
 import io.rsmr.replica.protocol.message.Request;
@@ -16,11 +17,11 @@ import java.util.List;
  * the next step.
  *
  * <p><b>Persist before send.</b> The shell must make every entry of {@link #toPersist()} durable
- * (per its fsync policy) before it sends any message of {@link #toReplicas()} or
- * {@link #toClients()} or {@link #toClientsDigests()} from the same step. A replica must never tell
- * others that it accepted a proposal, prepared, committed, moved to a new view or holds a
- * checkpoint, and then forget it in a crash; and no client may see a result that the replica
- * could lose.
+ * (per its fsync policy) before it sends any message of {@link #toReplicas()},
+ * {@link #toClients()}, {@link #toClientsDigests()} or {@link #toClientsReads()} from the same
+ * step. A replica must never tell others that it accepted a proposal, prepared, committed, moved
+ * to a new view or holds a checkpoint, and then forget it in a crash; and no client may see a
+ * result that the replica could lose.
  */
 public final class Output {
     /** Destination meaning "every other replica". */
@@ -36,6 +37,10 @@ public final class Output {
 
     /** A digest-only reply for a client (only with {@link ProtocolConfig#digestReplies()}). */
     public record ClientReplyDigest(long clientId, ReplyDigest reply) {
+    }
+
+    /** An answer to a read on the fast path, for a client. */
+    public record ClientReadReply(long clientId, ReadReply reply) {
     }
 
     /** Something the shell must make durable before sending this step's messages. */
@@ -81,6 +86,7 @@ public final class Output {
     private final List<Outbound> toReplicas = new ArrayList<>();
     private final List<ClientReply> toClients = new ArrayList<>();
     private final List<ClientReplyDigest> toClientsDigests = new ArrayList<>();
+    private final List<ClientReadReply> toClientsReads = new ArrayList<>();
     private final List<Persist> toPersist = new ArrayList<>();
     private final List<Executed> executed = new ArrayList<>();
 
@@ -97,6 +103,11 @@ public final class Output {
         return toClientsDigests;
     }
 
+    /** Answers to fast-path reads; send like toClients(). */
+    public List<ClientReadReply> toClientsReads() {
+        return toClientsReads;
+    }
+
     public List<Persist> toPersist() {
         return toPersist;
     }
@@ -106,14 +117,15 @@ public final class Output {
     }
 
     public boolean isEmpty() {
-        return toReplicas.isEmpty() && toClients.isEmpty() && toClientsDigests.isEmpty() && toPersist.isEmpty()
-                && executed.isEmpty();
+        return toReplicas.isEmpty() && toClients.isEmpty() && toClientsDigests.isEmpty() && toClientsReads.isEmpty()
+                && toPersist.isEmpty() && executed.isEmpty();
     }
 
     void clear() {
         toReplicas.clear();
         toClients.clear();
         toClientsDigests.clear();
+        toClientsReads.clear();
         toPersist.clear();
         executed.clear();
     }
@@ -132,6 +144,10 @@ public final class Output {
 
     void replyDigest(long clientId, ReplyDigest r) {
         toClientsDigests.add(new ClientReplyDigest(clientId, r));
+    }
+
+    void replyRead(long clientId, ReadReply r) {
+        toClientsReads.add(new ClientReadReply(clientId, r));
     }
 
     void persist(Persist p) {

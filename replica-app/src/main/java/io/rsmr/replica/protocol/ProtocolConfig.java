@@ -96,6 +96,14 @@ public record ProtocolConfig(
         return kPrime + 1;
     }
 
+    /**
+     * Matching answers a client needs on the read fast path: k+2k'+1, so that they share at least
+     * k'+1 replicas (one correct) with any q replicas that committed a write.
+     */
+    public int readQuorum() {
+        return k + 2 * kPrime + 1;
+    }
+
     /** Leader of a view: chosen deterministically, view mod n. */
     public int leaderOf(long view) {
         return (int) (view % n);

@@ -16,6 +16,8 @@ import io.rsmr.replica.protocol.message.Message;
 import io.rsmr.replica.protocol.message.MessageCodec;
 import io.rsmr.replica.protocol.message.NewView;
 import io.rsmr.replica.protocol.message.PrePrepare;
+import io.rsmr.replica.protocol.message.ReadReply;
+import io.rsmr.replica.protocol.message.ReadRequest;
 import io.rsmr.replica.protocol.message.Prepare;
 import io.rsmr.replica.protocol.message.Reply;
 import io.rsmr.replica.protocol.message.ReplyDigest;
@@ -108,6 +110,10 @@ public class ReplicaCore {
     private final Map<Long, Request[]> forwards = new HashMap<>();
 
     private long lastExecuted;
+    /** The highest seq this replica ever sent a commit for (a fast-path read waits for it). */
+    private long highestCommitSeq;
+    /** Fast-path reads waiting for execution to reach their seq, in arrival order. */
+    private final ArrayDeque<PendingRead> pendingReads = new ArrayDeque<>();
     private byte[] chain = new byte[Digests.DIGEST_BYTES];
     private ReplyCache replies;
     private final LinkedHashMap<Long, Pending> pending = new LinkedHashMap<>();
@@ -145,6 +151,9 @@ public class ReplicaCore {
     private long recoveryCertSeq;
 
     private record Served(int peer, long seq, int index) {
+    }
+
+    private record PendingRead(long clientId, ReadRequest read, long waitSeq, long arrivedTick) {
     }
 
     private static final class Pending {
@@ -206,6 +215,8 @@ public class ReplicaCore {
             onTick();
         } else if (input instanceof Input.FromClient fc) {
             onClientRequest(fc.clientId(), fc.request());
+        } else if (input instanceof Input.FromClientRead fr) {
+            onClientRead(fr.clientId(), fr.read());
         } else if (input instanceof Input.FromReplica fr) {
             onReplicaMessage(fr.sender(), fr.message());
         } else if (input instanceof Input.StepDown) {
@@ -378,6 +389,58 @@ public class ReplicaCore {
             tryPropose();
         } else {
             recheckWaiting();
+        }
+    }
+
+    // ------------------------------------------------------------------ read-only fast path
+
+    /**
+     * A read is answered from this replica's state once it executed every seq it had sent a commit
+     * for when the read arrived. Why that is never stale: a write that completed before the client
+     * sent the read was executed by a correct replica, so q replicas had sent commits for its seq.
+     * The client accepts k+2k'+1 matching answers; those and the q committers share at least k'+1
+     * replicas, one of them correct, whose answer (equal to all the others) includes the write. A
+     * recovering replica does not answer: its state is not yet the certified one.
+     */
+    private void onClientRead(long clientId, ReadRequest r) {
+        if (r.clientId() != clientId) {
+            drop(DropReason.CLIENT_ID_MISMATCH);
+        } else if (r.operation().length > config.requestBytesMax()) {
+            drop(DropReason.REQUEST_TOO_LARGE);
+        } else if (recovering) {
+            drop(DropReason.READ_WHILE_RECOVERING);
+        } else if (!service.isReadOnly(r.operation())) {
+            drop(DropReason.NOT_READ_ONLY);
+        } else if (pendingReads.size() >= config.clientsMax()) {
+            drop(DropReason.TOO_MANY_CLIENTS);
+        } else {
+            pendingReads.add(new PendingRead(clientId, r, readWaitSeq(), now));
+            answerReads();
+        }
+    }
+
+    /**
+     * The seq a read arriving now waits for. Only a test's deliberately broken subclass overrides
+     * this (to show that the simulator's checkers catch stale reads).
+     */
+    protected long readWaitSeq() {
+        return highestCommitSeq;
+    }
+
+    /** Answers the reads whose seq was executed (the queue is in order of their seq too). */
+    private void answerReads() {
+        while (!pendingReads.isEmpty() && pendingReads.peek().waitSeq() <= lastExecuted) {
+            PendingRead p = pendingReads.poll();
+            ReadRequest r = p.read();
+            out.replyRead(p.clientId(), new ReadReply(r.clientId(), r.readSeq(), service.executeReadOnly(r.operation())));
+        }
+    }
+
+    /** A read still waiting after a request timeout is dropped: its client has gone to the ordered path. */
+    private void expireReads() {
+        while (!pendingReads.isEmpty() && now - pendingReads.peek().arrivedTick() > config.requestTimeoutTicks()) {
+            pendingReads.poll();
+            drop(DropReason.READ_EXPIRED);
         }
     }
 
@@ -605,6 +668,7 @@ public class ReplicaCore {
         out.persist(new Output.Prepared(view, slot.seq, slot.preparedDigest));
         Commit c = new Commit(view, slot.seq, slot.preparedDigest);
         slot.commits[me] = c;
+        highestCommitSeq = Math.max(highestCommitSeq, slot.seq);
         slot.ownCommitView = view;
         out.broadcast(c);
         checkDecided(slot, view, slot.preparedDigest);
@@ -677,6 +741,7 @@ public class ReplicaCore {
             progressed = true;
         }
         if (progressed) {
+            answerReads();
             lastProgressTick = now;
             if (!inViewChange) {
                 failedViewChanges = 0;
@@ -1164,6 +1229,7 @@ public class ReplicaCore {
             slot.preparedView = p.view();
             slot.preparedDigest = p.digest();
         }
+        highestCommitSeq = Math.max(highestCommitSeq, p.seq());
         if (p.view() == view) {
             slot.commits[me] = new Commit(view, p.seq(), p.digest());
             slot.ownCommitView = view;
@@ -1467,6 +1533,8 @@ public class ReplicaCore {
         if (now % config.statusIntervalTicks() == 0) {
             periodic();
         }
+        expireReads();
+        answerReads();
         serveBudgetBytes = Math.min(serveBudgetBytes + config.serveBytesPerTickMax(), config.serveBytesPerTickMax());
         serveQueued();
         transfer.onTick(now, out);

@@ -50,6 +50,24 @@ public interface Service {
         installSnapshot(parts.get(0));
     }
 
+    /**
+     * Whether an operation only reads: then the replica may answer it on the read fast path, from
+     * its state, without ordering it. A service that says yes must make {@link #executeReadOnly}
+     * return exactly what {@link #executeBatch} would return for it on the same state, and change
+     * nothing. Most services start with no such operation (the default).
+     */
+    default boolean isReadOnly(byte[] operation) {
+        return false;
+    }
+
+    /**
+     * Runs an operation for which {@link #isReadOnly} is true against the current state, changing
+     * nothing. Deterministic like {@link #executeBatch}.
+     */
+    default byte[] executeReadOnly(byte[] operation) {
+        throw new UnsupportedOperationException("this service has no read-only operations");
+    }
+
     /** A digest of the current state (equal states give equal digests on every replica). */
     byte[] stateDigest();
 }

@@ -7,7 +7,10 @@ import java.io.ByteArrayOutputStream;
 import java.util.ArrayList;
 import java.util.List;
 
-/** Test service: appends every operation to a log and returns "ok:" + operation. */
+/**
+ * Test service: appends every operation to a log and returns "ok:" + operation; the operation
+ * "count" only reads and returns "count:" + the number of operations applied.
+ */
 final class MapService implements Service {
     final List<byte[]> applied = new ArrayList<>();
 
@@ -24,6 +27,16 @@ final class MapService implements Service {
             results.add(r);
         }
         return results;
+    }
+
+    @Override
+    public boolean isReadOnly(byte[] operation) {
+        return new String(operation, java.nio.charset.StandardCharsets.UTF_8).equals("count");
+    }
+
+    @Override
+    public byte[] executeReadOnly(byte[] operation) {
+        return ("count:" + applied.size()).getBytes(java.nio.charset.StandardCharsets.UTF_8);
     }
 
     @Override

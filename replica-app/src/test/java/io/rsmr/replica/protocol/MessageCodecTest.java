@@ -15,6 +15,8 @@ import io.rsmr.replica.protocol.message.MessageCodec;
 import io.rsmr.replica.protocol.message.NewView;
 import io.rsmr.replica.protocol.message.PrePrepare;
 import io.rsmr.replica.protocol.message.Prepare;
+import io.rsmr.replica.protocol.message.ReadReply;
+import io.rsmr.replica.protocol.message.ReadRequest;
 import io.rsmr.replica.protocol.message.Reply;
 import io.rsmr.replica.protocol.message.ReplyDigest;
 import io.rsmr.replica.protocol.message.Request;
@@ -83,7 +85,9 @@ class MessageCodecTest {
                 new FetchState(8),
                 new StateManifest(8, List.of(digest(5), digest(6), digest(7)), List.of(1, 2)),
                 new FetchChunks(8, List.of(0, 2)),
-                new ChunkData(8, 2, new byte[] {1, 2, 3}));
+                new ChunkData(8, 2, new byte[] {1, 2, 3}),
+                new ReadRequest(7, 2, "get a".getBytes(StandardCharsets.UTF_8)),
+                new ReadReply(7, 2, "1".getBytes(StandardCharsets.UTF_8)));
     }
 
     @Test

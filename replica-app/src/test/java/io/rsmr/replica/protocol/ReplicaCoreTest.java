@@ -3,7 +3,10 @@ package io.rsmr.replica.protocol;
 import io.rsmr.replica.protocol.message.Batch;
 import io.rsmr.replica.protocol.message.Digests;
 import io.rsmr.replica.protocol.message.PrePrepare;
+import io.rsmr.replica.protocol.message.Commit;
 import io.rsmr.replica.protocol.message.Prepare;
+import io.rsmr.replica.protocol.message.ReadReply;
+import io.rsmr.replica.protocol.message.ReadRequest;
 import io.rsmr.replica.protocol.message.Reply;
 import io.rsmr.replica.protocol.message.ReplyDigest;
 import io.rsmr.replica.protocol.message.Request;
@@ -71,6 +74,85 @@ class ReplicaCoreTest {
         assertNull(client.onTick());
         assertEquals(r, client.onTick());
         assertArrayEquals(new byte[] {8}, client.onReply(3, new Reply(7, 5, new byte[] {8})));
+    }
+
+    private static byte[] utf8(String s) {
+        return s.getBytes(StandardCharsets.UTF_8);
+    }
+
+    @Test
+    void aFastReadWaitsUntilItsReplicaExecutedEverySeqItSentACommitFor() {
+        TestCluster c = new TestCluster(CONFIG);
+        c.dropMessage = e -> e.to() == 3 && e.message() instanceof Commit;
+        c.clientSends(request(7, 1, "put x 1"));
+        c.deliverAll();
+        assertEquals(0, c.replicas[3].lastExecutedSeq(), "replica 3 committed seq 1 but saw no other commit");
+        c.clientReads(3, new ReadRequest(8, 1, utf8("count")));
+        assertTrue(c.readsByReplica.get(3).isEmpty(), "an answer now could miss a write another client saw complete");
+        c.clientReads(0, new ReadRequest(8, 1, utf8("count")));
+        assertArrayEquals(utf8("count:1"), c.readsByReplica.get(0).get(0).result(), "replica 0 executed seq 1");
+
+        c.dropMessage = e -> false;
+        c.tick(3 * CONFIG.statusIntervalTicks());
+        assertEquals(1, c.replicas[3].lastExecutedSeq(), "its peers re-sent their commits after its status");
+        assertEquals(List.of("count:1"), c.readsByReplica.get(3).stream().map(r -> new String(r.result(),
+                StandardCharsets.UTF_8)).toList(), "answered once it executed seq 1");
+    }
+
+    @Test
+    void aReplicaRefusesReadsThatAreNotReadOnlyAndForgetsReadsItCannotAnswerInTime() {
+        TestCluster c = new TestCluster(CONFIG);
+        c.clientReads(1, new ReadRequest(8, 1, utf8("put y 2")));
+        assertEquals(1, c.replicas[1].dropCount(DropReason.NOT_READ_ONLY));
+        assertTrue(c.readsByReplica.get(1).isEmpty());
+
+        c.dropMessage = e -> e.to() == 3 && e.message() instanceof Commit;
+        c.clientSends(request(7, 1, "put x 1"));
+        c.deliverAll();
+        c.clientReads(3, new ReadRequest(8, 2, utf8("count")));
+        c.tick(CONFIG.requestTimeoutTicks() + 2);
+        assertTrue(c.readsByReplica.get(3).isEmpty(), "replica 3 never got the commits to execute seq 1");
+        assertEquals(1, c.replicas[3].dropCount(DropReason.READ_EXPIRED), "the client has long gone the ordered way");
+    }
+
+    @Test
+    void aFastReadNeedsKPlus2KPrimePlus1MatchingAnswersElseItGoesOrdered() {
+        ProtocolConfig config = ProtocolConfig.defaults(6, 1, 1);
+        assertEquals(4, config.readQuorum());
+        ClientCore client = new ClientCore(config, 7, 3, 5);
+        ReadRequest read = client.submitRead(utf8("count"));
+        assertNull(client.onReadReply(0, new ReadReply(7, read.readSeq(), utf8("count:2"))));
+        assertNull(client.onReadReply(1, new ReadReply(7, read.readSeq(), utf8("count:2"))));
+        assertNull(client.onReadReply(1, new ReadReply(7, read.readSeq(), utf8("count:2"))), "one answer per replica");
+        assertNull(client.onReadReply(2, new ReadReply(7, read.readSeq() + 1, utf8("count:2"))), "another read's answer");
+        assertNull(client.onReadReply(2, new ReadReply(7, read.readSeq(), utf8("count:2"))), "k'+1+1 are not enough");
+        assertArrayEquals(utf8("count:2"), client.onReadReply(4, new ReadReply(7, read.readSeq(), utf8("count:2"))));
+        assertFalse(client.busy());
+
+        ReadRequest second = client.submitRead(utf8("count"));
+        assertTrue(second.readSeq() > read.readSeq(), "reads are numbered apart: late answers never count twice");
+        for (int replica = 0; replica < 3; replica++) {
+            assertNull(client.onReadReply(replica, new ReadReply(7, second.readSeq(), utf8("count:" + replica))));
+        }
+        assertNull(client.onTick(), "3 different answers of 6: the other 3 could still make 4 agree");
+        assertNull(client.onReadReply(3, new ReadReply(7, second.readSeq(), utf8("count:3"))));
+        Request ordered = (Request) client.onTick();
+        assertEquals(3, ordered.requestSeq(), "4 different answers of 6: 4 can no longer agree, so it goes ordered");
+        assertArrayEquals(utf8("count"), ordered.operation());
+        assertNull(client.onReadReply(4, new ReadReply(7, second.readSeq(), utf8("count:0"))), "the fast path is over");
+        assertNull(client.onReply(0, new Reply(7, 3, utf8("count:5"))));
+        assertArrayEquals(utf8("count:5"), client.onReply(1, new Reply(7, 3, utf8("count:5"))));
+    }
+
+    @Test
+    void aFastReadWithoutEnoughAnswersGoesOrderedAfterTheRetransmitTicks() {
+        ClientCore client = new ClientCore(CONFIG, 7, 1, 2);
+        ReadRequest read = client.submitRead(utf8("count"));
+        assertNull(client.onReadReply(0, new ReadReply(7, read.readSeq(), utf8("count:0"))));
+        assertNull(client.onTick());
+        Request ordered = (Request) client.onTick();
+        assertEquals(1, ordered.requestSeq());
+        assertTrue(client.busy());
     }
 
     @Test

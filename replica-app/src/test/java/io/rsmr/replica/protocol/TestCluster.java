@@ -1,6 +1,8 @@
 package io.rsmr.replica.protocol;
 
 import io.rsmr.replica.protocol.message.Message;
+import io.rsmr.replica.protocol.message.ReadReply;
+import io.rsmr.replica.protocol.message.ReadRequest;
 import io.rsmr.replica.protocol.message.Reply;
 import io.rsmr.replica.protocol.message.ReplyDigest;
 import io.rsmr.replica.protocol.message.Request;
@@ -22,6 +24,7 @@ final class TestCluster {
     final ArrayDeque<Envelope> queue = new ArrayDeque<>();
     final List<List<Reply>> repliesByReplica = new ArrayList<>();
     final List<List<ReplyDigest>> digestsByReplica = new ArrayList<>();
+    final List<List<ReadReply>> readsByReplica = new ArrayList<>();
     /** (from, to) -> true drops the message; from -1 is a client. */
     BiPredicate<Integer, Integer> dropLink = (from, to) -> false;
     /** true drops the message (applied to replica-to-replica messages). */
@@ -36,6 +39,7 @@ final class TestCluster {
             replicas[i] = new ReplicaCore(config, i, services[i], new TestSignatures(i));
             repliesByReplica.add(new ArrayList<>());
             digestsByReplica.add(new ArrayList<>());
+            readsByReplica.add(new ArrayList<>());
         }
     }
 
@@ -51,6 +55,10 @@ final class TestCluster {
         }
     }
 
+    void clientReads(int replica, ReadRequest r) {
+        handle(replica, replicas[replica].step(new Input.FromClientRead(r.clientId(), r)));
+    }
+
     void handle(int from, Output out) {
         for (Output.Outbound o : out.toReplicas()) {
             for (int to = 0; to < config.n(); to++) {
@@ -64,6 +72,9 @@ final class TestCluster {
         }
         for (Output.ClientReplyDigest r : out.toClientsDigests()) {
             digestsByReplica.get(from).add(r.reply());
+        }
+        for (Output.ClientReadReply r : out.toClientsReads()) {
+            readsByReplica.get(from).add(r.reply());
         }
     }
 

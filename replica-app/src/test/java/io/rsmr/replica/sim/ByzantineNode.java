@@ -16,6 +16,7 @@ import io.rsmr.replica.protocol.message.MessageCodec;
 import io.rsmr.replica.protocol.message.NewView;
 import io.rsmr.replica.protocol.message.PrePrepare;
 import io.rsmr.replica.protocol.message.Prepare;
+import io.rsmr.replica.protocol.message.ReadReply;
 import io.rsmr.replica.protocol.message.Reply;
 import io.rsmr.replica.protocol.message.ReplyDigest;
 import io.rsmr.replica.protocol.message.Request;
@@ -133,6 +134,14 @@ final class ByzantineNode {
             ReplyDigest reply = r.reply();
             if (has(Behavior.WRONG_REPLY) && random.nextInt(3) != 0) {
                 reply = new ReplyDigest(reply.clientId(), reply.requestSeq(), randomDigest());
+            }
+            net.send(me, config.n() + (int) (r.clientId() - 1000), codec.encode(reply));
+        }
+        for (Output.ClientReadReply r : out.toClientsReads()) {
+            ReadReply reply = r.reply();
+            if (has(Behavior.WRONG_REPLY) && random.nextInt(3) != 0) {
+                reply = new ReadReply(reply.clientId(), reply.readSeq(),
+                        new SimKv.Result((byte) random.nextInt(4), random.nextLong(3)).encode());
             }
             net.send(me, config.n() + (int) (r.clientId() - 1000), codec.encode(reply));
         }

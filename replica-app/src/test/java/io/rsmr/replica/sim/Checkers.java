@@ -42,15 +42,21 @@ final class Checkers {
         this.params = params;
     }
 
-    void onInvoke(long clientId, long requestSeq, SimKv.Op op, byte[] operation) {
-        sent.put(new RequestId(clientId, requestSeq), operation);
+    /** A client starts an operation (ordered, or a read on the fast path). */
+    void onInvoke(long clientId, SimKv.Op op) {
         open.put(clientId, new Open(op, ++stamp));
+    }
+
+    /** A client sent these bytes as an ordered request (the only ones a replica may execute). */
+    void onSent(long clientId, long requestSeq, byte[] operation) {
+        sent.put(new RequestId(clientId, requestSeq), operation);
     }
 
     void onResponse(long clientId, long requestSeq, SimKv.Result result) {
         Open o = open.remove(clientId);
         if (o == null) {
-            throw new Simulator.Violation("client " + clientId + " completed seq " + requestSeq + " it did not invoke");
+            throw new Simulator.Violation("client " + clientId + " completed seq " + requestSeq + " it did not invoke"
+                    + " (-1: a read on the fast path)");
         }
         history.add(new LinearizabilityChecker.Call(clientId, o.op(), o.invoked(), ++stamp, result));
     }

@@ -58,7 +58,8 @@ class CheckersTest {
         Checkers checkers = new Checkers(params);
         int correct = params.isByzantine(1) ? 2 : 1;
         Request sent = new Request(1000, 1, PUT_1.encode());
-        checkers.onInvoke(1000, 1, PUT_1, sent.operation());
+        checkers.onInvoke(1000, PUT_1);
+        checkers.onSent(1000, 1, sent.operation());
         checkers.onExecuted(correct, executed(1, sent), core);
         Simulator.Violation twice = assertThrows(Simulator.Violation.class,
                 () -> checkers.onExecuted(correct, executed(2, sent), core));

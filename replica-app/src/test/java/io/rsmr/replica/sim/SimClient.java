@@ -2,6 +2,7 @@ package io.rsmr.replica.sim;
 
 import io.rsmr.replica.protocol.ClientCore;
 import io.rsmr.replica.protocol.message.Message;
+import io.rsmr.replica.protocol.message.ReadReply;
 import io.rsmr.replica.protocol.message.Reply;
 import io.rsmr.replica.protocol.message.ReplyDigest;
 import io.rsmr.replica.protocol.message.Request;
@@ -10,7 +11,10 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
 
-/** A closed-loop simulated client: random put/get/cas on a few keys, one at a time. */
+/**
+ * A closed-loop simulated client: random put/get/cas on a few keys, one at a time; half of its
+ * gets take the read fast path (falling back to ordering as the real client does).
+ */
 final class SimClient {
     private final int endpoint;
     private final long clientId;
@@ -24,6 +28,8 @@ final class SimClient {
     private long valueCounter;
     private SimKv.Op current;
     private long lastTick;
+    private int fastReads;
+    private int readsOrdered;
 
     SimClient(int endpoint, long clientId, ClientCore core, SimParams params, SplittableRandom random, Checkers checkers) {
         this.endpoint = endpoint;
@@ -32,6 +38,16 @@ final class SimClient {
         this.params = params;
         this.random = random;
         this.checkers = checkers;
+    }
+
+    /** Reads answered on the fast path. */
+    int fastReads() {
+        return fastReads;
+    }
+
+    /** Reads that went the ordered way (no agreement in time). */
+    int readsOrdered() {
+        return readsOrdered;
     }
 
     int endpoint() {
@@ -48,29 +64,46 @@ final class SimClient {
 
     String describe() {
         return "c" + clientId + "[" + opsDone + "/" + params.opsPerClient()
-                + (core.busy() ? " waiting seq " + core.outstanding().requestSeq() : "") + "]";
+                + (core.outstanding() != null ? " waiting seq " + core.outstanding().requestSeq() : "")
+                + (core.outstandingRead() != null ? " waiting read " + core.outstandingRead().readSeq() : "") + "]";
     }
 
-    /** Requests to send to every replica this tick (a new one, or a retransmission). */
-    List<Request> tick(long now) {
+    /** What to send to every replica this tick: a new request or read, a retransmission, a read gone ordered. */
+    List<Message> tick(long now) {
         lastTick = now;
         if (!core.busy() && !done() && now >= nextStartTick) {
             current = nextOp();
-            Request r = core.submit(current.encode());
-            checkers.onInvoke(clientId, r.requestSeq(), current, r.operation());
-            return List.of(r);
+            checkers.onInvoke(clientId, current);
+            if (current.type() == SimKv.GET && random.nextBoolean()) {
+                return List.of(core.submitRead(current.encode()));
+            }
+            return List.of(sent(core.submit(current.encode())));
         }
-        Request again = core.onTick();
-        return again == null ? List.of() : List.of(again);
+        boolean reading = core.outstandingRead() != null;
+        Message again = core.onTick();
+        if (reading && again != null) {
+            readsOrdered++;
+        }
+        return again == null ? List.of() : List.of(again instanceof Request r ? sent(r) : again);
     }
 
-    /** A full or digest-only reply from a replica; anything else a replica sends is ignored. */
+    /** Tells the checkers which bytes the client sent under a request number. */
+    private Request sent(Request r) {
+        checkers.onSent(clientId, r.requestSeq(), r.operation());
+        return r;
+    }
+
+    /** A full, digest-only or read reply from a replica; anything else a replica sends is ignored. */
     void onReply(int replica, Message reply, Checkers checkers) {
-        long seq = core.busy() ? core.outstanding().requestSeq() : -1;
+        long seq = core.outstanding() != null ? core.outstanding().requestSeq() : -1;
         byte[] result = reply instanceof Reply full ? core.onReply(replica, full)
-                : reply instanceof ReplyDigest digest ? core.onReplyDigest(replica, digest) : null;
+                : reply instanceof ReplyDigest digest ? core.onReplyDigest(replica, digest)
+                : reply instanceof ReadReply read ? core.onReadReply(replica, read) : null;
         if (result == null) {
             return;
+        }
+        if (reply instanceof ReadReply) {
+            fastReads++;
         }
         SimKv.Result decoded = SimKv.Result.decode(result);
         if (decoded == null) {

@@ -15,7 +15,7 @@ record SimParams(
         int clients, int opsPerClient, int keys, int thinkTicksMax, int clientRetransmitTicks,
         double lossRate, double duplicateRate, int delayTicksMax, int partitionsMax,
         List<Byzantine> byzantine, boolean crashes, boolean rejuvenations,
-        int safetyTicks, int livenessTicksMax, int floodMessagesPerTick) {
+        int safetyTicks, int livenessTicksMax, int floodMessagesPerTick, int slowInboundTicks) {
 
     /** A Byzantine replica and what it does. */
     record Byzantine(int replicaId, Set<Behavior> behaviors) {
@@ -64,7 +64,7 @@ record SimParams(
         boolean rejuvenations = crashes && r.nextBoolean();
         return new SimParams(seed, config, clients, opsPerClient, keys, r.nextInt(0, 20), 25,
                 loss, duplicate, delayMax, partitions, byzantine, crashes, rejuvenations,
-                150 + r.nextInt(500), 40_000, 3);
+                150 + r.nextInt(500), 40_000, 3, 0);
     }
 
     private static List<Byzantine> chooseByzantine(SplittableRandom r, int n, int kPrime) {
@@ -91,7 +91,25 @@ record SimParams(
     SimParams withRejuvenations() {
         return new SimParams(seed, config, clients, opsPerClient, keys, thinkTicksMax, clientRetransmitTicks,
                 lossRate, duplicateRate, delayTicksMax, partitionsMax, byzantine, true, true,
-                safetyTicks, livenessTicksMax, floodMessagesPerTick);
+                safetyTicks, livenessTicksMax, floodMessagesPerTick, slowInboundTicks);
+    }
+
+    /**
+     * The same run tuned for read races: four clients without think time on one key, and every
+     * replica but the first k'+1 receiving its peers' messages 20 ticks late (clients' messages in
+     * time). A write then completes on the fast replicas' replies while the slow ones (enough to
+     * answer a read on their own) have sent their commits for it but not yet executed it: a read
+     * must wait for it there.
+     */
+    SimParams withReadRaces() {
+        return new SimParams(seed, config, 4, opsPerClient, 1, 0, clientRetransmitTicks, lossRate, duplicateRate,
+                delayTicksMax, partitionsMax, byzantine, crashes, rejuvenations, safetyTicks, livenessTicksMax,
+                floodMessagesPerTick, 20);
+    }
+
+    /** Extra delay of what replica {@code to} receives from its peers (until the network heals). */
+    int inboundDelayTicks(int to) {
+        return to > config.kPrime() && to < config.n() ? slowInboundTicks : 0;
     }
 
     boolean isByzantine(int replicaId) {
@@ -106,6 +124,7 @@ record SimParams(
                 + " digestReplies=" + config.digestReplies()
                 + " clients=" + clients + "x" + opsPerClient + " keys=" + keys
                 + String.format(" loss=%.3f dup=%.3f", lossRate, duplicateRate) + " delayMax=" + delayTicksMax
+                + (slowInboundTicks > 0 ? " slowInbound=" + slowInboundTicks : "")
                 + " partitions=" + partitionsMax + " crashes=" + crashes + " rejuvenations=" + rejuvenations
                 + " byzantine=" + byzantine
                 + " safetyTicks=" + safetyTicks;

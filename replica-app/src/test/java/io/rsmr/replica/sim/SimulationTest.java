@@ -34,6 +34,7 @@ class SimulationTest {
     private static final int FIXED_SEEDS = 150;
     private static final int RANDOM_SEEDS_DEFAULT = 1500;
     private static final int BROKEN_SEEDS_MAX = 400;
+    private static final int READ_RACE_SEEDS = 200;
     private static final int REJUVENATION_SEEDS = 120;
 
     static final Simulator.RecoveringCoreFactory CORRECT = ReplicaCore::new;
@@ -48,6 +49,19 @@ class SimulationTest {
         @Override
         protected int certificateQuorum() {
             return Math.max(1, config().quorum() - 1);
+        }
+    }
+
+    /** Answers fast-path reads at once, without waiting for the seqs it committed to: stale reads. */
+    static final class StaleReadReplicaCore extends ReplicaCore {
+        StaleReadReplicaCore(ProtocolConfig config, int id, Service service, Signatures signatures, ChunkStore store,
+                             Start start) {
+            super(config, id, service, signatures, store, start);
+        }
+
+        @Override
+        protected long readWaitSeq() {
+            return 0;
         }
     }
 
@@ -76,13 +90,21 @@ class SimulationTest {
         long first = replay != null ? replay : 1;
         long last = replay != null ? replay : FIXED_SEEDS;
         long executed = 0;
+        long fastReads = 0;
+        long readsOrdered = 0;
         for (long seed = first; seed <= last; seed++) {
             for (SimParams params : List.of(SimParams.derive(seed, 4, 0, 1), SimParams.derive(seed, 6, 1, 1))) {
                 System.out.println(params);
-                executed += runOrExplain("fixedSeedsOfTheTwoNamedShapes", params).executedSeqs();
+                Simulator.Stats stats = runOrExplain("fixedSeedsOfTheTwoNamedShapes", params);
+                executed += stats.executedSeqs();
+                fastReads += stats.fastReads();
+                readsOrdered += stats.readsOrdered();
             }
         }
+        System.out.println("fixed seeds: " + executed + " seqs executed, " + fastReads + " reads answered on the fast path, "
+                + readsOrdered + " went ordered");
         assertTrue(executed > 0, "the fixed seeds ordered nothing");
+        assertTrue(fastReads > 0 && readsOrdered > 0, "the seeds must exercise both ways of a read");
     }
 
     @Test
@@ -185,21 +207,53 @@ class SimulationTest {
 
     @Test
     void deliberatelyBrokenProtocolIsCaught() {
+        expectCaught(seed -> SimParams.derive(seed, 4, 0, 1), BrokenReplicaCore::new, "committing on q-1 certificates");
+    }
+
+    /**
+     * Reads racing writes on one key, with the correct core: every read, fast or gone ordered, stays
+     * linearizable, and many are answered on the fast path.
+     */
+    @Test
+    void readRacesStayLinearizable() {
+        Long replay = replaySeed();
+        long first = replay != null ? replay : 1;
+        long last = replay != null ? replay : READ_RACE_SEEDS;
+        long fastReads = 0;
+        for (long seed = first; seed <= last; seed++) {
+            for (SimParams params : List.of(SimParams.derive(seed, 4, 0, 1).withReadRaces(),
+                    SimParams.derive(seed, 6, 1, 1).withReadRaces())) {
+                fastReads += runOrExplain("readRacesStayLinearizable", params).fastReads();
+            }
+        }
+        System.out.println("read races: " + fastReads + " reads answered on the fast path");
+        assertTrue(fastReads > 0, "no read took the fast path");
+    }
+
+    /** The same races catch replicas that answer a read at once instead of after their committed seqs. */
+    @Test
+    void readsThatDoNotWaitForTheirCommittedSeqsAreCaught() {
+        expectCaught(seed -> SimParams.derive(seed, 6, 1, 1).withReadRaces(), StaleReadReplicaCore::new,
+                "answering fast-path reads at once");
+    }
+
+    private static void expectCaught(java.util.function.LongFunction<SimParams> paramsOf,
+                                     Simulator.RecoveringCoreFactory broken, String what) {
         Long replay = replaySeed();
         long first = replay != null ? replay : 1;
         Simulator.Violation caught = null;
         long seed = first;
         for (; seed < first + BROKEN_SEEDS_MAX && caught == null; seed++) {
             try {
-                run(SimParams.derive(seed, 4, 0, 1), BrokenReplicaCore::new);
+                run(paramsOf.apply(seed), broken);
             } catch (Simulator.Violation v) {
                 caught = v.liveness() ? null : v;
             }
         }
-        assertNotNull(caught, "committing on q-1 certificates broke no safety invariant in " + BROKEN_SEEDS_MAX + " seeds");
-        System.out.println("broken protocol caught at seed " + (seed - 1) + ": " + caught.getMessage());
+        assertNotNull(caught, what + " broke no safety invariant in " + BROKEN_SEEDS_MAX + " seeds");
+        System.out.println(what + " caught at seed " + (seed - 1) + ": " + caught.getMessage());
         long caughtSeed = seed - 1;
-        assertThrows(Simulator.Violation.class, () -> run(SimParams.derive(caughtSeed, 4, 0, 1), BrokenReplicaCore::new),
+        assertThrows(Simulator.Violation.class, () -> run(paramsOf.apply(caughtSeed), broken),
                 "the violating seed must replay");
     }
 }

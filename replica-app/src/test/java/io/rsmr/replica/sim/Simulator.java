@@ -13,6 +13,7 @@ import io.rsmr.replica.protocol.TestSignatures;
 import io.rsmr.replica.protocol.message.DecodeException;
 import io.rsmr.replica.protocol.message.Message;
 import io.rsmr.replica.protocol.message.MessageCodec;
+import io.rsmr.replica.protocol.message.ReadRequest;
 import io.rsmr.replica.protocol.message.Request;
 import io.rsmr.replica.service.Service;
 
@@ -153,14 +154,21 @@ final class Simulator {
                 replicas[i].dropCounts().forEach((reason, count) -> drops.merge(reason, count, Long::sum));
             }
         }
+        int fastReads = 0;
+        int readsOrdered = 0;
+        for (SimClient c : clients) {
+            fastReads += c.fastReads();
+            readsOrdered += c.readsOrdered();
+        }
         return new Stats(now, delivered, decodeFailures, checkers.executedSeqs(), checkers.history().size(),
-                maxView, restarts, stillRecovering, checkers.stateJumps(), drops, Map.copyOf(damages));
+                maxView, restarts, stillRecovering, checkers.stateJumps(), drops, Map.copyOf(damages), fastReads,
+                readsOrdered);
     }
 
     /** Figures of one run (to show which paths the seeds exercised). */
     record Stats(long ticks, long delivered, long decodeFailures, long executedSeqs, int operations,
                  long maxView, int restarts, int stillRecovering, int stateJumps, Map<DropReason, Long> drops,
-                 Map<SimDisk.Damage, Integer> damages) {
+                 Map<SimDisk.Damage, Integer> damages, int fastReads, int readsOrdered) {
     }
 
     private void runPhases() {
@@ -243,8 +251,8 @@ final class Simulator {
             tickReplica(i);
         }
         for (SimClient c : clients) {
-            for (Request r : c.tick(now)) {
-                broadcastFromClient(c, r);
+            for (Message m : c.tick(now)) {
+                broadcastFromClient(c, m);
             }
         }
         now++;
@@ -285,10 +293,14 @@ final class Simulator {
         }
         Input input;
         if (p.from >= n) {
-            if (!(m instanceof Request r)) {
+            long clientId = clients[p.from - n].clientId();
+            if (m instanceof Request r) {
+                input = new Input.FromClient(clientId, r);
+            } else if (m instanceof ReadRequest r) {
+                input = new Input.FromClientRead(clientId, r);
+            } else {
                 return;
             }
-            input = new Input.FromClient(clients[p.from - n].clientId(), r);
         } else {
             input = new Input.FromReplica(p.from, m);
         }
@@ -322,6 +334,9 @@ final class Simulator {
         for (Output.ClientReplyDigest r : out.toClientsDigests()) {
             sendToClient(replica, r.clientId(), r.reply());
         }
+        for (Output.ClientReadReply r : out.toClientsReads()) {
+            sendToClient(replica, r.clientId(), r.reply());
+        }
     }
 
     private void sendToClient(int replica, long clientId, Message reply) {
@@ -331,8 +346,8 @@ final class Simulator {
         }
     }
 
-    private void broadcastFromClient(SimClient c, Request r) {
-        byte[] bytes = codec.encode(r);
+    private void broadcastFromClient(SimClient c, Message m) {
+        byte[] bytes = codec.encode(m);
         for (int to = 0; to < n; to++) {
             sendBytes(c.endpoint(), to, bytes);
         }
@@ -356,7 +371,8 @@ final class Simulator {
 
     private void enqueue(int from, int to, byte[] bytes) {
         int delayMax = healed ? 2 : params.delayTicksMax();
-        network.add(new Packet(now + 1 + random.nextInt(delayMax), packetOrder++, from, to, bytes));
+        int slow = healed || from >= n ? 0 : params.inboundDelayTicks(to);
+        network.add(new Packet(now + 1 + slow + random.nextInt(delayMax), packetOrder++, from, to, bytes));
     }
 
     private void maybePartition() {

@@ -8,5 +8,6 @@ package io.rsmr.replica.protocol.message;
  */
 public sealed interface Message
         permits Request, Reply, ReplyDigest, PrePrepare, Prepare, Commit, Checkpoint, CheckpointCertificate,
-                ViewChange, NewView, Status, FetchBatch, BatchData, FetchState, StateManifest, FetchChunks, ChunkData {
+                ViewChange, NewView, Status, FetchBatch, BatchData, FetchState, StateManifest, FetchChunks, ChunkData,
+                ReadRequest, ReadReply {
 }

@@ -31,6 +31,8 @@ public final class MessageCodec {
     private static final byte REPLY_DIGEST = 15;
     private static final byte FETCH_CHUNKS = 16;
     private static final byte CHUNK_DATA = 17;
+    private static final byte READ_REQUEST = 18;
+    private static final byte READ_REPLY = 19;
 
     private static final byte[] CHECKPOINT_DOMAIN = "rsmr-checkpoint-v1".getBytes(StandardCharsets.US_ASCII);
     private static final byte[] VIEW_CHANGE_DOMAIN = "rsmr-view-change-v1".getBytes(StandardCharsets.US_ASCII);
@@ -121,6 +123,16 @@ public final class MessageCodec {
             w.u8(REPLY);
             w.i64(r.clientId());
             w.i64(r.requestSeq());
+            w.blob(r.result());
+        } else if (message instanceof ReadRequest r) {
+            w.u8(READ_REQUEST);
+            w.i64(r.clientId());
+            w.i64(r.readSeq());
+            w.blob(r.operation());
+        } else if (message instanceof ReadReply r) {
+            w.u8(READ_REPLY);
+            w.i64(r.clientId());
+            w.i64(r.readSeq());
             w.blob(r.result());
         } else if (message instanceof ReplyDigest r) {
             w.u8(REPLY_DIGEST);
@@ -301,6 +313,9 @@ public final class MessageCodec {
         Message m = switch (type) {
             case REQUEST -> readRequest(r);
             case REPLY -> new Reply(r.i64("clientId"), r.positive("requestSeq"), r.blob("result", config.replyBytesMax()));
+            case READ_REQUEST -> new ReadRequest(r.i64("clientId"), r.positive("readSeq"),
+                    r.blob("operation", config.requestBytesMax()));
+            case READ_REPLY -> new ReadReply(r.i64("clientId"), r.positive("readSeq"), r.blob("result", config.replyBytesMax()));
             case REPLY_DIGEST -> new ReplyDigest(r.i64("clientId"), r.positive("requestSeq"), r.digest("resultDigest"));
             case PRE_PREPARE -> new PrePrepare(r.seq("view"), r.seq("seq"), readRefsOnly(r));
             case PREPARE -> new Prepare(r.seq("view"), r.seq("seq"), r.digest("digest"));
