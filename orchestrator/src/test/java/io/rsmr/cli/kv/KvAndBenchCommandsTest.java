@@ -54,6 +54,10 @@ class KvAndBenchCommandsTest {
         assertEquals(1, wrongCas.code(), wrongCas.toString());
         assertEquals("not set: the value is 'blue'\n", wrongCas.out());
         assertEquals(0, rsmr("kv", "cas", "-c", config, "colour", "red", "--expect", "blue").code());
+        CliRun fast = rsmr("kv", "get", "-c", config, "colour");
+        assertEquals("red\n", fast.out(), "the read fast path sees the write that completed before it: " + fast);
+        CliRun ordered = rsmr("kv", "get", "-c", config, "colour", "--ordered");
+        assertEquals("red\n", ordered.out(), ordered.toString());
         assertEquals(0, rsmr("kv", "put", "-c", config, "colourful", "yes").code());
         CliRun scan = rsmr("kv", "scan", "-c", config, "colour", "-o", "json");
         assertTrue(scan.out().contains("\"key\" : \"colour\"") && scan.out().contains("\"value\" : \"red\"")
@@ -86,5 +90,14 @@ class KvAndBenchCommandsTest {
         String written = Files.readString(json);
         assertTrue(written.contains("\"clients\":4") && written.contains("\"p999\":"), written);
         assertTrue(!written.contains("\"operations\":0,"), written);
+    }
+
+    @Test
+    void benchReadsOnTheFastPath() {
+        CliRun bench = rsmr("bench", "-c", config, "--clients", "4", "--reply-bytes", "8", "--workload", "GET",
+                "--warmup", "PT1S", "--duration", "PT2S");
+        assertEquals(0, bench.code(), bench.toString());
+        assertTrue(bench.out().matches("(?s)4 clients, 0 B requests, 8 B replies \\(get\\): \\d+ ops/s, latency p50 .*"),
+                bench.out());
     }
 }
