@@ -5,7 +5,8 @@
 #   out/root.img      read-only root: busybox, a jlink Java runtime with the glibc libraries it
 #                      links, the replica jar, the replica's class-data-sharing (CDS) archive,
 #                      and rootfs/ (the guest init)
-#   out/manifest.json  SHA-256 of each file, the kernel command line, and the build inputs
+#   out/manifest.json  SHA-256 and size of each file and of its 4 MiB chunks, the kernel command line,
+#                      and the build inputs
 # Two builds from the same inputs give the same bytes: fixed times (SOURCE_DATE_EPOCH), owners and
 # modes, sorted archives. See README.md. Idempotent: every run rebuilds out/ from its inputs.
 #
@@ -283,14 +284,33 @@ manifest_inputs() {
 EOF
 }
 
-file_entry() { # name
-  printf '    "%s": {"sha256": "%s", "bytes": %s}' "$1" "$(sha256sum "$OUT/$1" | cut -d' ' -f1)" "$(stat -c %s "$OUT/$1")"
+# The agent checks a golden file by the SHA-256 of each CHUNK_BYTES chunk, hashed on all cores
+# (common/.../image/ChunkedDigest.java says why 4 MiB). The whole-file SHA-256 stays for people.
+readonly CHUNK_BYTES=$((4 << 20))
+
+chunk_digests() { # file: one SHA-256 per chunk, in order (none for an empty file)
+  split -b "$CHUNK_BYTES" --filter='sha256sum' "$1" | cut -d' ' -f1
+}
+
+chunk_root() { # bytes, then the chunk digests on stdin: SHA-256 of the text ChunkedDigest.Chunks.root() defines
+  { printf 'rsmr-chunked-sha256 1\nchunkBytes=%d\nbytes=%d\n' "$CHUNK_BYTES" "$1"; cat; } | sha256sum | cut -d' ' -f1
+}
+
+file_entry() { # name: the entry of one golden file, one chunk digest per line
+  local f=$OUT/$1 bytes chunks root
+  bytes=$(stat -c %s "$f")
+  chunks=$(chunk_digests "$f")
+  if [ -n "$chunks" ]; then root=$(printf '%s\n' "$chunks" | chunk_root "$bytes"); else root=$(chunk_root "$bytes" </dev/null); fi
+  printf '    "%s": {"sha256": "%s", "bytes": %s,\n' "$1" "$(sha256sum "$f" | cut -d' ' -f1)" "$bytes"
+  printf '      "chunkBytes": %s, "chunkRoot": "%s", "chunks": [' "$CHUNK_BYTES" "$root"
+  [ -z "$chunks" ] || printf '\n%s\n      ' "$(sed 's/.*/        "&"/; $!s/$/,/' <<<"$chunks")"
+  printf ']}'
 }
 
 write_manifest() {
   {
     echo '{'
-    echo '  "format": "rsmr-image-manifest 1",'
+    echo '  "format": "rsmr-image-manifest 2",'
     echo '  "files": {'
     file_entry vmlinuz; echo ','
     file_entry initramfs.img; echo ','
