@@ -260,17 +260,39 @@ test_reproducible_build() {
   t0=$SECONDS
   RSMR_REPLICA_JAR=$JAR "$HERE/build.sh"
   BUILD_SECONDS=$((SECONDS - t0))
-  first=$(grep '"sha256"' "$OUT/manifest.json")
+  first=$(cat "$OUT/manifest.json") # file and chunk digests, chunk roots, inputs
   RSMR_REPLICA_JAR=$JAR "$HERE/build.sh"
-  second=$(grep '"sha256"' "$OUT/manifest.json")
+  second=$(cat "$OUT/manifest.json")
   if [ "$first" = "$second" ]; then
     REPRODUCIBLE=identical
     pass "reproducible_build (build ${BUILD_SECONDS}s)"
   else
     REPRODUCIBLE=DIFFERENT
-    fail "reproducible_build: digests differ between two builds"
+    fail "reproducible_build: the manifests (digests) of two builds differ"
     diff <(echo "$first") <(echo "$second") >&2 || true
   fi
+}
+
+manifest_chunks() { # file name: its chunk digests as manifest.json lists them, one per line
+  awk -v name="\"$1\":" '$1 == name {on = 1; next} on && /\]/ {exit} on && /^ *"[0-9a-f]+",?$/ {gsub(/[ ",]/, ""); print}' \
+    "$OUT/manifest.json"
+}
+
+test_manifest_chunks() {
+  local f bytes chunk_bytes want got i bad=""
+  for f in vmlinuz initramfs.img root.img; do
+    bytes=$(stat -c %s "$OUT/$f")
+    chunk_bytes=$(grep -A1 "\"$f\": {" "$OUT/manifest.json" | sed -n 's/.*"chunkBytes": \([0-9]*\),.*/\1/p')
+    [ -n "$chunk_bytes" ] || { bad="$bad $f:no-chunkBytes"; continue; }
+    i=0
+    while IFS= read -r want; do # each chunk recomputed with dd, independently of build.sh's split
+      got=$(dd if="$OUT/$f" bs="$chunk_bytes" skip=$i count=1 iflag=fullblock status=none | sha256sum | cut -d' ' -f1)
+      [ "$got" = "$want" ] || bad="$bad $f:chunk$i"
+      i=$((i + 1))
+    done < <(manifest_chunks "$f")
+    [ "$i" -eq $(((bytes + chunk_bytes - 1) / chunk_bytes)) ] || bad="$bad $f:$i-chunks-listed"
+  done
+  if [ -z "$bad" ]; then pass "manifest_chunks"; else fail "manifest_chunks:$bad"; fi
 }
 
 test_one_replica_vm() {
@@ -566,6 +588,7 @@ main() {
     finish
     return
   fi
+  test_manifest_chunks
   test_one_replica_vm
   bench_boots "${RSMR_BENCH_BOOTS:-3}"
   test_bad_config_disk_reported
