@@ -147,6 +147,33 @@ install_busybox() { # root
   done
 }
 
+# e2fsprogs' mke2fs, so that the guest's own format of a bad data disk makes journaled ext4 like the
+# host's first format (busybox's mke2fs makes ext2 without a journal). Debian's packages, unpacked;
+# its libraries go where Debian puts them, which the guest's loader searches by default.
+readonly E2FS_PACKAGES=(e2fsprogs libext2fs2 libcom-err2 libblkid1 libuuid1)
+install_mke2fs() { # root
+  local root=$1 pkg dir=$WORK/e2fs lib name
+  for pkg in "${E2FS_PACKAGES[@]}"; do
+    dpkg-deb -x "$(fetch_deb "$pkg" "$(e2fs_version "$pkg")")" "$dir"
+  done
+  mkdir -p "$root/sbin" "$root/etc"
+  cp "$dir/sbin/mke2fs" "$root/sbin/mke2fs"
+  cp "$dir/etc/mke2fs.conf" "$root/etc/mke2fs.conf"
+  for name in libext2fs.so.2 libe2p.so.2 libcom_err.so.2 libblkid.so.1 libuuid.so.1; do
+    lib=$(cd "$dir" && find lib usr/lib -name "$name" 2>/dev/null | head -n1)
+    [ -n "$lib" ] || die "no $name in the packages ${E2FS_PACKAGES[*]}"
+    mkdir -p "$root/$(dirname "$lib")"
+    cp -L "$dir/$lib" "$root/$lib"
+  done
+}
+
+e2fs_version() { # package: the version recorded in the manifest's inputs
+  local v
+  v=$(candidate_version "$1")
+  [ -n "$v" ] || die "apt knows no version of $1"
+  echo "$v"
+}
+
 build_initramfs() {
   local root=$WORK/initramfs f modules
   # A command substitution, not a process substitution: a missing module must stop the build.
@@ -190,6 +217,7 @@ install_glibc_libraries() { # root
 build_root() {
   local root=$WORK/root
   mkdir -p "$root"/{dev,proc,sys,tmp,run,config,data,root,opt/rsmr,etc}
+  install_mke2fs "$root" # before busybox, whose applet links skip what exists
   install_busybox "$root"
   cp -r "$HERE/rootfs/." "$root/"
   chmod 755 "$root/sbin/init"
@@ -198,6 +226,7 @@ build_root() {
   "$JDK_HOME/bin/jlink" --add-modules "$JDK_MODULES" --output "$root/opt/java" \
     --strip-debug --no-header-files --no-man-pages
   install_glibc_libraries "$root"
+  chroot "$root" /sbin/mke2fs -V >/dev/null 2>&1 || die "e2fsprogs' mke2fs does not run in the root image (a library missing?)"
   cp "$JAR" "$root/opt/rsmr/rsmr-replica.jar"
   chmod -R u+rwX,go+rX,go-w "$root"
   normalize_tree "$root" # the CDS archive records the jar's mtime: it must be the image's already
@@ -273,6 +302,7 @@ manifest_inputs() {
   "kernelPackage": "$KERNEL_PKG",
   "kernelPackageVersion": "$KERNEL_VERSION",
   "busyboxPackageVersion": "$BUSYBOX_VERSION",
+  "e2fsprogsPackageVersion": "$(e2fs_version e2fsprogs)",
   "jdk": "$(cat "$JDK_HOME/release" | sed -n 's/^JAVA_RUNTIME_VERSION="\(.*\)"/\1/p')",
   "jdkPackage": "$(jdk_package)",
   "jdkModules": "$JDK_MODULES",

@@ -396,6 +396,19 @@ test_blank_data_disk_formatted() {
     fail "blank_data_disk_formatted: got '$(cat "$RUN/r1/smw.lines" 2>/dev/null)'"
   fi
   vm_stop 1
+  check_data_disk_ext4 blank_data_disk_formatted
+}
+
+# The guest formats with e2fsprogs' mke2fs (in the image): journaled ext4, not busybox's ext2.
+check_data_disk_ext4() { # test name
+  local img=$RUN/r1/data.img type features
+  type=$(blkid -p -o value -s TYPE "$img" 2>/dev/null) || true
+  features=$(dumpe2fs -h "$img" 2>/dev/null | sed -n 's/^Filesystem features: *//p')
+  if [ "$type" = ext4 ] && [[ " $features " == *" has_journal "* ]]; then
+    pass "${1}_ext4 (features: $features)"
+  else
+    fail "${1}_ext4: the guest's format is '${type:-none}' with features '$features'"
+  fi
 }
 
 # A data disk that mounts but cannot be given to the replica's user (here: an immutable file; in
@@ -410,6 +423,7 @@ test_ungivable_data_disk_formatted() {
     fail "ungivable_data_disk_formatted: got '$(cat "$RUN/r1/smw.lines" 2>/dev/null)'; console: $(grep -a 'rsmr-init' "$RUN/r1/console.log" | tail -3)"
   fi
   vm_stop 1
+  check_data_disk_ext4 ungivable_data_disk_formatted
 }
 
 # The image mechanics any service relies on, shown with a stand-in Java service

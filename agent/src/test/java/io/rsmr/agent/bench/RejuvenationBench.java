@@ -45,11 +45,13 @@ import org.junit.jupiter.api.Test;
 @Tag("bench")
 class RejuvenationBench {
     static final int REJUVENATIONS = 5;
-    static final int DIGEST_ROUNDS = 5;
+    /** Best of 7: on the shared 2 cores a quiet round is what the best-of looks for. */
+    static final int DIGEST_ROUNDS = 7;
     static final int OVERLAY_ROUNDS = 10;
     static final long BIG_FILE_BYTES = 1L << 30;
     static final int HASH_BUFFER_BYTES = 256 << 20;
     static final int HASH_ROUNDS = 5;
+    static final int CORES = Runtime.getRuntime().availableProcessors();
     static final int[] CHUNK_SIZES = {1 << 20, 4 << 20, 16 << 20, 64 << 20};
     static final int CHUNK_SIZE_ROUNDS = 3;
     /** Bouncy Castle's pure-Java SHA-256 is ~8x slower: it hashes a fraction of the buffer. */
@@ -322,7 +324,8 @@ class RejuvenationBench {
                 .append(" interleaved rounds each (cold: sync + drop_caches before every round); measured after the guest, the\n")
                 .append("host peers and the client load were stopped:\n\n");
         b.append("| file | cache | raw read | chunked SHA-256 (wall) | ratio (goal >= 0.8) | one stream (wall) | ratio |"
-                + " chunked SHA-256 per CPU-second (all threads) |\n").append("|---|---|---|---|---|---|---|---|\n");
+                + " chunked SHA-256 per CPU-second (all threads) | ratio on ").append(CORES).append(" idle cores (derived) |\n")
+                .append("|---|---|---|---|---|---|---|---|---|\n");
         speedRow(b, "root image " + mb(l.rootCold().bytes()), "cold", l.rootCold());
         speedRow(b, "root image", "warm", l.rootWarm());
         speedRow(b, "1 GiB random", "cold", l.bigCold());
@@ -367,7 +370,7 @@ class RejuvenationBench {
               cores (64 MiB: one chunk, one core); smaller ones cost a hand-over and a manifest line each
               (1 MiB: ~40 per root image, 1024 per GiB) for no measured gain.
             - The per-CPU-second column is what the check costs in CPU (reader and hashers together): on idle
-              cores the wall-clock speed is min(raw read, cores x that). Wall-clock ratios are lower whenever
+              cores the wall-clock speed is min(raw read, cores x that), the last column (derived, not timed). Wall-clock ratios are lower whenever
               other work shares the 2 cores (the load average above). Warm reads come from the page cache at
               memory speed (10-20 GB/s), which 2 cores of SHA-256 (~3.6 GB/s) cannot reach: the goal can only
               be met for reads from the disk.
@@ -403,8 +406,9 @@ class RejuvenationBench {
     }
 
     private static void speedRow(StringBuilder b, String file, String cache, Speeds s) {
-        b.append(String.format(Locale.ROOT, "| %s | %s | %.0f MB/s | %.0f MB/s | %.2f | %.0f MB/s | %.2f | %.0f MB/s |%n", file, cache,
-                s.read() / 1e6, s.chunked() / 1e6, s.chunked() / s.read(), s.single() / 1e6, s.single() / s.read(), s.cpu() / 1e6));
+        b.append(String.format(Locale.ROOT, "| %s | %s | %.0f MB/s | %.0f MB/s | %.2f | %.0f MB/s | %.2f | %.0f MB/s | %.2f |%n", file, cache,
+                s.read() / 1e6, s.chunked() / 1e6, s.chunked() / s.read(), s.single() / 1e6, s.single() / s.read(), s.cpu() / 1e6,
+                Math.min(1, CORES * s.cpu() / s.read())));
     }
 
     static String ms(double nanos) {
