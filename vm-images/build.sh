@@ -5,7 +5,8 @@
 #   out/root.img      read-only root: busybox, a jlink Java runtime with the glibc libraries it
 #                      links, the replica jar, the replica's class-data-sharing (CDS) archive,
 #                      and rootfs/ (the guest init)
-#   out/manifest.json  SHA-256 of each file, the kernel command line, and the build inputs
+#   out/manifest.json  SHA-256 and size of each file and of its 4 MiB chunks, the kernel command line,
+#                      and the build inputs
 # Two builds from the same inputs give the same bytes: fixed times (SOURCE_DATE_EPOCH), owners and
 # modes, sorted archives. See README.md. Idempotent: every run rebuilds out/ from its inputs.
 #
@@ -146,6 +147,33 @@ install_busybox() { # root
   done
 }
 
+# e2fsprogs' mke2fs, so that the guest's own format of a bad data disk makes journaled ext4 like the
+# host's first format (busybox's mke2fs makes ext2 without a journal). Debian's packages, unpacked;
+# its libraries go where Debian puts them, which the guest's loader searches by default.
+readonly E2FS_PACKAGES=(e2fsprogs libext2fs2 libcom-err2 libblkid1 libuuid1)
+install_mke2fs() { # root
+  local root=$1 pkg dir=$WORK/e2fs lib name
+  for pkg in "${E2FS_PACKAGES[@]}"; do
+    dpkg-deb -x "$(fetch_deb "$pkg" "$(e2fs_version "$pkg")")" "$dir"
+  done
+  mkdir -p "$root/sbin" "$root/etc"
+  cp "$dir/sbin/mke2fs" "$root/sbin/mke2fs"
+  cp "$dir/etc/mke2fs.conf" "$root/etc/mke2fs.conf"
+  for name in libext2fs.so.2 libe2p.so.2 libcom_err.so.2 libblkid.so.1 libuuid.so.1; do
+    lib=$(cd "$dir" && find lib usr/lib -name "$name" 2>/dev/null | head -n1)
+    [ -n "$lib" ] || die "no $name in the packages ${E2FS_PACKAGES[*]}"
+    mkdir -p "$root/$(dirname "$lib")"
+    cp -L "$dir/$lib" "$root/$lib"
+  done
+}
+
+e2fs_version() { # package: the version recorded in the manifest's inputs
+  local v
+  v=$(candidate_version "$1")
+  [ -n "$v" ] || die "apt knows no version of $1"
+  echo "$v"
+}
+
 build_initramfs() {
   local root=$WORK/initramfs f modules
   # A command substitution, not a process substitution: a missing module must stop the build.
@@ -189,6 +217,7 @@ install_glibc_libraries() { # root
 build_root() {
   local root=$WORK/root
   mkdir -p "$root"/{dev,proc,sys,tmp,run,config,data,root,opt/rsmr,etc}
+  install_mke2fs "$root" # before busybox, whose applet links skip what exists
   install_busybox "$root"
   cp -r "$HERE/rootfs/." "$root/"
   chmod 755 "$root/sbin/init"
@@ -197,6 +226,7 @@ build_root() {
   "$JDK_HOME/bin/jlink" --add-modules "$JDK_MODULES" --output "$root/opt/java" \
     --strip-debug --no-header-files --no-man-pages
   install_glibc_libraries "$root"
+  chroot "$root" /sbin/mke2fs -V >/dev/null 2>&1 || die "e2fsprogs' mke2fs does not run in the root image (a library missing?)"
   cp "$JAR" "$root/opt/rsmr/rsmr-replica.jar"
   chmod -R u+rwX,go+rX,go-w "$root"
   normalize_tree "$root" # the CDS archive records the jar's mtime: it must be the image's already
@@ -272,6 +302,7 @@ manifest_inputs() {
   "kernelPackage": "$KERNEL_PKG",
   "kernelPackageVersion": "$KERNEL_VERSION",
   "busyboxPackageVersion": "$BUSYBOX_VERSION",
+  "e2fsprogsPackageVersion": "$(e2fs_version e2fsprogs)",
   "jdk": "$(cat "$JDK_HOME/release" | sed -n 's/^JAVA_RUNTIME_VERSION="\(.*\)"/\1/p')",
   "jdkPackage": "$(jdk_package)",
   "jdkModules": "$JDK_MODULES",
@@ -283,14 +314,33 @@ manifest_inputs() {
 EOF
 }
 
-file_entry() { # name
-  printf '    "%s": {"sha256": "%s", "bytes": %s}' "$1" "$(sha256sum "$OUT/$1" | cut -d' ' -f1)" "$(stat -c %s "$OUT/$1")"
+# The agent checks a golden file by the SHA-256 of each CHUNK_BYTES chunk, hashed on all cores
+# (common/.../image/ChunkedDigest.java says why 4 MiB). The whole-file SHA-256 stays for people.
+readonly CHUNK_BYTES=$((4 << 20))
+
+chunk_digests() { # file: one SHA-256 per chunk, in order (none for an empty file)
+  split -b "$CHUNK_BYTES" --filter='sha256sum' "$1" | cut -d' ' -f1
+}
+
+chunk_root() { # bytes, then the chunk digests on stdin: SHA-256 of the text ChunkedDigest.Chunks.root() defines
+  { printf 'rsmr-chunked-sha256 1\nchunkBytes=%d\nbytes=%d\n' "$CHUNK_BYTES" "$1"; cat; } | sha256sum | cut -d' ' -f1
+}
+
+file_entry() { # name: the entry of one golden file, one chunk digest per line
+  local f=$OUT/$1 bytes chunks root
+  bytes=$(stat -c %s "$f")
+  chunks=$(chunk_digests "$f")
+  if [ -n "$chunks" ]; then root=$(printf '%s\n' "$chunks" | chunk_root "$bytes"); else root=$(chunk_root "$bytes" </dev/null); fi
+  printf '    "%s": {"sha256": "%s", "bytes": %s,\n' "$1" "$(sha256sum "$f" | cut -d' ' -f1)" "$bytes"
+  printf '      "chunkBytes": %s, "chunkRoot": "%s", "chunks": [' "$CHUNK_BYTES" "$root"
+  [ -z "$chunks" ] || printf '\n%s\n      ' "$(sed 's/.*/        "&"/; $!s/$/,/' <<<"$chunks")"
+  printf ']}'
 }
 
 write_manifest() {
   {
     echo '{'
-    echo '  "format": "rsmr-image-manifest 1",'
+    echo '  "format": "rsmr-image-manifest 2",'
     echo '  "files": {'
     file_entry vmlinuz; echo ','
     file_entry initramfs.img; echo ','

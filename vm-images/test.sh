@@ -260,17 +260,39 @@ test_reproducible_build() {
   t0=$SECONDS
   RSMR_REPLICA_JAR=$JAR "$HERE/build.sh"
   BUILD_SECONDS=$((SECONDS - t0))
-  first=$(grep '"sha256"' "$OUT/manifest.json")
+  first=$(cat "$OUT/manifest.json") # file and chunk digests, chunk roots, inputs
   RSMR_REPLICA_JAR=$JAR "$HERE/build.sh"
-  second=$(grep '"sha256"' "$OUT/manifest.json")
+  second=$(cat "$OUT/manifest.json")
   if [ "$first" = "$second" ]; then
     REPRODUCIBLE=identical
     pass "reproducible_build (build ${BUILD_SECONDS}s)"
   else
     REPRODUCIBLE=DIFFERENT
-    fail "reproducible_build: digests differ between two builds"
+    fail "reproducible_build: the manifests (digests) of two builds differ"
     diff <(echo "$first") <(echo "$second") >&2 || true
   fi
+}
+
+manifest_chunks() { # file name: its chunk digests as manifest.json lists them, one per line
+  awk -v name="\"$1\":" '$1 == name {on = 1; next} on && /\]/ {exit} on && /^ *"[0-9a-f]+",?$/ {gsub(/[ ",]/, ""); print}' \
+    "$OUT/manifest.json"
+}
+
+test_manifest_chunks() {
+  local f bytes chunk_bytes want got i bad=""
+  for f in vmlinuz initramfs.img root.img; do
+    bytes=$(stat -c %s "$OUT/$f")
+    chunk_bytes=$(grep -A1 "\"$f\": {" "$OUT/manifest.json" | sed -n 's/.*"chunkBytes": \([0-9]*\),.*/\1/p')
+    [ -n "$chunk_bytes" ] || { bad="$bad $f:no-chunkBytes"; continue; }
+    i=0
+    while IFS= read -r want; do # each chunk recomputed with dd, independently of build.sh's split
+      got=$(dd if="$OUT/$f" bs="$chunk_bytes" skip=$i count=1 iflag=fullblock status=none | sha256sum | cut -d' ' -f1)
+      [ "$got" = "$want" ] || bad="$bad $f:chunk$i"
+      i=$((i + 1))
+    done < <(manifest_chunks "$f")
+    [ "$i" -eq $(((bytes + chunk_bytes - 1) / chunk_bytes)) ] || bad="$bad $f:$i-chunks-listed"
+  done
+  if [ -z "$bad" ]; then pass "manifest_chunks"; else fail "manifest_chunks:$bad"; fi
 }
 
 test_one_replica_vm() {
@@ -374,6 +396,19 @@ test_blank_data_disk_formatted() {
     fail "blank_data_disk_formatted: got '$(cat "$RUN/r1/smw.lines" 2>/dev/null)'"
   fi
   vm_stop 1
+  check_data_disk_ext4 blank_data_disk_formatted
+}
+
+# The guest formats with e2fsprogs' mke2fs (in the image): journaled ext4, not busybox's ext2.
+check_data_disk_ext4() { # test name
+  local img=$RUN/r1/data.img type features
+  type=$(blkid -p -o value -s TYPE "$img" 2>/dev/null) || true
+  features=$(dumpe2fs -h "$img" 2>/dev/null | sed -n 's/^Filesystem features: *//p')
+  if [ "$type" = ext4 ] && [[ " $features " == *" has_journal "* ]]; then
+    pass "${1}_ext4 (features: $features)"
+  else
+    fail "${1}_ext4: the guest's format is '${type:-none}' with features '$features'"
+  fi
 }
 
 # A data disk that mounts but cannot be given to the replica's user (here: an immutable file; in
@@ -388,6 +423,7 @@ test_ungivable_data_disk_formatted() {
     fail "ungivable_data_disk_formatted: got '$(cat "$RUN/r1/smw.lines" 2>/dev/null)'; console: $(grep -a 'rsmr-init' "$RUN/r1/console.log" | tail -3)"
   fi
   vm_stop 1
+  check_data_disk_ext4 ungivable_data_disk_formatted
 }
 
 # The image mechanics any service relies on, shown with a stand-in Java service
@@ -566,6 +602,7 @@ main() {
     finish
     return
   fi
+  test_manifest_chunks
   test_one_replica_vm
   bench_boots "${RSMR_BENCH_BOOTS:-3}"
   test_bad_config_disk_reported

@@ -163,6 +163,9 @@ class RejuvenationVmTest {
         assertEquals(0, overlayMatchesGolden(), "after rejuvenation the guest's root is the golden root again");
     }
 
+    /** A byte in the root image's fourth 4 MiB chunk (chunk 3): the agent's check must name that chunk. */
+    static final long TAMPERED_OFFSET = 3L * (4 << 20) + 4096;
+
     @Test
     @Order(5)
     void aTamperedGoldenRootImageIsDetectedAndRestoredFromTheReadOnlyCopy() throws Exception {
@@ -170,9 +173,9 @@ class RejuvenationVmTest {
         ImageManifest m = ImageManifest.read(fx.golden.resolve("manifest.json"));
         try (Agent agent = Agent.start(config, settings, System.out)) {
             try (RandomAccessFile f = new RandomAccessFile(root.toFile(), "rw")) {
-                f.seek(4096);
+                f.seek(TAMPERED_OFFSET);
                 int b = f.read();
-                f.seek(4096);
+                f.seek(TAMPERED_OFFSET);
                 f.write(b ^ 0x5a); // tampered while the agent runs
             }
             assertFalse(ImageVerifier.check(m.file("root.img").orElseThrow(), root).ok());
@@ -181,8 +184,11 @@ class RejuvenationVmTest {
         }
         assertTrue(ImageVerifier.check(m.file("root.img").orElseThrow(), root).ok(), "restored");
         List<Map<String, Object>> j = journal();
+        long chunk = TAMPERED_OFFSET / m.file("root.img").orElseThrow().chunks().chunkBytes();
+        String named = "chunk " + chunk + " at offset " + chunk * m.file("root.img").orElseThrow().chunks().chunkBytes() + ": sha256 ";
         assertTrue(j.stream().anyMatch(b -> "golden-file-corrupt".equals(b.get("type")) && root.toString().equals(b.get("file"))
-                && "WRONG_DIGEST".equals(b.get("status"))), "detected in check-sm-code and journaled");
+                && "WRONG_DIGEST".equals(b.get("status")) && String.valueOf(b.get("detail")).startsWith(named)),
+                "detected in check-sm-code and journaled, naming the chunk: " + j);
         assertTrue(j.stream().anyMatch(b -> "golden-file-restored".equals(b.get("type")) && root.toString().equals(b.get("file"))));
     }
 

@@ -20,6 +20,7 @@ public final class VmBench {
     private final Path settings;
     private final HostReplicas peers;
     private final LoadDriver load;
+    private boolean closed;
 
     private VmBench(VmFixture fx, Path config, Path settings, HostReplicas peers, LoadDriver load) {
         this.fx = fx;
@@ -74,7 +75,12 @@ public final class VmBench {
         VmFixture.run("virsh", "-c", VmFixture.URI, "destroy", fx.domain);
     }
 
+    /** Stops the load, the host peers and the guest and removes the fixture; again: nothing. */
     public void close() throws IOException, InterruptedException {
+        if (closed) {
+            return;
+        }
+        closed = true;
         load.close();
         peers.close();
         fx.close();

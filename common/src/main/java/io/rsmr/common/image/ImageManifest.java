@@ -10,6 +10,7 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.Iterator;
 import java.util.List;
@@ -19,17 +20,25 @@ import java.util.regex.Pattern;
 
 /**
  * The manifest of a replica VM image ({@code manifest.json}, written by {@code vm-images/build.sh}):
- * the SHA-256 and size of each golden file, and the kernel command line the image was built for.
- * The operator signs its exact bytes ({@link ManifestSignature}); so the raw bytes are kept.
+ * for each golden file its size, its whole-file SHA-256 (for people and other tools), and the
+ * SHA-256 of every fixed-size chunk with their {@link ChunkedDigest.Chunks#root() root} (what the
+ * agent checks, on all cores); and the kernel command line the image was built for. The operator
+ * signs its exact bytes ({@link ManifestSignature}), chunk digests included; so the raw bytes are kept.
+ *
+ * <pre>
+ * "root.img": {"sha256": "&lt;hex&gt;", "bytes": N,
+ *   "chunkBytes": 4194304, "chunkRoot": "&lt;hex&gt;", "chunks": ["&lt;hex&gt;", ...]}
+ * </pre>
  *
  * @param files         the golden files, by file name (no folders: the store decides where they are)
  * @param kernelCmdline the image's base kernel command line
  * @param raw           the bytes the signature covers
  */
 public record ImageManifest(List<Entry> files, String kernelCmdline, byte[] raw) {
-    public static final String FORMAT = "rsmr-image-manifest 1";
-    /** A manifest is a few hundred bytes; anything much bigger is not one. */
-    public static final int MANIFEST_BYTES_MAX = 64 * 1024;
+    /** Format 2 added the chunk digests; format 1 (whole-file SHA-256 only) is refused, never checked the slow way. */
+    public static final String FORMAT = "rsmr-image-manifest 2";
+    /** ≈ 68 bytes per chunk digest: 1 MiB holds ≈ 15,000 chunks, 60 GB of golden files in 4 MiB chunks. */
+    public static final int MANIFEST_BYTES_MAX = 1 << 20;
     /** The image has a kernel, an initramfs and a root; a handful more would still be sane. */
     public static final int FILES_MAX = 16;
 
@@ -39,10 +48,13 @@ public record ImageManifest(List<Entry> files, String kernelCmdline, byte[] raw)
             .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
             .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION).build();
 
-    /** One golden file: its name, SHA-256 and size in bytes. */
-    public record Entry(String name, byte[] sha256, long bytes) {
+    /** One golden file: its name, whole-file SHA-256, size in bytes, and chunk digests. */
+    public record Entry(String name, byte[] sha256, long bytes, ChunkedDigest.Chunks chunks) {
         public Entry {
             sha256 = sha256.clone();
+            if (chunks.bytes() != bytes) {
+                throw new IllegalArgumentException(name + ": chunk list for " + chunks.bytes() + " bytes, file of " + bytes);
+            }
         }
 
         @Override
@@ -52,6 +64,10 @@ public record ImageManifest(List<Entry> files, String kernelCmdline, byte[] raw)
 
         public String sha256Hex() {
             return HexFormat.of().formatHex(sha256);
+        }
+
+        public String chunkRootHex() {
+            return HexFormat.of().formatHex(chunks.root());
         }
     }
 
@@ -99,14 +115,16 @@ public record ImageManifest(List<Entry> files, String kernelCmdline, byte[] raw)
         }
         String format = text(root, "format", source);
         if (!FORMAT.equals(format)) {
-            throw new ImageException(source + ": format is '" + format + "', expected '" + FORMAT + "'");
+            throw new ImageException(source + ": format is '" + format + "', expected '" + FORMAT + "'"
+                    + ("rsmr-image-manifest 1".equals(format)
+                            ? " (with per-chunk digests): rebuild the image with vm-images/build.sh and sign its manifest again" : ""));
         }
         return new ImageManifest(entries(root.get("files"), source), text(root, "kernelCmdline", source), bytes);
     }
 
     private static List<Entry> entries(JsonNode files, String source) throws ImageException {
         if (files == null || !files.isObject() || files.isEmpty()) {
-            throw new ImageException(source + ": 'files' must be a non-empty object of name -> {sha256, bytes}");
+            throw new ImageException(source + ": 'files' must be a non-empty object of name -> {sha256, bytes, chunkBytes, chunkRoot, chunks}");
         }
         if (files.size() > FILES_MAX) {
             throw new ImageException(source + ": more than " + FILES_MAX + " files");
@@ -125,17 +143,51 @@ public record ImageManifest(List<Entry> files, String kernelCmdline, byte[] raw)
             throw new ImageException(where + ": not a plain file name (letters, digits, '.', '_', '-')");
         }
         if (!node.isObject()) {
-            throw new ImageException(where + ": must be an object {sha256, bytes}");
+            throw new ImageException(where + ": must be an object {sha256, bytes, chunkBytes, chunkRoot, chunks}");
         }
-        String sha = text(node, "sha256", where);
-        if (!SHA256_HEX.matcher(sha).matches()) {
-            throw new ImageException(where + ".sha256: not 64 lower-case hex digits");
+        byte[] sha = sha256(node, "sha256", where);
+        long bytes = whole(node, "bytes", 0, Long.MAX_VALUE, where);
+        int chunkBytes = (int) whole(node, "chunkBytes", ChunkedDigest.CHUNK_BYTES_MIN, ChunkedDigest.CHUNK_BYTES_MAX, where);
+        ChunkedDigest.Chunks chunks = new ChunkedDigest.Chunks(chunkBytes, bytes, chunkList(node.get("chunks"),
+                ChunkedDigest.Chunks.count(bytes, chunkBytes), where));
+        byte[] root = sha256(node, "chunkRoot", where);
+        if (!Arrays.equals(root, chunks.root())) {
+            throw new ImageException(where + ".chunkRoot: " + HexFormat.of().formatHex(root)
+                    + " is not the root of the chunk list (" + HexFormat.of().formatHex(chunks.root()) + ")");
         }
-        JsonNode size = node.get("bytes");
-        if (size == null || !size.canConvertToLong() || !size.isIntegralNumber() || size.asLong() < 0) {
-            throw new ImageException(where + ".bytes: must be a non-negative whole number");
+        return new Entry(name, sha, bytes, chunks);
+    }
+
+    private static List<byte[]> chunkList(JsonNode list, long count, String where) throws ImageException {
+        if (list == null || !list.isArray() || list.size() != count) {
+            throw new ImageException(where + ".chunks: must be a list of " + count
+                    + " SHA-256 digests (bytes / chunkBytes, rounded up)" + (list != null && list.isArray() ? ", not " + list.size() : ""));
         }
-        return new Entry(name, HexFormat.of().parseHex(sha), size.asLong());
+        List<byte[]> out = new ArrayList<>(list.size());
+        for (int i = 0; i < list.size(); i++) {
+            JsonNode d = list.get(i);
+            if (!d.isTextual() || !SHA256_HEX.matcher(d.asText()).matches()) {
+                throw new ImageException(where + ".chunks[" + i + "]: not 64 lower-case hex digits");
+            }
+            out.add(HexFormat.of().parseHex(d.asText()));
+        }
+        return out;
+    }
+
+    private static byte[] sha256(JsonNode node, String field, String where) throws ImageException {
+        String hex = text(node, field, where);
+        if (!SHA256_HEX.matcher(hex).matches()) {
+            throw new ImageException(where + "." + field + ": not 64 lower-case hex digits");
+        }
+        return HexFormat.of().parseHex(hex);
+    }
+
+    private static long whole(JsonNode node, String field, long min, long max, String where) throws ImageException {
+        JsonNode v = node.get(field);
+        if (v == null || !v.isIntegralNumber() || !v.canConvertToLong() || v.asLong() < min || v.asLong() > max) {
+            throw new ImageException(where + "." + field + ": must be a whole number from " + min + " to " + max);
+        }
+        return v.asLong();
     }
 
     private static String text(JsonNode node, String field, String where) throws ImageException {

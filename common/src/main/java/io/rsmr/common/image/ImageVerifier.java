@@ -4,13 +4,14 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.security.MessageDigest;
-import java.util.HexFormat;
+import java.util.Optional;
 
 /**
  * Checks golden files against a signed manifest: first the operator's signature over the manifest,
- * then each file's size and streamed SHA-256. The agent runs this before every boot and
- * {@code rsmr image verify} runs the same code.
+ * then each file's size and its chunk digests, hashed on all cores ({@link ChunkedDigest}). The
+ * whole-file SHA-256 in the manifest is for people and other tools: the chunk digests, which the
+ * signature covers as well, say the same about the file and can be checked in parallel. The agent
+ * runs this before every boot and {@code rsmr image verify} runs the same code.
  */
 public final class ImageVerifier {
     private ImageVerifier() {
@@ -20,11 +21,13 @@ public final class ImageVerifier {
     public enum Status { OK, MISSING, WRONG_SIZE, WRONG_DIGEST, UNREADABLE }
 
     /**
-     * @param actualSha256 the digest computed (null when the file was not hashed)
+     * @param actualSha256 the chunk root computed when the file matches, the bad chunk's digest when
+     *                     one differs, else null (the file was not hashed, or a chunk is missing)
+     * @param mismatch     the first chunk found that differs from the manifest (WRONG_DIGEST only)
      * @param nanos        time spent on this file
      */
     public record FileCheck(String name, Path path, Status status, byte[] actualSha256, long bytes, long nanos,
-                            String detail) {
+                            String detail, Optional<ChunkedDigest.Mismatch> mismatch) {
         public boolean ok() {
             return status == Status.OK;
         }
@@ -46,32 +49,38 @@ public final class ImageVerifier {
         return m;
     }
 
-    /** Checks {@code file} against {@code entry}: size first (cheap), then the digest. Never throws on I/O. */
+    /** Checks {@code file} against {@code entry}: size first (cheap), then the chunk digests. Never throws on I/O. */
     public static FileCheck check(ImageManifest.Entry entry, Path file) throws InterruptedException {
         long start = System.nanoTime();
         long size;
         try {
             size = Files.size(file);
         } catch (NoSuchFileException e) {
-            return new FileCheck(entry.name(), file, Status.MISSING, null, 0, System.nanoTime() - start, "no such file");
+            return failed(entry, file, Status.MISSING, 0, start, "no such file");
         } catch (IOException e) {
-            return new FileCheck(entry.name(), file, Status.UNREADABLE, null, 0, System.nanoTime() - start, e.toString());
+            return failed(entry, file, Status.UNREADABLE, 0, start, e.toString());
         }
         if (size != entry.bytes()) {
-            return new FileCheck(entry.name(), file, Status.WRONG_SIZE, null, size, System.nanoTime() - start,
-                    size + " bytes, the manifest says " + entry.bytes());
+            return failed(entry, file, Status.WRONG_SIZE, size, start, size + " bytes, the manifest says " + entry.bytes());
         }
-        FileDigest.Result r;
+        Optional<ChunkedDigest.Mismatch> bad;
         try {
-            r = FileDigest.sha256(file);
+            bad = ChunkedDigest.verify(file, entry.chunks());
         } catch (IOException e) {
-            return new FileCheck(entry.name(), file, Status.UNREADABLE, null, 0, System.nanoTime() - start, e.toString());
+            return failed(entry, file, Status.UNREADABLE, 0, start, e.toString());
         }
         long nanos = System.nanoTime() - start;
-        if (!MessageDigest.isEqual(r.sha256(), entry.sha256()) || r.bytes() != entry.bytes()) {
-            return new FileCheck(entry.name(), file, Status.WRONG_DIGEST, r.sha256(), r.bytes(), nanos,
-                    "sha256 " + HexFormat.of().formatHex(r.sha256()) + ", the manifest says " + entry.sha256Hex());
+        if (bad.isPresent()) {
+            ChunkedDigest.Mismatch m = bad.get();
+            return new FileCheck(entry.name(), file, Status.WRONG_DIGEST, m.actual(), size, nanos,
+                    m.describe() + " (chunks of " + entry.chunks().chunkBytes() + " bytes)", bad);
         }
-        return new FileCheck(entry.name(), file, Status.OK, r.sha256(), r.bytes(), nanos, "sha256 " + entry.sha256Hex());
+        return new FileCheck(entry.name(), file, Status.OK, entry.chunks().root(), size, nanos,
+                "chunk root " + entry.chunkRootHex() + " (" + ChunkedDigest.Chunks.count(size, entry.chunks().chunkBytes()) + " chunks of "
+                        + entry.chunks().chunkBytes() + " bytes)", Optional.empty());
+    }
+
+    private static FileCheck failed(ImageManifest.Entry entry, Path file, Status status, long bytes, long start, String detail) {
+        return new FileCheck(entry.name(), file, status, null, bytes, System.nanoTime() - start, detail, Optional.empty());
     }
 }

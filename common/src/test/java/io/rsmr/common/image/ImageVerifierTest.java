@@ -11,9 +11,10 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.MessageDigest;
 import java.security.SecureRandom;
+import java.util.Arrays;
 import java.util.HexFormat;
+import java.util.List;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -24,32 +25,18 @@ class ImageVerifierTest {
     @TempDir
     Path dir;
 
+    private static final int CHUNK = ImageFixtures.CHUNK_BYTES;
+
     /** Writes {@code size} seeded bytes to {@code name} and returns its manifest entry text. */
     private String golden(String name, int size, long seed) throws Exception {
         byte[] data = new byte[size];
         new Random(seed).nextBytes(data);
         Files.write(dir.resolve(name), data);
-        String sha = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(data));
-        return "\"" + name + "\": {\"sha256\": \"" + sha + "\", \"bytes\": " + size + "}";
+        return ImageFixtures.entryJson(name, data, CHUNK);
     }
 
     private Path manifest(String... entries) throws IOException {
-        Path m = dir.resolve("manifest.json");
-        Files.writeString(m, "{\n  \"format\": \"rsmr-image-manifest 1\",\n  \"files\": {" + String.join(",", entries)
-                + "},\n  \"kernelCmdline\": \"console=ttyS0\",\n  \"inputs\": {\"x\": 1}\n}\n");
-        return m;
-    }
-
-    @Test
-    void streamedDigestEqualsTheJdkDigestAcrossBufferBoundaries() throws Exception {
-        int size = FileDigest.BUFFER_BYTES * 2 + 12345;
-        golden("root.img", size, 7);
-        byte[] all = Files.readAllBytes(dir.resolve("root.img"));
-        FileDigest.Result r = FileDigest.sha256(dir.resolve("root.img"));
-        assertArrayEquals(MessageDigest.getInstance("SHA-256").digest(all), r.sha256());
-        assertEquals(size, r.bytes());
-        Files.write(dir.resolve("empty"), new byte[0]);
-        assertArrayEquals(MessageDigest.getInstance("SHA-256").digest(new byte[0]), FileDigest.sha256(dir.resolve("empty")).sha256());
+        return Files.writeString(dir.resolve("manifest.json"), ImageFixtures.manifestJson(List.of(entries)));
     }
 
     @Test
@@ -101,6 +88,68 @@ class ImageVerifierTest {
         assertFalse(resized.ok());
     }
 
+    @Test
+    void aCorruptChunkIsNamedWithItsFileOffsetAndBothDigests() throws Exception {
+        ImageManifest manifest = ImageManifest.read(manifest(golden("root.img", 5 * CHUNK + 10, 3)));
+        byte[] root = Files.readAllBytes(dir.resolve("root.img"));
+        root[3 * CHUNK + 17] ^= 1;
+        Files.write(dir.resolve("root.img"), root);
+
+        ImageVerifier.FileCheck c = check(manifest, "root.img");
+        assertEquals(ImageVerifier.Status.WRONG_DIGEST, c.status());
+        ChunkedDigest.Mismatch m = c.mismatch().orElseThrow();
+        assertEquals(3, m.chunk());
+        byte[] expected = manifest.file("root.img").orElseThrow().chunks().digests().get(3);
+        assertArrayEquals(expected, m.expected());
+        assertArrayEquals(ImageFixtures.sha256(Arrays.copyOfRange(root, 3 * CHUNK, 4 * CHUNK)), c.actualSha256());
+        assertTrue(c.detail().contains("chunk 3 at offset " + 3 * CHUNK) && c.detail().contains(HexFormat.of().formatHex(expected))
+                && c.detail().contains(HexFormat.of().formatHex(c.actualSha256())), c.detail());
+        assertEquals(dir.resolve("root.img"), c.path());
+    }
+
+    @Test
+    void aChunkListAlteredAfterSigningFailsTheSignature() throws Exception {
+        Ed25519Keys.SigningKey operator = Ed25519Keys.generate(RANDOM);
+        byte[] data = new byte[3 * CHUNK];
+        new Random(9).nextBytes(data);
+        Path m = manifest(golden("root.img", data.length, 9));
+        Path sig = dir.resolve("manifest.json.sig");
+        ManifestSignature.sign(operator, Files.readAllBytes(m)).write(sig);
+        ImageVerifier.verifiedManifest(m, sig, operator.publicKey());
+
+        // An attacker who changed chunk 1 of the file writes its digest and a consistent root into the
+        // manifest, and leaves the whole-file SHA-256 (which the agent does not check) as it was:
+        byte[] evil = data.clone();
+        evil[CHUNK + 5] ^= 1;
+        String wholeFile = HexFormat.of().formatHex(ImageFixtures.sha256(data));
+        String evilWholeFile = HexFormat.of().formatHex(ImageFixtures.sha256(evil));
+        Files.writeString(m, ImageFixtures.manifestJson(List.of(ImageFixtures.entryJson("root.img", evil, CHUNK)
+                .replace(evilWholeFile, wholeFile))));
+        ImageManifest parsed = ImageManifest.read(m);
+        assertFalse(Arrays.equals(parsed.file("root.img").orElseThrow().chunks().digests().get(1),
+                ImageFixtures.sha256(Arrays.copyOfRange(data, CHUNK, 2 * CHUNK))), "only the chunk list changed");
+        ImageException e = assertThrows(ImageException.class, () -> ImageVerifier.verifiedManifest(m, sig, operator.publicKey()));
+        assertTrue(e.getMessage().contains("made for another manifest"), e.getMessage());
+
+        // Changing a chunk digest without its root is caught before the signature, naming the field:
+        String entry = ImageFixtures.entryJson("root.img", Files.readAllBytes(dir.resolve("root.img")), CHUNK);
+        String chunk1 = entry.split("\n")[3].strip().replace("\"", "").replace(",", "");
+        Files.writeString(m, ImageFixtures.manifestJson(List.of(entry.replace(chunk1, "0".repeat(64)))));
+        ImageException root = assertThrows(ImageException.class, () -> ImageVerifier.verifiedManifest(m, sig, operator.publicKey()));
+        assertTrue(root.getMessage().contains("files.root.img.chunkRoot") && root.getMessage().contains("is not the root of the chunk list"),
+                root.getMessage());
+    }
+
+    @Test
+    void aManifestOfTheOldFormatIsRefusedNamingTheFileAndTheFormatExpected() throws Exception {
+        Path m = dir.resolve("old-manifest.json");
+        Files.writeString(m, "{\"format\": \"rsmr-image-manifest 1\", \"files\": {\"root.img\": {\"sha256\": \"" + "0".repeat(64)
+                + "\", \"bytes\": 1}}, \"kernelCmdline\": \"console=ttyS0\"}");
+        ImageException e = assertThrows(ImageException.class, () -> ImageManifest.read(m));
+        assertTrue(e.getMessage().startsWith(m + ": format is 'rsmr-image-manifest 1', expected 'rsmr-image-manifest 2'")
+                && e.getMessage().contains("vm-images/build.sh"), e.getMessage());
+    }
+
     private ImageVerifier.FileCheck check(ImageManifest m, String name) throws InterruptedException {
         return ImageVerifier.check(m.file(name).orElseThrow(), dir.resolve(name));
     }
@@ -108,12 +157,18 @@ class ImageVerifierTest {
     @Test
     void malformedManifestsAreRefusedNamingTheField() {
         assertParseError("{\"format\": \"other 2\", \"files\": {}}", "format is 'other 2'");
-        assertParseError("{\"format\": \"rsmr-image-manifest 1\", \"files\": {}, \"kernelCmdline\": \"\"}", "'files' must be a non-empty");
-        assertParseError("{\"format\": \"rsmr-image-manifest 1\", \"files\": {\"../etc/passwd\": {}}, \"kernelCmdline\": \"\"}",
+        assertParseError("{\"format\": \"rsmr-image-manifest 2\", \"files\": {}, \"kernelCmdline\": \"\"}", "'files' must be a non-empty");
+        assertParseError("{\"format\": \"rsmr-image-manifest 2\", \"files\": {\"../etc/passwd\": {}}, \"kernelCmdline\": \"\"}",
                 "not a plain file name");
-        assertParseError("{\"format\": \"rsmr-image-manifest 1\", \"files\": {\"a\": {\"sha256\": \"00\", \"bytes\": 1}}, \"kernelCmdline\": \"\"}",
+        assertParseError("{\"format\": \"rsmr-image-manifest 2\", \"files\": {\"a\": {\"sha256\": \"00\", \"bytes\": 1}}, \"kernelCmdline\": \"\"}",
                 "files.a.sha256");
-        assertParseError("{\"format\": \"rsmr-image-manifest 1\", \"format\": \"rsmr-image-manifest 1\"}", "not valid JSON");
+        String sha = "0".repeat(64);
+        assertParseError("{\"format\": \"rsmr-image-manifest 2\", \"files\": {\"a\": {\"sha256\": \"" + sha + "\", \"bytes\": 1,"
+                + " \"chunkBytes\": 1024, \"chunkRoot\": \"" + sha + "\", \"chunks\": []}}, \"kernelCmdline\": \"\"}", "files.a.chunkBytes");
+        assertParseError("{\"format\": \"rsmr-image-manifest 2\", \"files\": {\"a\": {\"sha256\": \"" + sha + "\", \"bytes\": "
+                + (CHUNK + 1) + ", \"chunkBytes\": " + CHUNK + ", \"chunkRoot\": \"" + sha + "\", \"chunks\": [\"" + sha + "\"]}},"
+                + " \"kernelCmdline\": \"\"}", "files.a.chunks: must be a list of 2 SHA-256 digests");
+        assertParseError("{\"format\": \"rsmr-image-manifest 2\", \"format\": \"rsmr-image-manifest 2\"}", "not valid JSON");
         assertParseError("[1]", "not a JSON object");
     }
 
