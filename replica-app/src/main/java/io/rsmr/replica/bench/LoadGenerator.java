@@ -32,6 +32,8 @@ public final class LoadGenerator {
         if (settings.workload().reads()) {
             prepareReads(client, settings.replyBytes());
         }
+        long fastBefore = client.readsFast();
+        long orderedBefore = client.readsOrdered();
         long measureFrom = System.nanoTime() + settings.warmup().toNanos();
         long measureUntil = measureFrom + settings.duration().toNanos();
         CountDownLatch finished = new CountDownLatch(settings.clients());
@@ -50,7 +52,7 @@ public final class LoadGenerator {
                 throw new IllegalStateException("a load client failed", loop.failure);
             }
         }
-        return summarise(settings, loops);
+        return summarise(settings, loops, client.readsFast() - fastBefore, client.readsOrdered() - orderedBefore);
     }
 
     private static void prepareReads(RsmrClient client, int valueBytes) throws InterruptedException {
@@ -72,7 +74,7 @@ public final class LoadGenerator {
         return new KvOperation.Put(("bench/" + client).getBytes(StandardCharsets.UTF_8), payload).encode();
     }
 
-    private static LoadResult summarise(LoadSettings settings, List<Loop> loops) {
+    private static LoadResult summarise(LoadSettings settings, List<Loop> loops, long readsFast, long readsOrdered) {
         int total = 0;
         long timeouts = 0;
         for (Loop loop : loops) {
@@ -88,7 +90,7 @@ public final class LoadGenerator {
         Arrays.sort(all);
         double seconds = settings.duration().toNanos() / 1e9;
         return new LoadResult(settings, total, seconds, total / seconds, millis(all, 0.50), millis(all, 0.99),
-                millis(all, 0.999), total == 0 ? 0 : all[total - 1] / 1e6, timeouts);
+                millis(all, 0.999), total == 0 ? 0 : all[total - 1] / 1e6, timeouts, readsFast, readsOrdered);
     }
 
     private static double millis(long[] sorted, double quantile) {

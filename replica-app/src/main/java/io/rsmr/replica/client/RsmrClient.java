@@ -26,6 +26,7 @@ import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
@@ -57,6 +58,8 @@ public final class RsmrClient implements AutoCloseable {
     private final ConcurrentLinkedQueue<Submission> submissions = new ConcurrentLinkedQueue<>();
     private final Thread ioThread;
     private volatile boolean running = true;
+    private final AtomicLong readsFast = new AtomicLong();
+    private final AtomicLong readsOrdered = new AtomicLong();
 
     /**
      * What to do with a result ({@code failure == null}) or a failure such as a
@@ -209,6 +212,16 @@ public final class RsmrClient implements AutoCloseable {
         }
     }
 
+    /** Reads answered on the fast path so far. */
+    public long readsFast() {
+        return readsFast.get();
+    }
+
+    /** Reads that went the ordered way (the fast path gave no agreement in time) so far. */
+    public long readsOrdered() {
+        return readsOrdered.get();
+    }
+
     public long drops(DropReason reason) {
         return transport.drops().get(reason);
     }
@@ -264,7 +277,11 @@ public final class RsmrClient implements AutoCloseable {
 
     private void tick(long now) {
         for (Session session : sessions) {
+            boolean reading = session.core.outstandingRead() != null;
             Message again = session.core.onTick();
+            if (reading && again != null) {
+                readsOrdered.incrementAndGet();
+            }
             if (again != null) {
                 sendToAll(session, again);
             }
@@ -305,8 +322,10 @@ public final class RsmrClient implements AutoCloseable {
             }
         } else if (message instanceof ReadReply read) {
             Session session = sessionsById.get(read.clientId());
-            if (session != null) {
-                complete(session, session.core.onReadReply(replicaIndex, read));
+            byte[] result = session == null ? null : session.core.onReadReply(replicaIndex, read);
+            if (result != null) {
+                readsFast.incrementAndGet();
+                complete(session, result);
             }
         } else if (message instanceof ReplyDigest digest) {
             Session session = sessionsById.get(digest.clientId());
