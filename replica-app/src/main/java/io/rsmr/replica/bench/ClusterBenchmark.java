@@ -59,8 +59,10 @@ public final class ClusterBenchmark {
                 ? Arrays.asList(options.get("replica-args").split(" ")) : List.of();
         Path dir = Path.of(options.getOrDefault("dir", Files.createTempDirectory("rsmr-bench").toString()));
         Path out = Path.of(options.getOrDefault("out", "replica-throughput.jsonl"));
-        List<LocalCluster> clusters = new ArrayList<>();
+        List<LocalCluster> clusters = new java.util.concurrent.CopyOnWriteArrayList<>();
         List<String> lines = new ArrayList<>();
+        // a benchmark stopped with SIGTERM must not leave its replica JVMs running
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> clusters.forEach(LocalCluster::close)));
         try {
             List<Membership> memberships = new ArrayList<>();
             for (int s = 0; s < shapes.size(); s++) {
