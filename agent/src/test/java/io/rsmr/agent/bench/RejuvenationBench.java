@@ -53,7 +53,7 @@ class RejuvenationBench {
     static final int HASH_ROUNDS = 5;
     static final int CORES = Runtime.getRuntime().availableProcessors();
     static final int[] CHUNK_SIZES = {1 << 20, 4 << 20, 16 << 20, 64 << 20};
-    static final int CHUNK_SIZE_ROUNDS = 3;
+    static final int CHUNK_SIZE_ROUNDS = 5;
     /** Bouncy Castle's pure-Java SHA-256 is ~8x slower: it hashes a fraction of the buffer. */
     static final int BC_FRACTION = 8;
 
@@ -90,11 +90,12 @@ class RejuvenationBench {
                 vm.close(); // the host peers and the client load would share the 2 cores with the figures below
                 Path big = benchDir.resolve("big.bin");
                 writeRandom(big, BIG_FILE_BYTES);
+                String digestLoad = loadAverage();
                 for (int i = 0; i < 3; i++) {
                     ChunkedDigest.compute(big, ChunkedDigest.DEFAULT_CHUNK_BYTES); // warm up the JIT: SHA-256's intrinsic needs compiled code
                 }
                 Limits limits = new Limits(throughput(root, false), throughput(root, true), throughput(big, false),
-                        throughput(big, true), overlayResetNanos(root), hashEngines(), chunkSizes(big));
+                        throughput(big, true), overlayResetNanos(root), hashEngines(), chunkSizes(big), digestLoad + " -> " + loadAverage());
                 String report = report(steps, totals, limits, recoveries, load);
                 System.out.println(report);
                 Files.writeString(VmBench.REPO.resolve("bench/agent-rejuvenation.md"), report);
@@ -126,7 +127,7 @@ class RejuvenationBench {
     }
 
     record Limits(Speeds rootCold, Speeds rootWarm, Speeds bigCold, Speeds bigWarm, long overlayNanos, HashEngines engines,
-                  Map<Integer, Double> chunkSizes) {
+                  Map<Integer, Double> chunkSizes, String load) {
     }
 
     /** The agent's check of the cold 1 GiB file with other chunk sizes (bytes per second, best of the rounds): why 4 MiB. */
@@ -322,7 +323,8 @@ class RejuvenationBench {
                 .append(" hashing threads) and one SHA-256 stream (the same pipeline, 1 hashing thread: the check before the chunked\n")
                 .append("manifest) vs raw sequential read of the same file, best of ").append(DIGEST_ROUNDS)
                 .append(" interleaved rounds each (cold: sync + drop_caches before every round); measured after the guest, the\n")
-                .append("host peers and the client load were stopped:\n\n");
+                .append("host peers and the client load were stopped (load average, 1 min, from the start to the end of these: ")
+                .append(l.load()).append("):\n\n");
         b.append("| file | cache | raw read | chunked SHA-256 (wall) | ratio (goal >= 0.8) | one stream (wall) | ratio |"
                 + " chunked SHA-256 per CPU-second (all threads) | ratio on ").append(CORES).append(" idle cores (derived) |\n")
                 .append("|---|---|---|---|---|---|---|---|---|\n");

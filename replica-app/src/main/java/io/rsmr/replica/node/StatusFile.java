@@ -11,7 +11,7 @@ import java.util.logging.Logger;
 /**
  * A one-line JSON status of the replica in its data directory, replaced atomically when it
  * changes: what operators and the multi-process tests read (view, last executed sequence number,
- * the service's state digest, chain hash, the stable checkpoint's seq and certified digest — the
+ * a digest of the service's state ({@link ServiceDigest}), chain hash, the stable checkpoint's seq and certified digest — the
  * {@code stateDigest} of the "recovered" event — and drop counters).
  */
 final class StatusFile {

@@ -207,18 +207,31 @@ final class StateTransfer {
         return StateImage.verified(manifest, Arrays.asList(held));
     }
 
+    /**
+     * The first ask goes to every signer (the first answer whose root matches is used, so a slow or
+     * silent peer costs nothing); a retry goes to one peer in turn.
+     */
     private void askManifest(long now, Output out) {
         if (now - manifestAskedTick < 2L * config.statusIntervalTicks()) {
             return;
         }
         List<Integer> peers = peers();
-        if (!peers.isEmpty()) {
-            manifestAskedTick = now;
-            out.send(peers.get(Math.floorMod(rotation++, peers.size())), new FetchState(target.seq()));
+        if (peers.isEmpty()) {
+            return;
         }
+        FetchState ask = new FetchState(target.seq());
+        if (manifestAskedTick == NEVER) {
+            peers.forEach(peer -> out.send(peer, ask));
+        } else {
+            out.send(peers.get(Math.floorMod(rotation++, peers.size())), ask);
+        }
+        manifestAskedTick = now;
     }
 
-    /** Takes what is already here and intact, at most verifyBytesPerTickMax bytes hashed per tick. */
+    /**
+     * Takes what is already here and intact, at most verifyBytesPerTickMax bytes hashed per tick. A
+     * reusable chunk was checked against its digest when it was taken, so only the store's are hashed.
+     */
     private void verifyLocal() {
         long budget = config.verifyBytesPerTickMax();
         while (verifiedUpTo < held.length && budget > 0) {
@@ -227,14 +240,13 @@ final class StateTransfer {
             byte[] candidate = reusable.get(ByteBuffer.wrap(digest));
             if (candidate == null) {
                 candidate = store.read(digest);
+                budget -= candidate == null ? 0 : candidate.length;
+                candidate = StateImage.matches(manifest, i, candidate) ? candidate : null;
             }
             if (candidate != null) {
-                budget -= candidate.length;
-                if (StateImage.matches(manifest, i, candidate)) {
-                    held[i] = candidate;
-                    missing--;
-                    chunksLocal++;
-                }
+                held[i] = candidate;
+                missing--;
+                chunksLocal++;
             }
         }
         if (verifiedUpTo == held.length) {

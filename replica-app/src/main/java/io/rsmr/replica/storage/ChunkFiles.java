@@ -42,6 +42,12 @@ public final class ChunkFiles implements ChunkStore {
 
     private final Path directory;
     private final FsyncPolicy policy;
+    /**
+     * Names of the files in the directory (listed at open, kept up to date since): a chunk that is
+     * not there costs no system call and no exception, which made checking a manifest of 1,025
+     * chunks against an empty directory take ~0.2 s.
+     */
+    private final Set<String> present;
     /** Names whose content this process wrote or hashed: writing them again is skipped without a read. */
     private final Set<String> intact = new HashSet<>();
     /** Names written since their last sync (possibly lost by a power loss). */
@@ -53,9 +59,10 @@ public final class ChunkFiles implements ChunkStore {
     });
     private boolean directoryChanged;
 
-    private ChunkFiles(Path directory, FsyncPolicy policy) {
+    private ChunkFiles(Path directory, FsyncPolicy policy, Set<String> present) {
         this.directory = directory;
         this.policy = policy;
+        this.present = present;
     }
 
     /** Opens (creating if needed) the chunk directory of {@code dataDir}, dropping a crash's temporaries. */
@@ -63,11 +70,18 @@ public final class ChunkFiles implements ChunkStore {
         Path directory = dataDir.resolve(DIRECTORY);
         Files.createDirectories(directory);
         DiskFiles.deleteTemporaries(directory);
-        return new ChunkFiles(directory, policy);
+        Set<String> present = new HashSet<>();
+        try (var files = Files.list(directory)) {
+            files.forEach(file -> present.add(file.getFileName().toString()));
+        }
+        return new ChunkFiles(directory, policy, present);
     }
 
     @Override
     public byte[] read(byte[] digest) {
+        if (!present.contains(Hex.of(digest))) {
+            return null;
+        }
         try {
             return Files.readAllBytes(file(digest));
         } catch (NoSuchFileException e) {
@@ -94,6 +108,7 @@ public final class ChunkFiles implements ChunkStore {
             return;
         }
         DiskFiles.replace(file(digest), bytes, FsyncPolicy.NONE);
+        present.add(name);
         intact.add(name);
         unsynced.add(name);
         directoryChanged = true;
@@ -165,6 +180,7 @@ public final class ChunkFiles implements ChunkStore {
                 }
             }
         }
+        present.retainAll(keep);
         intact.retainAll(keep);
         unsynced.retainAll(keep);
         directoryChanged |= deleted > 0;

@@ -49,6 +49,9 @@ import java.util.logging.Logger;
 public final class NioTransport implements Transport {
     private static final Logger LOG = Logger.getLogger(NioTransport.class.getName());
 
+    /** Bytes read from one connection per wake-up of the selector, at most. */
+    private static final long READ_BYTES_PER_WAKEUP_MAX = 4 << 20;
+
     private final TransportConfig config;
     private final EpochIdentity replicaIdentity;
     private final List<Ed25519Keys.SigningKey> clientKeys;
@@ -201,6 +204,11 @@ public final class NioTransport implements Transport {
     }
 
     @Override
+    public void flush() {
+        flushDirty();
+    }
+
+    @Override
     public void wakeup() {
         selector.wakeup();
     }
@@ -335,12 +343,31 @@ public final class NioTransport implements Transport {
         handshaking.add(connection);
     }
 
+    /**
+     * Reads and hands on the frames the socket holds, up to {@link #READ_BYTES_PER_WAKEUP_MAX} (other
+     * connections and the caller's ticks get their turn too). One read per wake-up delivered at most
+     * one buffer of frames per event-loop turn, and a turn lasts a log sync: a state transfer's
+     * 100 kB chunks then came one per peer per sync.
+     */
     private void read(Connection connection, Inbound inbound) throws IOException {
-        ByteBuffer buffer = connection.readBuffer;
-        if (connection.channel.read(buffer) < 0) {
-            close(connection);
-            return;
+        long budget = READ_BYTES_PER_WAKEUP_MAX;
+        while (budget > 0 && !connection.closed) {
+            int got = connection.channel.read(connection.readBuffer);
+            if (got < 0) {
+                close(connection);
+                return;
+            }
+            if (got == 0) {
+                return;
+            }
+            budget -= got;
+            takeFrames(connection, inbound);
         }
+    }
+
+    /** Hands on every whole frame in the read buffer and keeps the rest, growing the buffer for a big frame. */
+    private void takeFrames(Connection connection, Inbound inbound) {
+        ByteBuffer buffer = connection.readBuffer;
         buffer.flip();
         int needed = 0;
         while (!connection.closed && buffer.remaining() >= 4) {

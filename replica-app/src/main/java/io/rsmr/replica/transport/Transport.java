@@ -33,6 +33,9 @@ public interface Transport extends AutoCloseable {
      */
     void poll(long timeoutMillis, Inbound inbound) throws IOException;
 
+    /** Writes what is queued, as far as the sockets take it now, without waiting for input. */
+    void flush();
+
     /** Makes a waiting {@link #poll} return soon; callable from any thread. */
     void wakeup();
 

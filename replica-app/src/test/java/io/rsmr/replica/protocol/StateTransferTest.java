@@ -22,6 +22,7 @@ import java.util.function.UnaryOperator;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -50,6 +51,14 @@ class StateTransferTest {
         public byte[] read(byte[] digest) {
             byte[] chunk = chunks.get(ByteBuffer.wrap(digest));
             return chunk == null ? null : chunk.clone();
+        }
+
+        /** The disk as it is now: the replica's later writes do not reach the copy. */
+        MemoryStore copy() {
+            MemoryStore copy = new MemoryStore();
+            copy.chunks.putAll(chunks);
+            copy.stable = stable;
+            return copy;
         }
 
         void persist(List<Output.Persist> entries) {
@@ -82,7 +91,7 @@ class StateTransferTest {
     @Test
     void aRejuvenatedReplicaKeepsTheChunksThatMatchAndFetchesOnlyTheRest() {
         write(0, 200);
-        MemoryStore old = stores[RECOVERING];
+        MemoryStore old = stores[RECOVERING].copy();
         int stableChunks = old.stable.chunkCount();
         write(200, 4);
         rejuvenate(old);
@@ -91,6 +100,17 @@ class StateTransferTest {
         assertTrue(progress.chunksLocal() > stableChunks / 2, "most chunks were still right on disk: " + progress);
         assertTrue(progress.chunksFetched() > 0 && progress.chunksFetched() < stableChunks / 2,
                 "only the chunks written since were fetched: " + progress);
+        assertSameStateAsThePeers();
+    }
+
+    @Test
+    void aRecoveringReplicaAsksForTheCertificateAtOnceNotAtTheNextStatusRound() {
+        write(0, 50);
+        rejuvenate(new MemoryStore());
+        tick(CONFIG.statusIntervalTicks() - 1);
+        assertNotEquals(RecoveryProgress.Phase.LEARNING, replicas[RECOVERING].recovery().phase(),
+                "the certificate came before the first status round: " + replicas[RECOVERING].recovery());
+        recover();
         assertSameStateAsThePeers();
     }
 
