@@ -1607,10 +1607,13 @@ public class ReplicaCore {
     }
 
     /**
-     * True while k'+1 peers (one correct at least) report having executed more than we have: the
-     * cluster makes progress and we are behind (just restarted, say), so a request that waits here
-     * is our delay, not the leader's fault. Suspecting the leader then would send us alone into a
-     * view nobody else joins.
+     * True while k'+1 peers (one correct at least) report having executed more than we have and we
+     * do catch up (we executed, or a transfer brought chunks, within a request timeout): the cluster
+     * makes progress and we are behind (just restarted, say), so a request that waits here is our
+     * delay, not the leader's fault, and suspecting the leader would send us alone into a view
+     * nobody else joins. A replica that stays behind without progress does suspect: the peers ahead
+     * may be one Byzantine replica and one that went into a view change alone, and then only the
+     * view change can bring the seqs we lack (found by the simulator, seed 713983646739234811).
      */
     private boolean catchingUp() {
         int ahead = 0;
@@ -1619,7 +1622,9 @@ public class ReplicaCore {
                 ahead++;
             }
         }
-        return ahead >= config.kPrime() + 1;
+        boolean progressing = now - lastProgressTick <= config.requestTimeoutTicks()
+                || (transfer.target() != null && transfer.idleTicks(now) <= config.requestTimeoutTicks());
+        return ahead >= config.kPrime() + 1 && progressing;
     }
 
     /** Replicas (us included) whose latest view change is for our view or a later one. */
