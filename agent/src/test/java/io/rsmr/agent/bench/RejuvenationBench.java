@@ -375,9 +375,7 @@ class RejuvenationBench {
               cores the wall-clock speed is min(raw read, cores x that), the last column (derived, not timed). Wall-clock ratios are lower whenever
               other work shares the 2 cores (the load average above): while another process holds one core
               (load average >= ~3 here), the chunked check gets one core and runs like one stream, so the
-              wall-clock ratio then stays at the one-stream ratio; outside the bench, on the same machine with
-              one core free, the same code (2 hashing threads) hashed a warm 1 GiB file at 2.4-2.9 GB/s
-              against 1.35-1.7 GB/s with one. Warm reads come from the page cache at memory speed (5-20 GB/s),
+              wall-clock ratio then stays at the one-stream ratio. Warm reads come from the page cache at memory speed (5-20 GB/s),
               which 2 cores of SHA-256 (~3.6 GB/s) cannot reach: the goal can only be met for reads from the disk.
             """;
 
