@@ -373,9 +373,10 @@ class RejuvenationBench {
               (1 MiB: ~40 per root image, 1024 per GiB) for no measured gain.
             - The per-CPU-second column is what the check costs in CPU (reader and hashers together): on idle
               cores the wall-clock speed is min(raw read, cores x that), the last column (derived, not timed). Wall-clock ratios are lower whenever
-              other work shares the 2 cores (the load average above). Warm reads come from the page cache at
-              memory speed (10-20 GB/s), which 2 cores of SHA-256 (~3.6 GB/s) cannot reach: the goal can only
-              be met for reads from the disk.
+              other work shares the 2 cores (the load average above): while another process holds one core
+              (load average >= ~3 here), the chunked check gets one core and runs like one stream, so the
+              wall-clock ratio then stays at the one-stream ratio. Warm reads come from the page cache at memory speed (5-20 GB/s),
+              which 2 cores of SHA-256 (~3.6 GB/s) cannot reach: the goal can only be met for reads from the disk.
             """;
 
     /** The plan of a 6-replica cluster whose step bounds are twice the measured medians, rounded up to seconds. */
