@@ -15,7 +15,9 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CompletableFuture;
 
 /**
@@ -51,7 +53,7 @@ public final class ClusterBenchmark {
         List<Integer> clients = numbers(options.getOrDefault("clients", "16,64"));
         List<Integer> sizes = numbers(options.getOrDefault("sizes", "0,1024"));
         List<LoadSettings.Workload> workloads = Arrays.stream(options.getOrDefault("workloads", "echo").split(","))
-                .map(w -> LoadSettings.Workload.valueOf(w.strip().toUpperCase(java.util.Locale.ROOT))).toList();
+                .map(w -> LoadSettings.Workload.valueOf(w.strip().toUpperCase(Locale.ROOT))).toList();
         Duration warmup = Duration.ofSeconds(Long.parseLong(options.getOrDefault("warmup", "10")));
         Duration duration = Duration.ofSeconds(Long.parseLong(options.getOrDefault("duration", "20")));
         List<String> jvm = Arrays.asList(options.getOrDefault("jvm", "-Xmx128m").split(" "));
@@ -59,7 +61,7 @@ public final class ClusterBenchmark {
                 ? Arrays.asList(options.get("replica-args").split(" ")) : List.of();
         Path dir = Path.of(options.getOrDefault("dir", Files.createTempDirectory("rsmr-bench").toString()));
         Path out = Path.of(options.getOrDefault("out", "replica-throughput.jsonl"));
-        List<LocalCluster> clusters = new java.util.concurrent.CopyOnWriteArrayList<>();
+        List<LocalCluster> clusters = new CopyOnWriteArrayList<>();
         List<String> lines = new ArrayList<>();
         // a benchmark stopped with SIGTERM must not leave its replica JVMs running
         Runtime.getRuntime().addShutdownHook(new Thread(() -> clusters.forEach(LocalCluster::close)));
@@ -80,7 +82,7 @@ public final class ClusterBenchmark {
                     for (int s = 0; s < shapes.size(); s++) {
                         int[] shape = shapes.get(s);
                         LocalCluster cluster = clusters.get(s);
-                        CompletableFuture<long[]> cpu = CpuSampler.over(pids(cluster, shape[0]), warmup, duration,
+                        CompletableFuture<CpuSampler.Interval> cpu = CpuSampler.over(pids(cluster, shape[0]), warmup, duration,
                                 () -> cluster.status(1).map(LocalCluster.Status::lastExecutedSeq).orElse(0L));
                         LoadResult result = point(memberships.get(s), settings);
                         CpuSampler.PerOperation perOp = perOperation(cpu.get(), result.operations());
@@ -120,11 +122,11 @@ public final class ClusterBenchmark {
         return pids;
     }
 
-    /** From the sampler's figures: each replica's CPU, the client's, then the seqs ordered. */
-    private static CpuSampler.PerOperation perOperation(long[] sampled, long operations) {
-        int replicas = sampled.length - 2;
-        return CpuSampler.PerOperation.of(Arrays.copyOf(sampled, replicas), sampled[replicas], operations,
-                sampled[replicas + 1]);
+    /** From the sampler's interval: each replica's CPU, then the client's (last), and the seqs ordered. */
+    private static CpuSampler.PerOperation perOperation(CpuSampler.Interval sampled, long operations) {
+        long[] cpu = sampled.cpuNanos();
+        return CpuSampler.PerOperation.of(Arrays.copyOf(cpu, cpu.length - 1), cpu[cpu.length - 1], operations,
+                sampled.counted());
     }
 
     private static LoadResult point(Membership membership, LoadSettings settings) throws Exception {

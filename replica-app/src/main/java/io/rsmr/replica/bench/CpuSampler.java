@@ -35,20 +35,17 @@ final class CpuSampler {
     /**
      * Measures the given processes over {@code length}, starting {@code after} from now (the load
      * generator's warm-up), on a daemon thread; the future yields each process's CPU nanoseconds
-     * and, last, how much {@code counter} grew over the same interval.
+     * and how much {@code counter} grew over the same interval.
      */
-    static CompletableFuture<long[]> over(List<Long> pids, Duration after, Duration length, LongSupplier counter) {
-        CompletableFuture<long[]> result = new CompletableFuture<>();
+    static CompletableFuture<Interval> over(List<Long> pids, Duration after, Duration length, LongSupplier counter) {
+        CompletableFuture<Interval> result = new CompletableFuture<>();
         Thread thread = new Thread(() -> {
             try {
                 Thread.sleep(after.toMillis());
                 CpuSampler sampler = start(pids);
                 long counted = counter.getAsLong();
                 Thread.sleep(length.toMillis());
-                long[] used = sampler.elapsedNanos();
-                long[] all = java.util.Arrays.copyOf(used, used.length + 1);
-                all[used.length] = counter.getAsLong() - counted;
-                result.complete(all);
+                result.complete(new Interval(sampler.elapsedNanos(), counter.getAsLong() - counted));
             } catch (InterruptedException | RuntimeException e) {
                 result.completeExceptionally(e);
             }
@@ -56,6 +53,10 @@ final class CpuSampler {
         thread.setDaemon(true);
         thread.start();
         return result;
+    }
+
+    /** What {@link #over} measured: CPU nanoseconds per process (in the order given), the counter's growth. */
+    record Interval(long[] cpuNanos, long counted) {
     }
 
     /** CPU nanoseconds each process used since {@link #start}, in the order given. */

@@ -18,6 +18,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
+import java.util.function.LongFunction;
 import java.util.function.IntFunction;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -237,7 +238,7 @@ class SimulationTest {
                 "answering fast-path reads at once");
     }
 
-    private static void expectCaught(java.util.function.LongFunction<SimParams> paramsOf,
+    private static void expectCaught(LongFunction<SimParams> paramsOf,
                                      Simulator.RecoveringCoreFactory broken, String what) {
         Long replay = replaySeed();
         long first = replay != null ? replay : 1;
