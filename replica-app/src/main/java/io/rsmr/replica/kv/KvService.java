@@ -247,26 +247,61 @@ public final class KvService implements Service {
         return out.array();
     }
 
+    /**
+     * Parses each part into a new map as it comes and swaps it in at commit: the old state stays
+     * whole until then. This service keeps its state in the heap (the map, plus the parts' encodings
+     * it returns from {@link #snapshotParts}: the installed part arrays themselves, no copy); a
+     * service that keeps it on disk would write each part through instead.
+     */
     @Override
-    public void installSnapshotParts(List<byte[]> snapshot) {
-        if (snapshot.size() != parts.length) {
-            throw new IllegalArgumentException("invalid KV snapshot: " + snapshot.size() + " parts, this store has "
+    public PartInstall beginInstall(int partCount) {
+        if (partCount != parts.length) {
+            throw new IllegalArgumentException("invalid KV snapshot: " + partCount + " parts, this store has "
                     + parts.length + " (snapshotParts)");
         }
-        TreeMap<Key, byte[]> installed = new TreeMap<>();
-        long bytes = 0;
-        try {
-            for (int i = 0; i < parts.length; i++) {
-                bytes += parsePart(snapshot.get(i), i, installed);
+        return new PartInstall() {
+            private TreeMap<Key, byte[]> installed = new TreeMap<>();
+            private byte[][] encoded = new byte[parts.length][];
+            private int added;
+            private long bytes;
+
+            @Override
+            public void add(byte[] part) {
+                if (installed == null) {
+                    throw new IllegalStateException("this install was committed or aborted");
+                }
+                if (added == encoded.length) {
+                    throw new IllegalArgumentException("invalid KV snapshot: more than " + encoded.length + " parts");
+                }
+                try {
+                    bytes += parsePart(part, added, installed);
+                } catch (KvFormatException e) {
+                    throw new IllegalArgumentException("invalid KV snapshot: " + e.getMessage(), e);
+                }
+                encoded[added++] = part;
             }
-        } catch (KvFormatException e) {
-            throw new IllegalArgumentException("invalid KV snapshot: " + e.getMessage(), e);
-        }
-        entries = installed;
-        entryBytes = bytes;
-        for (int i = 0; i < parts.length; i++) {
-            parts[i] = snapshot.get(i);
-        }
+
+            @Override
+            public void commit() {
+                if (installed == null) {
+                    throw new IllegalStateException("this install was committed or aborted");
+                }
+                if (added != encoded.length) {
+                    throw new IllegalArgumentException("invalid KV snapshot: " + added + " of " + encoded.length
+                            + " parts");
+                }
+                entries = installed;
+                entryBytes = bytes;
+                System.arraycopy(encoded, 0, parts, 0, parts.length);
+                abort();
+            }
+
+            @Override
+            public void abort() {
+                installed = null;
+                encoded = null;
+            }
+        };
     }
 
     /** Adds a part's entries; returns their key and value bytes. */

@@ -138,6 +138,8 @@ public class ReplicaCore {
     private final TreeMap<Long, CheckpointCertificate> certified = new TreeMap<>();
     private CheckpointCertificate targetCert;
     private final StateTransfer transfer;
+    /** The install of a completed transfer, under way over ticks, or null. */
+    private ImageInstall installing;
     private final long[] lastStateServedTick;
     private final long[] peerLastExecuted;
     /** Until when each peer counts as recovering (it said so in a recent status). */
@@ -827,8 +829,9 @@ public class ReplicaCore {
         parts.addAll(service.snapshotParts());
         StateImage previous = ownImages.isEmpty() ? stableImage : ownImages.lastEntry().getValue();
         StateImage image = StateImage.of(lastExecuted, parts, config.chunkBytesMax(), previous);
-        if (image.bytes() > config.stateBytesMax() || image.chunks.size() > config.stateChunksMax()) {
-            throw new IllegalStateException("checkpoint state of " + image.bytes() + " bytes in " + image.chunks.size()
+        if (image.bytes() > config.stateBytesMax() || image.manifest.chunkCount() > config.stateChunksMax()) {
+            throw new IllegalStateException("checkpoint state of " + image.bytes() + " bytes in "
+                    + image.manifest.chunkCount()
                     + " chunks exceeds stateBytesMax " + config.stateBytesMax() + " or stateChunksMax "
                     + config.stateChunksMax());
         }
@@ -945,10 +948,10 @@ public class ReplicaCore {
             if (stableImage != null) {
                 stableImage.manifest.chunkDigests().forEach(d -> stored.add(ByteBuffer.wrap(d)));
             }
-            for (int i = 0; i < image.chunks.size(); i++) {
+            for (int i = 0; i < image.manifest.chunkCount(); i++) {
                 byte[] digest = image.manifest.chunkDigests().get(i);
                 if (stored.add(ByteBuffer.wrap(digest))) {
-                    out.persist(new Output.StateChunk(digest, image.chunks.get(i)));
+                    out.persist(new Output.StateChunk(digest, image.chunkInMemory(i)));
                 }
             }
         }
@@ -965,7 +968,7 @@ public class ReplicaCore {
             targetCert = null;
         }
         if (transfer.target() != null && transfer.target().seq() <= cert.seq()) {
-            transfer.clear();
+            stopTransfer();
         }
         nextProposalSeq = Math.max(nextProposalSeq, cert.seq() + 1);
         checkRecovered();
@@ -1032,7 +1035,7 @@ public class ReplicaCore {
             return;
         }
         for (int index : f.indexes()) {
-            if (index >= image.chunks.size() || serveQueue.size() >= config.n() * config.transferChunksInFlightMax()) {
+            if (index >= image.manifest.chunkCount() || serveQueue.size() >= config.n() * config.transferChunksInFlightMax()) {
                 drop(DropReason.UNEXPECTED);
                 continue;
             }
@@ -1041,13 +1044,17 @@ public class ReplicaCore {
         serveQueued();
     }
 
-    /** Sends queued chunks while this tick's byte budget lasts. */
+    /**
+     * Sends queued chunks while this tick's byte budget lasts: slices of the service's parts, or
+     * (for an image installed from peers whose parts the service no longer shares) chunks read from
+     * the store and checked. One the store lost is not sent; the peer asks another after a timeout.
+     */
     private void serveQueued() {
         while (!serveQueue.isEmpty() && serveBudgetBytes > 0) {
             Served s = serveQueue.poll();
             StateImage image = servable.get(s.seq());
-            if (image != null) {
-                byte[] chunk = image.chunks.get(s.index());
+            byte[] chunk = image == null ? null : image.chunk(s.index(), store);
+            if (chunk != null) {
                 serveBudgetBytes -= chunk.length;
                 out.send(s.peer(), new ChunkData(s.seq(), s.index(), chunk));
             }
@@ -1063,8 +1070,11 @@ public class ReplicaCore {
     private void driveTransfer() {
         CheckpointCertificate current = transfer.target();
         if (current != null && current.seq() <= lastExecuted) {
-            transfer.clear();
+            stopTransfer();
             current = null;
+        }
+        if (installing != null) {
+            return;
         }
         if (targetCert == null || targetCert.seq() <= lastExecuted) {
             return;
@@ -1115,7 +1125,6 @@ public class ReplicaCore {
             return;
         }
         transfer.onTick(now, out);
-        installIfComplete();
     }
 
     private void onChunk(int sender, ChunkData c) {
@@ -1124,33 +1133,60 @@ public class ReplicaCore {
             drop(DropReason.BAD_STATE);
         } else if (result == StateTransfer.ChunkResult.UNEXPECTED) {
             drop(DropReason.UNEXPECTED);
-        } else {
-            installIfComplete();
         }
     }
 
+    /**
+     * Once every chunk is held, installs the state from the store, part by part, at most
+     * verifyBytesPerTickMax bytes read per tick (the last chunks are in the store from the step after
+     * they arrived). The service's state changes only when the last part is in.
+     */
     private void installIfComplete() {
-        StateImage image = transfer.complete();
-        if (image != null) {
-            CheckpointCertificate cert = transfer.target();
-            transfer.clear();
-            installImage(cert, image);
+        StateManifest manifest = transfer.complete();
+        if (manifest == null) {
+            return;
         }
+        if (installing == null) {
+            installing = new ImageInstall(manifest, store, stableImage, config, service);
+        }
+        ImageInstall.Result result = installing.step(config.verifyBytesPerTickMax());
+        if (result == ImageInstall.Result.MORE) {
+            return;
+        }
+        ImageInstall done = installing;
+        installing = null;
+        if (result == ImageInstall.Result.MISSING_CHUNK) {
+            transfer.recheck();
+            return;
+        }
+        CheckpointCertificate cert = transfer.target();
+        transfer.clear();
+        if (result == ImageInstall.Result.BAD_STATE) {
+            drop(DropReason.BAD_STATE);
+            return;
+        }
+        installImage(cert, done);
     }
 
-    /** Installs a state whose chunks match a verified certificate's manifest. */
-    private void installImage(CheckpointCertificate cert, StateImage image) {
+    /** The transfer is over or overtaken: an install under way is dropped, the state unchanged. */
+    private void stopTransfer() {
+        if (installing != null) {
+            installing.abort();
+            installing = null;
+        }
+        transfer.clear();
+    }
+
+    /** Makes an installed state (its chunks match a verified certificate's manifest) the stable one. */
+    private void installImage(CheckpointCertificate cert, ImageInstall done) {
         if (cert.seq() <= lastExecuted) {
             drop(DropReason.DUPLICATE);
             return;
         }
-        if (!installParts(cert, image)) {
-            drop(DropReason.BAD_STATE);
-            return;
-        }
+        adopt(cert, done);
         lastProgressTick = now;
         installedByTransfer = true;
-        makeStable(cert, image, true);
+        makeStable(cert, done.image(), true);
         tryExecute();
     }
 
@@ -1162,8 +1198,7 @@ public class ReplicaCore {
      */
     private void resume(Start.Resume r) {
         if (r.stable().seq() > 0) {
-            StateImage image = storedImage(r.stable(), r.manifest());
-            if (image == null || !restoreState(r.stable(), image)) {
+            if (!restoreStored(r.stable(), r.manifest())) {
                 recovering = true;
                 return;
             }
@@ -1181,53 +1216,34 @@ public class ReplicaCore {
         }
     }
 
-    private StateImage storedImage(CheckpointCertificate cert, StateManifest manifest) {
-        if (manifest == null || manifest.seq() != cert.seq() || !Arrays.equals(manifest.root(), cert.stateDigest())) {
-            return null;
-        }
-        List<byte[]> chunks = new ArrayList<>(manifest.chunkCount());
-        for (int i = 0; i < manifest.chunkCount(); i++) {
-            byte[] chunk = store.read(manifest.chunkDigests().get(i));
-            if (!StateImage.matches(manifest, i, chunk)) {
-                return null;
-            }
-            chunks.add(chunk);
-        }
-        return StateImage.verified(manifest, chunks);
-    }
-
     /**
-     * Installs an image's metadata and service parts as the state at the certificate's seq; false
-     * (and nothing changed) when they do not decode — which q correct signers make impossible.
+     * Installs the stable checkpoint from the store at boot, part by part (the whole install in this
+     * one step: nothing else waits on it yet); false, the state unchanged, when the stored chunks do
+     * not make the certified state.
      */
-    private boolean installParts(CheckpointCertificate cert, StateImage image) {
-        try {
-            List<byte[]> parts = image.parts();
-            CheckpointState.Meta meta = CheckpointState.decodeMeta(parts.get(0), config.clientsMax(),
-                    config.replyBytesMax());
-            if (meta.seq() != cert.seq()) {
-                return false;
-            }
-            service.installSnapshotParts(parts.subList(1, parts.size()));
-            replies = meta.replies();
-            chain = meta.chain();
-        } catch (IllegalArgumentException e) {
+    private boolean restoreStored(CheckpointCertificate cert, StateManifest manifest) {
+        if (manifest == null || manifest.seq() != cert.seq() || !Arrays.equals(manifest.root(), cert.stateDigest())) {
             return false;
         }
-        lastExecuted = cert.seq();
-        return true;
-    }
-
-    private boolean restoreState(CheckpointCertificate cert, StateImage image) {
-        if (!installParts(cert, image)) {
+        ImageInstall install = new ImageInstall(manifest, store, null, config, service);
+        if (install.step(Long.MAX_VALUE) != ImageInstall.Result.DONE) {
             return false;
         }
+        adopt(cert, install);
+        StateImage image = install.image();
         stableCert = cert;
         stableImage = image;
         keepServable(image);
         certified.put(cert.seq(), cert);
         nextProposalSeq = cert.seq() + 1;
         return true;
+    }
+
+    /** The metadata of an installed state: we are at its seq, with its hash chain and reply cache. */
+    private void adopt(CheckpointCertificate cert, ImageInstall done) {
+        replies = done.meta().replies();
+        chain = done.meta().chain();
+        lastExecuted = cert.seq();
     }
 
     /** We accepted this proposal (and, as a backup, sent a prepare for it) before the restart. */

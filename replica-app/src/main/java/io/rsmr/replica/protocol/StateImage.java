@@ -3,100 +3,137 @@ package io.rsmr.replica.protocol;
 import io.rsmr.replica.protocol.message.Digests;
 import io.rsmr.replica.protocol.message.StateManifest;
 
+import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
 
 /**
  * A checkpoint state cut into chunks of at most chunkBytesMax: what a replica serves to recovering
- * peers, with the manifest whose root it signs. A part that fits one chunk is that chunk, the very
- * same array: a service that returns an unchanged part's array again costs no copy and no hashing.
+ * peers, with the manifest whose root it signs. It keeps no copy of the state: only references to
+ * the part arrays the service returned (or was given at install), and a chunk is a slice of its part
+ * made when it is needed. A service that returns an unchanged part's array again thus costs no copy
+ * and no hashing. A part the image has no array for (null) is read from the chunk store and checked.
  */
 final class StateImage {
     final StateManifest manifest;
-    final List<byte[]> chunks;
     final byte[] root;
+    /** Per part, its bytes (the service's own array), or null: its chunks are in the store. */
+    private final byte[][] parts;
+    /** Per chunk, its part and where it starts in that part. */
+    private final int[] partOfChunk;
+    private final int[] chunkOffset;
+    private final int[] firstChunkOfPart;
 
-    private StateImage(StateManifest manifest, List<byte[]> chunks) {
-        assert manifest.chunkCount() == chunks.size();
+    private StateImage(StateManifest manifest, byte[][] parts, int[] chunkOffset) {
+        assert parts.length == manifest.partChunks().size() && chunkOffset.length == manifest.chunkCount();
         this.manifest = manifest;
-        this.chunks = List.copyOf(chunks);
         this.root = manifest.root();
+        this.parts = parts;
+        this.chunkOffset = chunkOffset;
+        this.partOfChunk = new int[manifest.chunkCount()];
+        this.firstChunkOfPart = new int[parts.length];
+        int chunk = 0;
+        for (int p = 0; p < parts.length; p++) {
+            firstChunkOfPart[p] = chunk;
+            for (int j = 0; j < manifest.partChunks().get(p); j++) {
+                partOfChunk[chunk++] = p;
+            }
+        }
     }
 
     /**
-     * Cuts parts into chunks and hashes them, reusing the digest of every chunk that is the same
-     * array as one of {@code previous} (which may be null).
+     * Cuts parts into chunks and hashes them, reusing the digests of every part that is the same
+     * array as one of {@code previous}'s (which may be null).
      */
     static StateImage of(long seq, List<byte[]> parts, int chunkBytesMax, StateImage previous) {
-        Map<byte[], byte[]> known = new IdentityHashMap<>();
+        Map<byte[], Integer> known = new IdentityHashMap<>();
         if (previous != null) {
-            for (int i = 0; i < previous.chunks.size(); i++) {
-                known.put(previous.chunks.get(i), previous.manifest.chunkDigests().get(i));
+            for (int p = 0; p < previous.parts.length; p++) {
+                if (previous.parts[p] != null) {
+                    known.put(previous.parts[p], p);
+                }
             }
         }
-        List<byte[]> chunks = new ArrayList<>();
         List<byte[]> digests = new ArrayList<>();
+        List<Integer> offsets = new ArrayList<>();
         List<Integer> partChunks = new ArrayList<>(parts.size());
         for (byte[] part : parts) {
-            List<byte[]> cut = cut(part, chunkBytesMax);
-            for (byte[] chunk : cut) {
-                byte[] digest = known.get(chunk);
-                digests.add(digest != null ? digest : Digests.sha256(chunk));
-                chunks.add(chunk);
-            }
-            partChunks.add(cut.size());
-        }
-        return new StateImage(new StateManifest(seq, digests, partChunks), chunks);
-    }
-
-    /** An image from chunks already checked against a manifest. */
-    static StateImage verified(StateManifest manifest, List<byte[]> chunks) {
-        return new StateImage(manifest, chunks);
-    }
-
-    private static List<byte[]> cut(byte[] part, int chunkBytesMax) {
-        if (part.length <= chunkBytesMax) {
-            return List.of(part);
-        }
-        List<byte[]> pieces = new ArrayList<>(part.length / chunkBytesMax + 1);
-        for (int from = 0; from < part.length; from += chunkBytesMax) {
-            pieces.add(Arrays.copyOfRange(part, from, Math.min(part.length, from + chunkBytesMax)));
-        }
-        return pieces;
-    }
-
-    /** The parts again, joined from their chunks. */
-    List<byte[]> parts() {
-        List<byte[]> parts = new ArrayList<>(manifest.partChunks().size());
-        int next = 0;
-        for (int count : manifest.partChunks()) {
-            if (count == 1) {
-                parts.add(chunks.get(next));
+            Integer before = known.get(part);
+            int first = digests.size();
+            if (before != null) {
+                int from = previous.firstChunkOfPart[before];
+                for (int i = from; i < from + previous.manifest.partChunks().get(before); i++) {
+                    digests.add(previous.manifest.chunkDigests().get(i));
+                    offsets.add(previous.chunkOffset[i]);
+                }
             } else {
-                int bytes = 0;
-                for (int i = next; i < next + count; i++) {
-                    bytes += chunks.get(i).length;
-                }
-                byte[] part = new byte[bytes];
                 int at = 0;
-                for (int i = next; i < next + count; i++) {
-                    System.arraycopy(chunks.get(i), 0, part, at, chunks.get(i).length);
-                    at += chunks.get(i).length;
-                }
-                parts.add(part);
+                do {
+                    int length = Math.min(chunkBytesMax, part.length - at);
+                    digests.add(Digests.sha256(part, at, length));
+                    offsets.add(at);
+                    at += length;
+                } while (at < part.length);
             }
-            next += count;
+            partChunks.add(digests.size() - first);
         }
-        return parts;
+        return new StateImage(new StateManifest(seq, digests, partChunks), parts.toArray(new byte[0][]),
+                offsets.stream().mapToInt(Integer::intValue).toArray());
     }
 
+    /**
+     * An image of a verified manifest whose parts (null where unknown) were checked against it; a
+     * part's chunks are cut at chunkOffsets (per chunk, its start in its part).
+     */
+    static StateImage verified(StateManifest manifest, byte[][] parts, int[] chunkOffsets) {
+        return new StateImage(manifest, parts.clone(), chunkOffsets.clone());
+    }
+
+    /** Chunk index from the part in memory, else from the store if intact there; null when neither has it. */
+    byte[] chunk(int index, ChunkStore store) {
+        byte[] inMemory = chunkInMemory(index);
+        if (inMemory != null) {
+            return inMemory;
+        }
+        byte[] stored = store.read(manifest.chunkDigests().get(index));
+        return matches(manifest, index, stored) ? stored : null;
+    }
+
+    /** Chunk index as a slice of its part in memory (the part itself when it is one chunk), or null. */
+    byte[] chunkInMemory(int index) {
+        int p = partOfChunk[index];
+        byte[] part = parts[p];
+        if (part == null) {
+            return null;
+        }
+        if (manifest.partChunks().get(p) == 1) {
+            return part;
+        }
+        boolean last = index + 1 == chunkOffset.length || partOfChunk[index + 1] != p;
+        int end = last ? part.length : chunkOffset[index + 1];
+        return Arrays.copyOfRange(part, chunkOffset[index], end);
+    }
+
+    /** The chunks whose part is in memory, by digest to index (to reuse them in a transfer). */
+    Map<ByteBuffer, Integer> chunksInMemory() {
+        Map<ByteBuffer, Integer> byDigest = new HashMap<>();
+        for (int i = 0; i < chunkOffset.length; i++) {
+            if (parts[partOfChunk[i]] != null) {
+                byDigest.putIfAbsent(ByteBuffer.wrap(manifest.chunkDigests().get(i)), i);
+            }
+        }
+        return byDigest;
+    }
+
+    /** Bytes of the state (every part in memory: an image this replica took itself). */
     long bytes() {
         long bytes = 0;
-        for (byte[] chunk : chunks) {
-            bytes += chunk.length;
+        for (byte[] part : parts) {
+            bytes += part.length;
         }
         return bytes;
     }

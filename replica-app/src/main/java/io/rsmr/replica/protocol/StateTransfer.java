@@ -11,6 +11,7 @@ import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -25,6 +26,11 @@ import java.util.TreeSet;
  * in flight per peer. A chunk that does not match its digest proves its sender faulty: the peer is
  * reported and never asked again, and its chunks go to others. A peer that stays silent only loses
  * its requests to another peer after a timeout.
+ *
+ * <p>Memory stays bounded whatever the state's size: a verified chunk goes to the chunk store (a
+ * persist entry) as it arrives and only the fact that it is held stays here; the core installs the
+ * state from the store part by part afterwards ({@link ImageInstall}). A chunk the store has lost by
+ * then is simply fetched again ({@link #refetch}).
  */
 final class StateTransfer {
     private static final long NEVER = Long.MIN_VALUE / 2;
@@ -36,7 +42,8 @@ final class StateTransfer {
 
     private CheckpointCertificate target;
     private StateManifest manifest;
-    private byte[][] held;
+    /** Per chunk of the manifest: held intact, in the store or in the stable image's memory. */
+    private boolean[] held;
     private int verifiedUpTo;
     /** Chunks of the manifest not held yet (the transfer is complete at 0). */
     private int missing;
@@ -48,8 +55,10 @@ final class StateTransfer {
     private long manifestAskedTick = NEVER;
     private long lastProgressTick = NEVER;
     private int rotation;
-    /** Verified chunks of earlier targets and of the stable state, by digest: reused when listed again. */
-    private Map<ByteBuffer, byte[]> reusable = new HashMap<>();
+    /** Digests of the chunks this transfer verified and persisted: the store holds them, no need to hash again. */
+    private Set<ByteBuffer> stored = new HashSet<>();
+    /** The stable image's chunks in memory, by digest to index (reused without a read), or empty. */
+    private Map<ByteBuffer, Integer> stableChunks = Map.of();
 
     private long lastTargetSeq;
     private int lastChunkCount;
@@ -85,23 +94,12 @@ final class StateTransfer {
     }
 
     /**
-     * Starts (or switches) to a newer target. Chunks already held stay reusable, as do the given
-     * stable chunks: a state that moved on by a few parts costs only those parts.
+     * Starts (or switches) to a newer target. Chunks already fetched stay reusable (they are in the
+     * store), as do the stable image's: a state that moved on by a few parts costs only those parts.
      */
     void retarget(CheckpointCertificate cert, StateImage stable, long now) {
         assert target == null || cert.seq() > target.seq();
-        if (manifest != null) {
-            for (int i = 0; i < held.length; i++) {
-                if (held[i] != null) {
-                    reusable.put(ByteBuffer.wrap(manifest.chunkDigests().get(i)), held[i]);
-                }
-            }
-        }
-        if (stable != null) {
-            for (int i = 0; i < stable.chunks.size(); i++) {
-                reusable.putIfAbsent(ByteBuffer.wrap(stable.manifest.chunkDigests().get(i)), stable.chunks.get(i));
-            }
-        }
+        stableChunks = stable == null ? Map.of() : stable.chunksInMemory();
         target = cert;
         lastTargetSeq = cert.seq();
         lastChunkCount = 0;
@@ -119,7 +117,8 @@ final class StateTransfer {
         target = null;
         manifest = null;
         held = null;
-        reusable = new HashMap<>();
+        stored = new HashSet<>();
+        stableChunks = Map.of();
         Arrays.fill(inFlight, 0);
     }
 
@@ -166,7 +165,7 @@ final class StateTransfer {
         }
         manifest = m;
         lastChunkCount = m.chunkCount();
-        held = new byte[m.chunkCount()][];
+        held = new boolean[m.chunkCount()];
         missing = m.chunkCount();
         askedPeer = new int[m.chunkCount()];
         Arrays.fill(askedPeer, -1);
@@ -178,7 +177,7 @@ final class StateTransfer {
     }
 
     ChunkResult onChunk(int sender, ChunkData c, long now, Output out) {
-        if (manifest == null || c.seq() != target.seq() || c.index() >= held.length || held[c.index()] != null
+        if (manifest == null || c.seq() != target.seq() || c.index() >= held.length || held[c.index()]
                 || askedPeer[c.index()] < 0) {
             return ChunkResult.UNEXPECTED;
         }
@@ -189,7 +188,8 @@ final class StateTransfer {
             return ChunkResult.BAD;
         }
         release(i);
-        held[i] = c.bytes();
+        held[i] = true;
+        stored.add(ByteBuffer.wrap(manifest.chunkDigests().get(i)));
         missing--;
         chunksFetched++;
         bytesFetched += c.bytes().length;
@@ -199,12 +199,28 @@ final class StateTransfer {
         return ChunkResult.USED;
     }
 
-    /** The complete, verified image, or null while chunks are missing. */
-    StateImage complete() {
+    /** The certified manifest once every chunk is held (in the store or the stable image), else null. */
+    StateManifest complete() {
         if (manifest == null || verifiedUpTo < held.length || missing > 0) {
             return null;
         }
-        return StateImage.verified(manifest, Arrays.asList(held));
+        return manifest;
+    }
+
+    /**
+     * The store lost (or spoiled) a chunk since it was held — e.g. a stable checkpoint of our own
+     * made the store drop the chunks it did not list. Checks every chunk again from the store (a
+     * bounded number of bytes per tick, as at the start) and fetches what is gone: one pass, however
+     * many were lost.
+     */
+    void recheck() {
+        assert manifest != null && missing == 0 : "recheck of an incomplete transfer";
+        stored = new HashSet<>();
+        held = new boolean[manifest.chunkCount()];
+        missing = manifest.chunkCount();
+        verifiedUpTo = 0;
+        unaskedFrom = 0;
+        chunksLocal = 0;
     }
 
     /**
@@ -230,34 +246,32 @@ final class StateTransfer {
 
     /**
      * Takes what is already here and intact, at most verifyBytesPerTickMax bytes hashed per tick. A
-     * reusable chunk was checked against its digest when it was taken, so only the store's are hashed.
+     * chunk this transfer stored or the stable image holds was checked when it was taken, so only the
+     * store's others are read and hashed, and none is kept: the install reads them again.
      */
     private void verifyLocal() {
         long budget = config.verifyBytesPerTickMax();
         while (verifiedUpTo < held.length && budget > 0) {
             int i = verifiedUpTo++;
-            byte[] digest = manifest.chunkDigests().get(i);
-            byte[] candidate = reusable.get(ByteBuffer.wrap(digest));
-            if (candidate == null) {
-                candidate = store.read(digest);
+            ByteBuffer digest = ByteBuffer.wrap(manifest.chunkDigests().get(i));
+            boolean intact = stored.contains(digest) || stableChunks.containsKey(digest);
+            if (!intact) {
+                byte[] candidate = store.read(manifest.chunkDigests().get(i));
                 budget -= candidate == null ? 0 : candidate.length;
-                candidate = StateImage.matches(manifest, i, candidate) ? candidate : null;
+                intact = StateImage.matches(manifest, i, candidate);
             }
-            if (candidate != null) {
-                held[i] = candidate;
+            if (intact) {
+                held[i] = true;
                 missing--;
                 chunksLocal++;
             }
-        }
-        if (verifiedUpTo == held.length) {
-            reusable = new HashMap<>();
         }
     }
 
     private void expire(long now) {
         long timeout = 4L * config.statusIntervalTicks();
         for (int i = 0; i < held.length; i++) {
-            if (held[i] == null && askedPeer[i] >= 0 && now - askedTick[i] > timeout) {
+            if (!held[i] && askedPeer[i] >= 0 && now - askedTick[i] > timeout) {
                 release(i);
             }
         }
@@ -268,7 +282,7 @@ final class StateTransfer {
         Map<Integer, List<Integer>> batches = new HashMap<>();
         for (; unaskedFrom < held.length; unaskedFrom++) {
             int i = unaskedFrom;
-            if (held[i] != null || askedPeer[i] >= 0) {
+            if (held[i] || askedPeer[i] >= 0) {
                 continue;
             }
             int peer = peerWithRoom(peers);

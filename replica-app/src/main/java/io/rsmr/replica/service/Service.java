@@ -29,25 +29,69 @@ public interface Service {
 
     /**
      * The whole current state as an ordered list of parts (e.g. key ranges or hash buckets), such
-     * that {@link #installSnapshotParts} restores it exactly. The core hashes each part into the
+     * that {@link #beginInstall} restores it exactly. The core hashes each part into the
      * checkpoint's chunks, so a replica whose state differs in a few parts transfers only those.
      * Return the same array instance for a part that did not change since the previous call: the
-     * core then reuses its digests instead of hashing the part again.
+     * core then reuses its digests instead of hashing the part again, and keeps no copy of it.
      */
     default List<byte[]> snapshotParts() {
         return List.of(snapshot());
     }
 
     /**
-     * Replaces the state with parts taken by {@link #snapshotParts()}.
-     *
-     * @throws IllegalArgumentException naming what is wrong; the state is then unchanged
+     * Starts replacing the state with {@code partCount} parts taken by {@link #snapshotParts()},
+     * handed over one at a time (the core reads each from its chunk store just before), so that a
+     * state larger than the heap can be installed by a service that keeps it on disk. Nothing
+     * changes until {@link PartInstall#commit}; {@link PartInstall#abort} leaves the state as it was.
      */
-    default void installSnapshotParts(List<byte[]> parts) {
-        if (parts.size() != 1) {
-            throw new IllegalArgumentException("expected a snapshot of 1 part, got " + parts.size());
-        }
-        installSnapshot(parts.get(0));
+    default PartInstall beginInstall(int partCount) {
+        return new PartInstall() {
+            private byte[] only;
+
+            @Override
+            public void add(byte[] part) {
+                if (only != null || partCount != 1) {
+                    throw new IllegalArgumentException("expected a snapshot of 1 part, got " + partCount);
+                }
+                only = part;
+            }
+
+            @Override
+            public void commit() {
+                if (only == null) {
+                    throw new IllegalArgumentException("the snapshot's only part never came");
+                }
+                installSnapshot(only);
+            }
+
+            @Override
+            public void abort() {
+                only = null;
+            }
+        };
+    }
+
+    /**
+     * A state being installed part by part. The calls come from the service's one thread, between
+     * (never during) its other calls; batches may even execute on the old state in between.
+     */
+    interface PartInstall {
+        /**
+         * The next part, in order.
+         *
+         * @throws IllegalArgumentException naming what is wrong with the part; the caller then aborts
+         */
+        void add(byte[] part);
+
+        /**
+         * Makes the parts added the state.
+         *
+         * @throws IllegalArgumentException when they are not a whole, valid state; the state is then unchanged
+         */
+        void commit();
+
+        /** Drops what was added; the state stays as it was. */
+        void abort();
     }
 
     /**

@@ -1,9 +1,12 @@
 package io.rsmr.replica.kv;
 
+import io.rsmr.replica.service.Service;
+
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -167,7 +170,7 @@ class KvServiceTest {
         assertEquals(1, changed, "one write re-encodes one bucket; the others are the same arrays");
 
         KvService copy = new KvService(limits);
-        copy.installSnapshotParts(after);
+        install(copy, after);
         assertArrayEquals(kv.stateDigest(), copy.stateDigest());
         assertArrayEquals(kv.snapshot(), copy.snapshot());
     }
@@ -188,14 +191,60 @@ class KvServiceTest {
         swapped.set(full, parts.get((full + 1) % 8));
         swapped.set((full + 1) % 8, parts.get(full));
         IllegalArgumentException misplaced = assertThrows(IllegalArgumentException.class,
-                () -> target.installSnapshotParts(swapped));
+                () -> install(target, swapped));
         assertTrue(misplaced.getMessage().contains("wrong part"), misplaced.getMessage());
 
         List<byte[]> truncated = new ArrayList<>(parts);
         truncated.set(full, Arrays.copyOf(parts.get(full), parts.get(full).length - 1));
-        assertThrows(IllegalArgumentException.class, () -> target.installSnapshotParts(truncated));
-        assertThrows(IllegalArgumentException.class, () -> target.installSnapshotParts(parts.subList(0, 7)));
+        assertThrows(IllegalArgumentException.class, () -> install(target, truncated));
+        assertThrows(IllegalArgumentException.class, () -> install(target, parts.subList(0, 7)));
         assertArrayEquals(digestBefore, target.stateDigest(), "a refused snapshot changes nothing");
+    }
+
+    @Test
+    void aPartByPartInstallChangesNothingUntilCommitAndNothingWhenAborted() throws Exception {
+        for (int i = 0; i < 20; i++) {
+            run(new KvOperation.Put(b("key" + i), b("value" + i)));
+        }
+        List<byte[]> parts = kv.snapshotParts();
+        KvService target = new KvService(limits);
+        target.executeBatch(List.of(new KvOperation.Put(b("mine"), b("2")).encode()));
+        byte[] digestBefore = target.stateDigest();
+
+        Service.PartInstall aborted = target.beginInstall(parts.size());
+        parts.subList(0, 5).forEach(aborted::add);
+        assertArrayEquals(digestBefore, target.stateDigest(), "parts added but not committed change nothing");
+        aborted.abort();
+        assertArrayEquals(digestBefore, target.stateDigest(), "an aborted install changes nothing");
+        assertThrows(IllegalStateException.class, () -> aborted.add(parts.get(5)));
+
+        Service.PartInstall early = target.beginInstall(parts.size());
+        parts.subList(0, 7).forEach(early::add);
+        IllegalArgumentException short1 = assertThrows(IllegalArgumentException.class, early::commit);
+        assertTrue(short1.getMessage().contains("7 of 8 parts"), short1.getMessage());
+        early.abort();
+        assertArrayEquals(digestBefore, target.stateDigest());
+
+        Service.PartInstall whole = target.beginInstall(parts.size());
+        parts.forEach(whole::add);
+        target.executeBatch(List.of(new KvOperation.Put(b("meanwhile"), b("3")).encode()));
+        whole.commit();
+        assertArrayEquals(kv.snapshot(), target.snapshot(), "the committed parts replace even writes made meanwhile");
+        for (int i = 0; i < parts.size(); i++) {
+            assertSame(parts.get(i), target.snapshotParts().get(i), "the installed part arrays are kept, not copied");
+        }
+    }
+
+    /** Installs parts one at a time, as the core does; aborts (state unchanged) when one is refused. */
+    private static void install(KvService target, List<byte[]> parts) {
+        Service.PartInstall install = target.beginInstall(parts.size());
+        try {
+            parts.forEach(install::add);
+            install.commit();
+        } catch (IllegalArgumentException e) {
+            install.abort();
+            throw e;
+        }
     }
 
     private void assertError(byte[] operation, String expected) throws KvFormatException {

@@ -4,18 +4,18 @@ import io.rsmr.replica.kv.KvLimits;
 import io.rsmr.replica.kv.KvOperation;
 import io.rsmr.replica.kv.KvService;
 import io.rsmr.replica.protocol.message.ChunkData;
+import io.rsmr.replica.protocol.message.Digests;
 import io.rsmr.replica.protocol.message.Message;
 import io.rsmr.replica.protocol.message.Request;
 import io.rsmr.replica.protocol.message.StateManifest;
 import org.junit.jupiter.api.Test;
 
-import java.nio.ByteBuffer;
+import java.lang.ref.WeakReference;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.HashMap;
+import java.util.Arrays;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 import java.util.function.UnaryOperator;
 
@@ -34,55 +34,27 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * resumes — or recovers when its stored chunks are wrong.
  */
 class StateTransferTest {
-    private static final ProtocolConfig CONFIG = ProtocolConfig.defaults(4, 0, 1).withWindow(4, 8, 2)
-            .withTimeouts(400, 200, 5);
+    private static final ProtocolConfig CONFIG = smallReads(ProtocolConfig.defaults(4, 0, 1).withWindow(4, 8, 2)
+            .withTimeouts(400, 200, 5));
     private static final KvLimits LIMITS = new KvLimits(64, 4096, 10, 4096, 10_000, 16);
     private static final int RECOVERING = 3;
 
     private record Envelope(int from, int to, Message message) {
     }
 
-    /** A replica's durable chunks, as the shell keeps them. */
-    private static final class MemoryStore implements ChunkStore {
-        final Map<ByteBuffer, byte[]> chunks = new HashMap<>();
-        StateManifest stable;
-
-        @Override
-        public byte[] read(byte[] digest) {
-            byte[] chunk = chunks.get(ByteBuffer.wrap(digest));
-            return chunk == null ? null : chunk.clone();
-        }
-
-        /** The disk as it is now: the replica's later writes do not reach the copy. */
-        MemoryStore copy() {
-            MemoryStore copy = new MemoryStore();
-            copy.chunks.putAll(chunks);
-            copy.stable = stable;
-            return copy;
-        }
-
-        void persist(List<Output.Persist> entries) {
-            for (Output.Persist p : entries) {
-                if (p instanceof Output.StateChunk c) {
-                    chunks.put(ByteBuffer.wrap(c.digest()), c.bytes());
-                } else if (p instanceof Output.StableCheckpoint s) {
-                    stable = s.manifest();
-                }
-            }
-        }
-    }
-
     private final ReplicaCore[] replicas = new ReplicaCore[4];
     private final KvService[] services = new KvService[4];
-    private final MemoryStore[] stores = new MemoryStore[4];
+    private final MemoryChunkStore[] stores = new MemoryChunkStore[4];
     private final ArrayDeque<Envelope> queue = new ArrayDeque<>();
-    private final List<Output.Persist> persistedByRecovering = new ArrayList<>();
+    /** Chunks the recovering replica persisted, and of those, how many did not match their digest. */
+    private int chunksPersistedByRecovering;
+    private int unverifiedChunksPersisted;
     private UnaryOperator<Envelope> network = e -> e;
     private long clientSeq;
 
     StateTransferTest() {
         for (int i = 0; i < 4; i++) {
-            stores[i] = new MemoryStore();
+            stores[i] = new MemoryChunkStore();
             services[i] = new KvService(LIMITS);
             replicas[i] = new ReplicaCore(CONFIG, i, services[i], new TestSignatures(i), stores[i], Start.FRESH);
         }
@@ -91,7 +63,7 @@ class StateTransferTest {
     @Test
     void aRejuvenatedReplicaKeepsTheChunksThatMatchAndFetchesOnlyTheRest() {
         write(0, 200);
-        MemoryStore old = stores[RECOVERING].copy();
+        MemoryChunkStore old = stores[RECOVERING].copy();
         int stableChunks = old.stable.chunkCount();
         write(200, 4);
         rejuvenate(old);
@@ -106,7 +78,7 @@ class StateTransferTest {
     @Test
     void aRecoveringReplicaAsksForTheCertificateAtOnceNotAtTheNextStatusRound() {
         write(0, 50);
-        rejuvenate(new MemoryStore());
+        rejuvenate(new MemoryChunkStore());
         tick(CONFIG.statusIntervalTicks() - 1);
         assertNotEquals(RecoveryProgress.Phase.LEARNING, replicas[RECOVERING].recovery().phase(),
                 "the certificate came before the first status round: " + replicas[RECOVERING].recovery());
@@ -119,17 +91,13 @@ class StateTransferTest {
         write(0, 100);
         network = e -> e.from() == 1 && e.to() == RECOVERING && e.message() instanceof ChunkData c
                 ? new Envelope(1, RECOVERING, new ChunkData(c.seq(), c.index(), flipped(c.bytes()))) : e;
-        rejuvenate(new MemoryStore());
+        rejuvenate(new MemoryChunkStore());
         recover();
         RecoveryProgress progress = replicas[RECOVERING].recovery();
         assertEquals(Set.of(1), progress.badPeers(), "replica 1 served chunks that do not match: " + progress);
         assertTrue(replicas[RECOVERING].dropCount(DropReason.BAD_STATE) > 0);
-        for (Output.Persist p : persistedByRecovering) {
-            if (p instanceof Output.StateChunk c) {
-                assertArrayEquals(c.digest(), io.rsmr.replica.protocol.message.Digests.sha256(c.bytes()),
-                        "only verified chunks reach the disk");
-            }
-        }
+        assertTrue(chunksPersistedByRecovering > 0);
+        assertEquals(0, unverifiedChunksPersisted, "only verified chunks reach the disk");
         assertSameStateAsThePeers();
     }
 
@@ -164,6 +132,74 @@ class StateTransferTest {
         assertSameStateAsThePeers();
     }
 
+    /**
+     * Bounded memory, shown without a clock: every chunk array the recovering replica received is
+     * unreachable once the transfer is over (the store got a copy, the install read copies back), so
+     * the core kept none of them; and the install read the state from the store one part at a time,
+     * at most the per-tick budget plus one part in any step, over several ticks.
+     */
+    @Test
+    void aTransferKeepsNoChunkInMemoryAndTheInstallReadsAFewPartsPerStep() {
+        write(0, 150);
+        List<WeakReference<byte[]>> received = new ArrayList<>();
+        network = e -> {
+            if (e.to() == RECOVERING && e.message() instanceof ChunkData c) {
+                byte[] copy = c.bytes().clone();
+                received.add(new WeakReference<>(copy));
+                return new Envelope(e.from(), e.to(), new ChunkData(c.seq(), c.index(), copy));
+            }
+            return e;
+        };
+        rejuvenate(new MemoryChunkStore());
+        long stateBytes = stores[0].chunks.values().stream().mapToLong(c -> c.length).sum();
+        recover();
+        network = e -> e;
+        tick(1);
+        assertTrue(received.size() > 10, "chunks came from peers: " + received.size());
+        assertEquals(0, reachable(received), "the core keeps no received chunk once it is in the store");
+
+        long partMax = stores[0].chunks.values().stream().mapToLong(c -> c.length).max().orElseThrow();
+        MemoryChunkStore disk = stores[RECOVERING];
+        assertTrue(disk.bytesReadPerStepMax <= CONFIG.verifyBytesPerTickMax() + partMax,
+                "at most the budget and one part read in a step: " + disk.bytesReadPerStepMax);
+        assertTrue(stateBytes > 3L * (CONFIG.verifyBytesPerTickMax() + partMax),
+                "the state spans several steps' reads: " + stateBytes);
+        assertSameStateAsThePeers();
+    }
+
+    /**
+     * The store loses a chunk in the middle of the install (say an intruder, or a stable checkpoint
+     * of our own, removed it): the service's state is untouched at that moment, the chunk is fetched
+     * again, and the replica recovers the certified state.
+     */
+    @Test
+    void aChunkStoreReadFailingMidInstallLeavesNothingHalfDoneAndTheChunkIsFetchedAgain() {
+        write(0, 150);
+        MemoryChunkStore disk = new MemoryChunkStore();
+        disk.loseAfterReads = 4;
+        rejuvenate(disk);
+        byte[] emptyState = new KvService(LIMITS).stateDigest();
+        for (int t = 0; t < 2_000 && disk.lost == null; t++) {
+            tick(1);
+        }
+        assertNotNull(disk.lost, "the store lost a chunk during the install");
+        assertArrayEquals(emptyState, services[RECOVERING].stateDigest(), "a failed install changes nothing");
+        assertEquals(0, replicas[RECOVERING].lastExecutedSeq());
+        assertTrue(replicas[RECOVERING].recovering());
+        recover();
+        assertTrue(disk.chunks.containsKey(disk.lost), "the lost chunk was fetched again");
+        assertSameStateAsThePeers();
+    }
+
+    private static int reachable(List<WeakReference<byte[]>> refs) {
+        int left = refs.size();
+        for (int attempt = 0; attempt < 20 && left > 0; attempt++) {
+            System.gc();
+            left = (int) refs.stream().filter(r -> r.get() != null).count();
+        }
+        return left;
+    }
+
     // ------------------------------------------------------------------ the harness
 
     private void write(int firstKey, int count) {
@@ -180,7 +216,7 @@ class StateTransferTest {
     }
 
     /** Replica 3 boots rejuvenated: empty service, untrusted store. */
-    private void rejuvenate(MemoryStore disk) {
+    private void rejuvenate(MemoryChunkStore disk) {
         stores[RECOVERING] = disk;
         services[RECOVERING] = new KvService(LIMITS);
         replicas[RECOVERING] = new ReplicaCore(CONFIG, RECOVERING, services[RECOVERING], new TestSignatures(RECOVERING),
@@ -217,9 +253,15 @@ class StateTransferTest {
     }
 
     private void handle(int from, Output out) {
+        stores[from].newStep();
         stores[from].persist(out.toPersist());
         if (from == RECOVERING) {
-            persistedByRecovering.addAll(out.toPersist());
+            for (Output.Persist p : out.toPersist()) {
+                if (p instanceof Output.StateChunk c) {
+                    chunksPersistedByRecovering++;
+                    unverifiedChunksPersisted += Arrays.equals(c.digest(), Digests.sha256(c.bytes())) ? 0 : 1;
+                }
+            }
         }
         for (Output.Outbound o : out.toReplicas()) {
             for (int to = 0; to < 4; to++) {
@@ -235,6 +277,13 @@ class StateTransferTest {
             Envelope e = queue.poll();
             handle(e.to(), replicas[e.to()].step(new Input.FromReplica(e.from(), e.message())));
         }
+    }
+
+    /** Local chunks checked and state installed at most 512 bytes a tick: a few parts of these small states. */
+    private static ProtocolConfig smallReads(ProtocolConfig config) {
+        ProtocolConfig.Builder b = config.toBuilder();
+        b.verifyBytesPerTickMax = 512;
+        return b.build();
     }
 
     private static byte[] flipped(byte[] bytes) {

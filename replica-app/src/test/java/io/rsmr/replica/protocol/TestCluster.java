@@ -13,7 +13,7 @@ import java.util.List;
 import java.util.function.BiPredicate;
 import java.util.function.Predicate;
 
-/** A scripted in-memory cluster for unit tests: FIFO delivery, optional per-link drops. */
+/** A scripted in-memory cluster for unit tests: FIFO delivery, optional per-link drops, a chunk store per replica. */
 final class TestCluster {
     record Envelope(int from, int to, Message message) {
     }
@@ -21,6 +21,7 @@ final class TestCluster {
     final ProtocolConfig config;
     final ReplicaCore[] replicas;
     final MapService[] services;
+    final MemoryChunkStore[] stores;
     final ArrayDeque<Envelope> queue = new ArrayDeque<>();
     final List<List<Reply>> repliesByReplica = new ArrayList<>();
     final List<List<ReplyDigest>> digestsByReplica = new ArrayList<>();
@@ -34,9 +35,11 @@ final class TestCluster {
         this.config = config;
         replicas = new ReplicaCore[config.n()];
         services = new MapService[config.n()];
+        stores = new MemoryChunkStore[config.n()];
         for (int i = 0; i < config.n(); i++) {
             services[i] = new MapService();
-            replicas[i] = new ReplicaCore(config, i, services[i], new TestSignatures(i));
+            stores[i] = new MemoryChunkStore();
+            replicas[i] = new ReplicaCore(config, i, services[i], new TestSignatures(i), stores[i], Start.FRESH);
             repliesByReplica.add(new ArrayList<>());
             digestsByReplica.add(new ArrayList<>());
             readsByReplica.add(new ArrayList<>());
@@ -60,6 +63,7 @@ final class TestCluster {
     }
 
     void handle(int from, Output out) {
+        stores[from].persist(out.toPersist());
         for (Output.Outbound o : out.toReplicas()) {
             for (int to = 0; to < config.n(); to++) {
                 if (to != from && (o.to() == Output.ALL || o.to() == to)) {
