@@ -22,6 +22,7 @@ import java.util.Arrays;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -49,6 +50,8 @@ import java.util.concurrent.atomic.AtomicLongArray;
  */
 public final class RecoveryBenchmark {
     private static final int VICTIM = 4;
+    /** A replica that serves the victim's transfers (ids are 1-based): its peak memory for comparison. */
+    private static final int SERVING = 1;
     private static final long RECOVERY_SECONDS_MAX = 600;
     private static final int LOADERS = 16;
     private static final int TCP_BUFFER_BYTES = 1 << 20;
@@ -230,8 +233,31 @@ public final class RecoveryBenchmark {
         double rate = transferring > 0 ? bytes / transferring : 0;
         emit("{\"measure\":\"recovery\",\"damage\":\"" + name + "\",\"wallSeconds\":" + round(wallSeconds)
                 + ",\"transferringSeconds\":" + round(transferring) + ",\"transferMBps\":" + round(rate / 1e6)
-                + ",\"transferToTcpRatio\":" + round(rate / tcpBytesPerSecond) + ",\"report\":" + recovered + "}");
+                + ",\"transferToTcpRatio\":" + round(rate / tcpBytesPerSecond) + ",\"victimPeakRssMB\":"
+                + peakRssMegabytes(VICTIM) + ",\"servingPeakRssMB\":" + peakRssMegabytes(SERVING) + ",\"report\":"
+                + recovered + "}");
         return recovered;
+    }
+
+    /**
+     * The replica's peak resident set since its start (Linux {@code VmHWM}), in MB; -1 when unknown.
+     * For the victim, read just after it recovered: the memory its recovery took.
+     */
+    private long peakRssMegabytes(int replica) {
+        Optional<Long> pid = cluster.pid(replica);
+        if (pid.isEmpty()) {
+            return -1;
+        }
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc", pid.get().toString(), "status"))) {
+                if (line.startsWith("VmHWM:")) {
+                    return Long.parseLong(line.replaceAll("[^0-9]", "")) / 1024;
+                }
+            }
+        } catch (IOException | NumberFormatException e) {
+            return -1;
+        }
+        return -1;
     }
 
     private String awaitRecovered(int before) throws InterruptedException {

@@ -2,8 +2,9 @@ package io.rsmr.replica.protocol;
 
 /**
  * Where a replica keeps the chunks of its checkpoint states, addressed by their SHA-256. The shell
- * writes every {@link Output.StateChunk} it is asked to persist; the core reads chunks back to serve
- * peers, to resume, and to reuse what the local disk already holds during a state transfer.
+ * writes every {@link Output.StateChunk} it is asked to persist, before the core's next step; the core
+ * reads chunks back to serve peers, to resume, to reuse what the local disk already holds during a
+ * state transfer, and to install a transferred state part by part (it keeps no fetched chunk itself).
  *
  * <p>The store is untrusted: on a rejuvenated replica an intruder may have written anything. The
  * core therefore checks the SHA-256 of every chunk it reads before it uses or serves it.

@@ -9,8 +9,10 @@ import java.util.Map;
 /**
  * Installs a certified state from the chunk store part by part, part of the pure core: reads the
  * chunks of one part (checking each against the manifest: the store is untrusted), joins them, hands
- * the part to the service's {@link Service.PartInstall} and forgets it. The core thus holds at most
- * one part of the state, whatever its size; the service decides where the state lives. Each
+ * the part to the service's {@link Service.PartInstall}. The core thus makes no copy of the state,
+ * whatever its size: beyond the part being read it keeps only references to the arrays the service
+ * got (the installed image serves peers and reuses digests from them; the reference key-value
+ * service keeps those very arrays as its part encodings). Each
  * {@link #step} reads at most about a byte budget (whole parts), so a large install spreads over
  * ticks instead of stalling one turn.
  *

@@ -59,7 +59,9 @@ import java.util.TreeSet;
  * (service snapshot, reply cache, hash chain); q matching signatures are a stable checkpoint
  * certificate, below which the log is dropped. The state is cut into chunks and the signed digest is
  * the root of their {@link StateManifest}, so a replica behind a certificate fetches only the chunks
- * it lacks, from several peers, each checked on arrival ({@link StateTransfer}); peers serve at most
+ * it lacks, from several peers, each checked on arrival ({@link StateTransfer}) and handed to the
+ * chunk store; the state is then installed from the store part by part ({@link ImageInstall}), so the
+ * core never holds a copy of the state, whatever its size. Peers serve at most
  * {@code serveBytesPerTickMax} bytes per tick so that a transfer does not stall the ordering.
  *
  * <p>View change: a request pending for {@code requestTimeoutTicks}, proof that the leader
