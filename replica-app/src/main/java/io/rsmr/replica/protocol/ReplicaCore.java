@@ -34,8 +34,10 @@ import java.util.HashSet;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
 import java.util.EnumMap;
 import java.util.HashMap;
+import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -837,12 +839,47 @@ public class ReplicaCore {
                     + " chunks exceeds stateBytesMax " + config.stateBytesMax() + " or stateChunksMax "
                     + config.stateChunksMax());
         }
+        persistNewChunks(image, previous);
+        forgetReplacedParts(parts);
         ownImages.put(lastExecuted, image);
         long epoch = signatures.epoch();
         byte[] sig = signatures.sign(MessageCodec.signedBytes(me, epoch, lastExecuted, image.root));
         Checkpoint c = new Checkpoint(me, epoch, lastExecuted, image.root, sig);
         out.broadcast(c);
         recordCheckpointVote(c);
+    }
+
+    /**
+     * The image's chunks go to the store when it is taken, not when it becomes stable: its parts may
+     * be replaced by the service before that, and then the store is the only place they are kept.
+     * Only chunks the previous image lacked are new (the others are there already).
+     */
+    private void persistNewChunks(StateImage image, StateImage previous) {
+        Set<ByteBuffer> stored = new HashSet<>();
+        if (previous != null) {
+            previous.manifest.chunkDigests().forEach(d -> stored.add(ByteBuffer.wrap(d)));
+        }
+        for (int i = 0; i < image.manifest.chunkCount(); i++) {
+            byte[] digest = image.manifest.chunkDigests().get(i);
+            if (stored.add(ByteBuffer.wrap(digest))) {
+                out.persist(new Output.StateChunk(digest, image.chunkInMemory(i)));
+            }
+        }
+    }
+
+    /**
+     * Older images let go of the parts the service no longer holds (those would be copies kept only
+     * for them: under writes that touch every part, one whole state per image); they serve those
+     * chunks from the store.
+     */
+    private void forgetReplacedParts(List<byte[]> liveParts) {
+        Set<byte[]> live = Collections.newSetFromMap(new IdentityHashMap<>());
+        live.addAll(liveParts);
+        if (stableImage != null) {
+            stableImage.forgetPartsNotIn(live);
+        }
+        ownImages.values().forEach(image -> image.forgetPartsNotIn(live));
+        servable.values().forEach(image -> image.forgetPartsNotIn(live));
     }
 
     private void onCheckpoint(int sender, Checkpoint c) {
@@ -933,7 +970,7 @@ public class ReplicaCore {
         recoveryCertSeq = Math.max(recoveryCertSeq, cert.seq());
         StateImage own = ownImages.get(cert.seq());
         if (own != null && Arrays.equals(own.root, cert.stateDigest())) {
-            makeStable(cert, own, false);
+            makeStable(cert, own);
         } else if (targetCert == null || targetCert.seq() < cert.seq()) {
             targetCert = cert;
             driveTransfer();
@@ -941,22 +978,10 @@ public class ReplicaCore {
     }
 
     /**
-     * Makes a certified image our stable state. Its chunks go to the store first, but only those the
-     * previous stable state lacked ({@code chunksStored}: all are there already, after a transfer).
+     * Makes a certified image our stable state. Its chunks are in the store already: written when we
+     * took it, as they arrived in a transfer, or read from there at a resume.
      */
-    private void makeStable(CheckpointCertificate cert, StateImage image, boolean chunksStored) {
-        if (!chunksStored) {
-            Set<ByteBuffer> stored = new HashSet<>();
-            if (stableImage != null) {
-                stableImage.manifest.chunkDigests().forEach(d -> stored.add(ByteBuffer.wrap(d)));
-            }
-            for (int i = 0; i < image.manifest.chunkCount(); i++) {
-                byte[] digest = image.manifest.chunkDigests().get(i);
-                if (stored.add(ByteBuffer.wrap(digest))) {
-                    out.persist(new Output.StateChunk(digest, image.chunkInMemory(i)));
-                }
-            }
-        }
+    private void makeStable(CheckpointCertificate cert, StateImage image) {
         out.persist(new Output.StableCheckpoint(cert, image.manifest));
         stableCert = cert;
         stableImage = image;
@@ -1188,7 +1213,7 @@ public class ReplicaCore {
         adopt(cert, done);
         lastProgressTick = now;
         installedByTransfer = true;
-        makeStable(cert, done.image(), true);
+        makeStable(cert, done.image());
         tryExecute();
     }
 

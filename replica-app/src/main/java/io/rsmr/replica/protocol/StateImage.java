@@ -10,13 +10,15 @@ import java.util.HashMap;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * A checkpoint state cut into chunks of at most chunkBytesMax: what a replica serves to recovering
  * peers, with the manifest whose root it signs. It keeps no copy of the state: only references to
- * the part arrays the service returned (or was given at install), and a chunk is a slice of its part
- * made when it is needed. A service that returns an unchanged part's array again thus costs no copy
- * and no hashing. A part the image has no array for (null) is read from the chunk store and checked.
+ * the part arrays the service returned (or was given at install) while the service still holds them
+ * ({@link #forgetPartsNotIn}), and a chunk is a slice of its part made when it is needed. A service
+ * that returns an unchanged part's array again thus costs no copy and no hashing. A part the image
+ * has no array for (null) is read from the chunk store and checked.
  */
 final class StateImage {
     final StateManifest manifest;
@@ -91,6 +93,20 @@ final class StateImage {
      */
     static StateImage verified(StateManifest manifest, byte[][] parts, int[] chunkOffsets) {
         return new StateImage(manifest, parts.clone(), chunkOffsets.clone());
+    }
+
+    /**
+     * Drops the parts that are not among {@code live} (compared by identity: the arrays the service
+     * returns now): the service replaced them, so this image would be their only holder, a copy.
+     * Their chunks are in the store (persisted when the image was taken or fetched) and are read
+     * from there when a peer asks.
+     */
+    void forgetPartsNotIn(Set<byte[]> live) {
+        for (int p = 0; p < parts.length; p++) {
+            if (parts[p] != null && !live.contains(parts[p])) {
+                parts[p] = null;
+            }
+        }
     }
 
     /** Chunk index from the part in memory, else from the store if intact there; null when neither has it. */

@@ -11,6 +11,7 @@ import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.util.ArrayDeque;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
@@ -51,7 +52,15 @@ public final class DurableStore implements AutoCloseable {
     private final String startReason;
     private final long loadMillis;
     private Output.StableCheckpoint pendingCheckpoint;
-    private final Set<String> chunksAfterCheckpoint = new HashSet<>();
+    /**
+     * Checkpoint writes whose chunks stay: the manifests of the latest ones and every chunk written
+     * since the oldest of them. The core serves its two previous stable images to peers still
+     * fetching them and takes an image's chunks before it is stable; both read those chunks from here.
+     */
+    private static final int KEPT_CHECKPOINTS = 3;
+    private final ArrayDeque<List<byte[]>> keptManifests = new ArrayDeque<>();
+    /** Chunk names written per interval between checkpoint writes, the current interval last. */
+    private final ArrayDeque<Set<String>> writtenPerInterval = new ArrayDeque<>(List.of(new HashSet<>()));
     /** Seq of the latest checkpoint file written under this log (0: none). */
     private long durableCheckpointSeq;
     /** The stable seq at which the core finished recovering (-1: not yet, or it never recovered). */
@@ -174,10 +183,9 @@ public final class DurableStore implements AutoCloseable {
             wal.append(WalRecord.VIEW, WalRecord.view(view));
         } else if (entry instanceof Output.StateChunk chunk) {
             chunks.write(chunk.digest(), chunk.bytes());
-            chunksAfterCheckpoint.add(Hex.of(chunk.digest()));
+            writtenPerInterval.getLast().add(Hex.of(chunk.digest()));
         } else if (entry instanceof Output.StableCheckpoint checkpoint) {
             pendingCheckpoint = checkpoint;
-            chunksAfterCheckpoint.clear();
         } else {
             throw new IllegalArgumentException("unknown persist entry " + entry.getClass().getName());
         }
@@ -208,15 +216,27 @@ public final class DurableStore implements AutoCloseable {
         }
     }
 
-    /** Its chunks durable, then the checkpoint file, then the log drops what it covers, then chunks no longer listed go. */
+    /**
+     * Its chunks durable, then the checkpoint file, then the log drops what it covers, then chunks
+     * neither the last {@link #KEPT_CHECKPOINTS} checkpoints list nor were written since the oldest go.
+     */
     private void writeCheckpoint(Output.StableCheckpoint checkpoint) throws IOException {
         chunks.syncListed(checkpoint.manifest().chunkDigests());
         CheckpointCertificate certificate = checkpoint.certificate();
         CheckpointFile.write(dataDir, new CheckpointFile.Contents(owner, certificate, checkpoint.manifest()), codec,
                 policy);
         wal.compact(certificate.seq(), certificate.stateDigest());
-        Set<String> keep = new HashSet<>(chunksAfterCheckpoint);
-        checkpoint.manifest().chunkDigests().forEach(digest -> keep.add(Hex.of(digest)));
+        keptManifests.addLast(checkpoint.manifest().chunkDigests());
+        while (keptManifests.size() > KEPT_CHECKPOINTS) {
+            keptManifests.removeFirst();
+        }
+        Set<String> keep = new HashSet<>();
+        writtenPerInterval.forEach(keep::addAll);
+        keptManifests.forEach(digests -> digests.forEach(digest -> keep.add(Hex.of(digest))));
+        writtenPerInterval.addLast(new HashSet<>());
+        while (writtenPerInterval.size() > KEPT_CHECKPOINTS - 1) {
+            writtenPerInterval.removeFirst();
+        }
         chunks.deleteAllBut(keep);
         chunks.syncDirectory();
         durableCheckpointSeq = certificate.seq();
