@@ -262,6 +262,8 @@ public final class KvService implements Service {
         return new PartInstall() {
             private TreeMap<Key, byte[]> installed = new TreeMap<>();
             private byte[][] encoded = new byte[parts.length][];
+            /** Parts that are our own current encoding (the same array): their entries are shared, not parsed. */
+            private boolean[] ours = new boolean[parts.length];
             private int added;
             private long bytes;
 
@@ -273,12 +275,39 @@ public final class KvService implements Service {
                 if (added == encoded.length) {
                     throw new IllegalArgumentException("invalid KV snapshot: more than " + encoded.length + " parts");
                 }
+                ours[added] = part == parts[added];
+                if (!ours[added]) {
+                    parse(part, added);
+                }
+                encoded[added++] = part;
+            }
+
+            private void parse(byte[] part, int index) {
                 try {
-                    bytes += parsePart(part, added, installed);
+                    bytes += parsePart(part, index, installed);
                 } catch (KvFormatException e) {
                     throw new IllegalArgumentException("invalid KV snapshot: " + e.getMessage(), e);
                 }
-                encoded[added++] = part;
+            }
+
+            /**
+             * A state mostly equal to ours (a replica that fetched a newer checkpoint) costs no second
+             * copy of its values: the parts still encoded by the very arrays we were given take our
+             * entries; one a write touched since is parsed after all.
+             */
+            private void shareOurs() {
+                for (int i = 0; i < parts.length; i++) {
+                    if (ours[i] && parts[i] != encoded[i]) {
+                        ours[i] = false;
+                        parse(encoded[i], i);
+                    }
+                }
+                for (Map.Entry<Key, byte[]> e : entries.entrySet()) {
+                    if (ours[partOf(e.getKey().bytes())]) {
+                        installed.put(e.getKey(), e.getValue());
+                        bytes += e.getKey().bytes().length + e.getValue().length;
+                    }
+                }
             }
 
             @Override
@@ -290,6 +319,7 @@ public final class KvService implements Service {
                     throw new IllegalArgumentException("invalid KV snapshot: " + added + " of " + encoded.length
                             + " parts");
                 }
+                shareOurs();
                 entries = installed;
                 entryBytes = bytes;
                 System.arraycopy(encoded, 0, parts, 0, parts.length);
@@ -300,6 +330,7 @@ public final class KvService implements Service {
             public void abort() {
                 installed = null;
                 encoded = null;
+                ours = null;
             }
         };
     }
