@@ -4,6 +4,8 @@ import io.rsmr.replica.protocol.message.StateManifest;
 import io.rsmr.replica.service.Service;
 
 import java.nio.ByteBuffer;
+import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -25,9 +27,13 @@ final class ImageInstall {
 
     private final StateManifest manifest;
     private final ChunkStore store;
-    /** An image whose chunks in memory are used instead of store reads (the stable one), or null. */
-    private final StateImage local;
-    private final Map<ByteBuffer, Integer> localChunks;
+    /**
+     * Images whose chunks in memory are used instead of store reads (our latest and our stable one),
+     * by digest: a part that is the service's own current array is handed back as that very array,
+     * so a service can keep it without a second copy.
+     */
+    private final Map<ByteBuffer, StateImage> localImages = new HashMap<>();
+    private final Map<ByteBuffer, Integer> localChunks = new HashMap<>();
     private final ProtocolConfig config;
     private final Service service;
     private Service.PartInstall install;
@@ -40,11 +46,17 @@ final class ImageInstall {
     private int failedChunk = -1;
     private String problem;
 
-    ImageInstall(StateManifest manifest, ChunkStore store, StateImage local, ProtocolConfig config, Service service) {
+    ImageInstall(StateManifest manifest, ChunkStore store, List<StateImage> locals, ProtocolConfig config,
+                 Service service) {
         this.manifest = manifest;
         this.store = store;
-        this.local = local;
-        this.localChunks = local == null ? Map.of() : local.chunksInMemory();
+        for (StateImage local : locals) {
+            local.chunksInMemory().forEach((digest, index) -> {
+                if (localChunks.putIfAbsent(digest, index) == null) {
+                    localImages.put(digest, local);
+                }
+            });
+        }
         this.config = config;
         this.service = service;
         this.parts = new byte[manifest.partChunks().size()][];
@@ -117,8 +129,9 @@ final class ImageInstall {
         for (int j = 0; j < count; j++) {
             int index = nextChunk + j;
             byte[] digest = manifest.chunkDigests().get(index);
-            Integer localIndex = localChunks.get(ByteBuffer.wrap(digest));
-            byte[] chunk = localIndex == null ? null : local.chunkInMemory(localIndex);
+            ByteBuffer key = ByteBuffer.wrap(digest);
+            Integer localIndex = localChunks.get(key);
+            byte[] chunk = localIndex == null ? null : localImages.get(key).chunkInMemory(localIndex);
             if (chunk == null) {
                 chunk = store.read(digest);
                 if (!StateImage.matches(manifest, index, chunk)) {

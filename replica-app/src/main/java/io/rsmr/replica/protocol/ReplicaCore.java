@@ -1174,7 +1174,7 @@ public class ReplicaCore {
             return;
         }
         if (installing == null) {
-            installing = new ImageInstall(manifest, store, stableImage, config, service);
+            installing = new ImageInstall(manifest, store, localImages(), config, service);
         }
         ImageInstall.Result result = installing.step(config.verifyBytesPerTickMax());
         if (result == ImageInstall.Result.MORE) {
@@ -1193,6 +1193,18 @@ public class ReplicaCore {
             return;
         }
         installImage(cert, done);
+    }
+
+    /** Our latest own image (its parts are the service's current arrays) and the stable one. */
+    private List<StateImage> localImages() {
+        List<StateImage> locals = new ArrayList<>(2);
+        if (!ownImages.isEmpty()) {
+            locals.add(ownImages.lastEntry().getValue());
+        }
+        if (stableImage != null) {
+            locals.add(stableImage);
+        }
+        return locals;
     }
 
     /** The transfer is over or overtaken: an install under way is dropped, the state unchanged. */
@@ -1252,7 +1264,7 @@ public class ReplicaCore {
         if (manifest == null || manifest.seq() != cert.seq() || !Arrays.equals(manifest.root(), cert.stateDigest())) {
             return false;
         }
-        ImageInstall install = new ImageInstall(manifest, store, null, config, service);
+        ImageInstall install = new ImageInstall(manifest, store, List.of(), config, service);
         if (install.step(Long.MAX_VALUE) != ImageInstall.Result.DONE) {
             return false;
         }
