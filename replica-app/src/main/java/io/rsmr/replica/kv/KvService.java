@@ -275,8 +275,11 @@ public final class KvService implements Service {
                 if (added == encoded.length) {
                     throw new IllegalArgumentException("invalid KV snapshot: more than " + encoded.length + " parts");
                 }
-                ours[added] = part == parts[added];
-                if (!ours[added]) {
+                byte[] current = parts[added];
+                ours[added] = current != null && (part == current || Arrays.equals(part, current));
+                if (ours[added]) {
+                    part = current;
+                } else {
                     parse(part, added);
                 }
                 encoded[added++] = part;
@@ -292,8 +295,9 @@ public final class KvService implements Service {
 
             /**
              * A state mostly equal to ours (a replica that fetched a newer checkpoint) costs no second
-             * copy of its values: the parts still encoded by the very arrays we were given take our
-             * entries; one a write touched since is parsed after all.
+             * copy of its values: a part equal to our current encoding of it keeps our entries and our
+             * array (the one given is dropped); one a write touched between add and commit is parsed
+             * after all.
              */
             private void shareOurs() {
                 for (int i = 0; i < parts.length; i++) {

@@ -873,13 +873,18 @@ public class ReplicaCore {
      * chunks from the store.
      */
     private void forgetReplacedParts(List<byte[]> liveParts) {
-        Set<byte[]> live = Collections.newSetFromMap(new IdentityHashMap<>());
-        live.addAll(liveParts);
+        Set<byte[]> live = identitySet(liveParts);
         if (stableImage != null) {
             stableImage.forgetPartsNotIn(live);
         }
         ownImages.values().forEach(image -> image.forgetPartsNotIn(live));
         servable.values().forEach(image -> image.forgetPartsNotIn(live));
+    }
+
+    private static Set<byte[]> identitySet(List<byte[]> arrays) {
+        Set<byte[]> set = Collections.newSetFromMap(new IdentityHashMap<>());
+        set.addAll(arrays);
+        return set;
     }
 
     private void onCheckpoint(int sender, Checkpoint c) {
@@ -1225,7 +1230,11 @@ public class ReplicaCore {
         adopt(cert, done);
         lastProgressTick = now;
         installedByTransfer = true;
-        makeStable(cert, done.image());
+        StateImage image = done.image();
+        // a service may keep its own equal array instead of the one it was given (the KV does, for
+        // parts it already held): the image must not be the last holder of the given one
+        image.forgetPartsNotIn(identitySet(service.snapshotParts()));
+        makeStable(cert, image);
         tryExecute();
     }
 

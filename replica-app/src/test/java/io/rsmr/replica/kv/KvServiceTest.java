@@ -266,6 +266,23 @@ class KvServiceTest {
         assertArrayEquals(expected, target.snapshot(), "the installed state, not the writes made meanwhile");
     }
 
+    /** A part equal in content to ours (read back from the chunk store) is not parsed into a second copy either. */
+    @Test
+    void aPartEqualToOursIsReplacedByOurOwnArray() throws Exception {
+        for (int i = 0; i < 40; i++) {
+            run(new KvOperation.Put(b("key" + i), b("value" + i)));
+        }
+        List<byte[]> ours = kv.snapshotParts();
+        byte[] expected = kv.snapshot();
+        Service.PartInstall install = kv.beginInstall(ours.size());
+        ours.forEach(part -> install.add(part.clone()));
+        install.commit();
+        assertArrayEquals(expected, kv.snapshot());
+        for (int i = 0; i < ours.size(); i++) {
+            assertSame(ours.get(i), kv.snapshotParts().get(i), "our own array is kept, the equal copy dropped");
+        }
+    }
+
     /** Installs parts one at a time, as the core does; aborts (state unchanged) when one is refused. */
     private static void install(KvService target, List<byte[]> parts) {
         Service.PartInstall install = target.beginInstall(parts.size());
