@@ -17,6 +17,8 @@ import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -260,11 +262,13 @@ public final class ChunkedDigest implements AutoCloseable {
             int helpers = (int) Math.min(hashers - 1, Math.max(0, Chunks.count(channel.size(), chunkBytes) - 1));
             Run run = new Run(file, channel, chunkBytes, onDigest, blockCount());
             CountDownLatch ended = new CountDownLatch(1 + helpers);
+            List<Runnable> tasks = new ArrayList<>();
+            tasks.add(() -> run.task(run::readAll, ended));
+            for (int i = 0; i < helpers; i++) {
+                tasks.add(() -> run.task(run::hashAll, ended));
+            }
             try {
-                pool.execute(() -> run.task(run::readAll, ended));
-                for (int i = 0; i < helpers; i++) {
-                    pool.execute(() -> run.task(run::hashAll, ended));
-                }
+                startAll(tasks, ended);
                 run.hashAll();
             } catch (InterruptedException | RuntimeException | Error e) {
                 // The caller stops taking blocks: stop the others too, or the reader waits on a free block for ever.
@@ -276,6 +280,20 @@ public final class ChunkedDigest implements AutoCloseable {
             }
             run.rethrow();
             return run;
+        }
+    }
+
+    /** Tasks the pool refuses are counted as ended, or the run would wait for them. */
+    private void startAll(List<Runnable> tasks, CountDownLatch ended) {
+        for (int i = 0; i < tasks.size(); i++) {
+            try {
+                pool.execute(tasks.get(i));
+            } catch (RejectedExecutionException e) {
+                for (int notStarted = i; notStarted < tasks.size(); notStarted++) {
+                    ended.countDown();
+                }
+                throw e;
+            }
         }
     }
 
@@ -310,7 +328,7 @@ public final class ChunkedDigest implements AutoCloseable {
         }
     }
 
-    private static java.util.concurrent.ThreadFactory daemonThreads(String prefix) {
+    private static ThreadFactory daemonThreads(String prefix) {
         AtomicInteger n = new AtomicInteger();
         return work -> {
             Thread t = new Thread(work, prefix + "-" + n.incrementAndGet());
