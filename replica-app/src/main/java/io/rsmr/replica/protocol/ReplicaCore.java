@@ -74,7 +74,8 @@ import java.util.TreeSet;
  * misses. Persistence rule: see {@link Output}.
  *
  * <p>How a replica starts is a {@link Start}. One that restarts from its own trusted log resumes
- * at once, remembering its votes. One whose disk is untrusted or lost ({@code recovering}) must not
+ * at once, remembering its votes (when its stored chunks are damaged, once it has fetched the
+ * certified state). One whose disk is untrusted or lost ({@code recovering}) must not
  * vote: it could contradict what it voted before. It listens, fetches the certified state (reusing
  * local chunks that match it) and executes decided batches, and votes again once its stable
  * checkpoint passes every seq it could have voted on (the highest seq its peers report plus the
@@ -151,6 +152,12 @@ public class ReplicaCore {
     private final long[] recoveryReports;
     private long recoveryPoint = -1;
     private long recoveryCertSeq;
+    /**
+     * A resume whose stored chunks failed their check: its log is still trusted, so once a
+     * transfer has installed a state at or above its stable checkpoint, its votes are restored and
+     * the replica votes again at once instead of waiting out the recovery point.
+     */
+    private Start.Resume votesToRestore;
 
     private record Served(int peer, long seq, int index) {
     }
@@ -968,6 +975,7 @@ public class ReplicaCore {
             transfer.clear();
         }
         nextProposalSeq = Math.max(nextProposalSeq, cert.seq() + 1);
+        restoreVotesOnceStable();
         checkRecovered();
         installDecidedNowInWindow();
         tryPropose();
@@ -1165,19 +1173,46 @@ public class ReplicaCore {
             StateImage image = storedImage(r.stable(), r.manifest());
             if (image == null || !restoreState(r.stable(), image)) {
                 recovering = true;
+                votesToRestore = r;
                 return;
             }
         }
-        view = r.view();
+        restoreVotes(r);
+    }
+
+    /**
+     * Returns to the log's view and votes. Entries at or below the stable checkpoint are dropped:
+     * the certified state covers them. The log holds every vote ever sent (persist before send) and
+     * none above its stable checkpoint plus the window, so with a stable checkpoint at or above the
+     * log's none is lost.
+     */
+    private void restoreVotes(Start.Resume r) {
+        assert stableSeq() >= r.stable().seq();
+        if (r.view() > view) {
+            view = r.view();
+            inViewChange = r.inViewChange();
+        }
         for (Output.LogEntry e : r.accepted()) {
             restoreAccepted(e);
         }
         for (Output.Prepared p : r.prepared()) {
             restorePrepared(p);
         }
-        if (r.inViewChange()) {
-            inViewChange = true;
+        if (inViewChange) {
             latestViewChange[me] = signedViewChange();
+        }
+    }
+
+    /**
+     * A resume that lacked its state votes again as soon as its stable checkpoint reaches the log's:
+     * from then on it is the replica that restarted from an intact disk, later.
+     */
+    private void restoreVotesOnceStable() {
+        if (votesToRestore != null && recovering && stableSeq() >= votesToRestore.stable().seq()) {
+            Start.Resume r = votesToRestore;
+            votesToRestore = null;
+            recovering = false;
+            restoreVotes(r);
         }
     }
 
@@ -1781,6 +1816,7 @@ public class ReplicaCore {
     private void checkRecovered() {
         if (recovering && recoveryPoint >= 0 && stableSeq() >= recoveryPoint) {
             recovering = false;
+            votesToRestore = null;
         }
     }
 }
