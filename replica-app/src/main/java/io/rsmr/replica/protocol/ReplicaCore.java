@@ -132,6 +132,13 @@ public class ReplicaCore {
     private static final int SERVED_OLDER_IMAGES_MAX = 2;
     /** How often a recovering replica that knows no certificate yet asks its peers for one. */
     private static final int LEARNING_STATUS_INTERVAL_TICKS = 2;
+    /**
+     * Empty batches a leader may propose per tick for a recovering peer. The pipeline refills as
+     * each one executes, not only at the tick, so the two checkpoints the peer waits for come in
+     * a fraction of a second; the cap bounds what a peer that lies about recovering can cost.
+     */
+    private static final int EMPTY_FILL_SEQS_PER_TICK_MAX = 16;
+    private int emptyFillBudget;
     private final Map<Long, Long> servedTick = new HashMap<>();
     private final TreeMap<Long, StateImage> ownImages = new TreeMap<>();
     private final TreeMap<Long, Checkpoint[]> checkpointVotes = new TreeMap<>();
@@ -756,6 +763,7 @@ public class ReplicaCore {
                 failedViewChanges = 0;
             }
             tryPropose();
+            proposeEmptyForRecoveringPeer();
         }
     }
 
@@ -1605,22 +1613,25 @@ public class ReplicaCore {
         serveQueued();
         transferTick();
         installIfComplete();
+        emptyFillBudget = EMPTY_FILL_SEQS_PER_TICK_MAX;
         proposeEmptyForRecoveringPeer();
     }
 
     /**
      * A recovering peer votes again only after two more checkpoints. While one recovers, the leader
-     * fills what room its pipeline has after the clients' batches with empty ones, each tick, so
-     * that those checkpoints come soon even when clients write little or nothing. A peer that lies
-     * about recovering costs at most that.
+     * fills what room its pipeline has after the clients' batches with empty ones, at each tick and
+     * as batches execute, so that those checkpoints come soon even when clients write little or
+     * nothing. A peer that lies about recovering costs at most {@link #EMPTY_FILL_SEQS_PER_TICK_MAX}
+     * seqs a tick.
      */
     private void proposeEmptyForRecoveringPeer() {
         if (inViewChange || leader() != me || recovering || !aPeerRecovers()) {
             return;
         }
         tryPropose();
-        while (nextProposalSeq - 1 - lastExecuted < config.pipelineInstancesMax()
+        while (emptyFillBudget > 0 && nextProposalSeq - 1 - lastExecuted < config.pipelineInstancesMax()
                 && nextProposalSeq <= stableSeq() + config.logWindowSeqs()) {
+            emptyFillBudget--;
             long seq = nextProposalSeq++;
             out.broadcast(new PrePrepare(view, seq, Batch.EMPTY));
             accept(slot(seq), Batch.EMPTY);
