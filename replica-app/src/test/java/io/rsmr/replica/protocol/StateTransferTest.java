@@ -152,11 +152,8 @@ class StateTransferTest {
     @Test
     void aResumeWhoseStoredChunksAreDamagedFetchesTheStateAndVotesWithoutWaitingForCheckpoints() {
         write(0, 60);
-        ReplicaCore before = replicas[RECOVERING];
-        Start.Resume log = loggedResume(before, before.view(), false);
-        stores[RECOVERING].chunks.replaceAll((digest, chunk) -> flipped(chunk));
         long executedByPeers = replicas[0].lastExecutedSeq();
-        restartOn(log);
+        restartOnLogWithDamagedChunks(replicas[RECOVERING].view(), false);
         assertTrue(replicas[RECOVERING].recovering(), "wrong chunks on disk: no vote before the state is back");
         recover();
         assertTrue(replicas[RECOVERING].recovery().chunksFetched() > 0, "the damaged chunks were fetched");
@@ -171,11 +168,8 @@ class StateTransferTest {
     @Test
     void aResumeWithDamagedChunksKeepsTheViewChangeItsLogPromised() {
         write(0, 60);
-        ReplicaCore before = replicas[RECOVERING];
-        long promised = before.view() + 1;
-        Start.Resume log = loggedResume(before, promised, true);
-        stores[RECOVERING].chunks.replaceAll((digest, chunk) -> flipped(chunk));
-        restartOn(log);
+        long promised = replicas[RECOVERING].view() + 1;
+        restartOnLogWithDamagedChunks(promised, true);
         recover();
         assertEquals(promised, replicas[RECOVERING].view(), "its logged view change is not forgotten");
         assertTrue(replicas[RECOVERING].inViewChange(), "it sent a view change before the crash: no vote in the old view");
@@ -184,10 +178,7 @@ class StateTransferTest {
     @Test
     void aResumeStaysAbstainingUntilItsStableCheckpointReachesTheLogs() {
         write(0, 60);
-        ReplicaCore before = replicas[RECOVERING];
-        Start.Resume log = loggedResume(before, before.view(), false);
-        stores[RECOVERING].chunks.replaceAll((digest, chunk) -> flipped(chunk));
-        restartOn(log);
+        Start.Resume log = restartOnLogWithDamagedChunks(replicas[RECOVERING].view(), false);
         for (int t = 0; t < 2_000 && replicas[RECOVERING].recovering(); t++) {
             assertTrue(replicas[RECOVERING].stableCertificate().seq() < log.stable().seq(),
                     "abstains only below the log's stable checkpoint");
@@ -214,10 +205,14 @@ class StateTransferTest {
                 prepared);
     }
 
-    private void restartOn(Start.Resume log) {
+    /** Restarts replica 3 on its own log with every stored chunk damaged; returns what the log held. */
+    private Start.Resume restartOnLogWithDamagedChunks(long view, boolean inViewChange) {
+        Start.Resume log = loggedResume(replicas[RECOVERING], view, inViewChange);
+        stores[RECOVERING].chunks.replaceAll((digest, chunk) -> flipped(chunk));
         services[RECOVERING] = new KvService(LIMITS);
         replicas[RECOVERING] = new ReplicaCore(CONFIG, RECOVERING, services[RECOVERING], new TestSignatures(RECOVERING),
                 stores[RECOVERING], log);
+        return log;
     }
 
     private void write(int firstKey, int count) {
