@@ -70,7 +70,10 @@ final class DigestSpeeds {
         return values.stream().mapToDouble(Double::doubleValue).max().orElseThrow();
     }
 
-    /** Cold: the page cache is dropped; warm: the file was just read. */
+    /**
+     * Cold: the page cache is dropped; warm: the file was just read. Then a full GC, so that the
+     * garbage of the round before (a new object's 11 MiB of buffers) is not collected in this one.
+     */
     static void prepare(Path file, boolean warm) throws Exception {
         if (warm) {
             rawRead(file);
@@ -79,6 +82,7 @@ final class DigestSpeeds {
             new ProcessBuilder("sync").inheritIO().start().waitFor();
             Files.writeString(Path.of("/proc/sys/vm/drop_caches"), "3\n");
         }
+        System.gc();
     }
 
     /** The physical floor: sequential reads of the same file into large buffers, no processing. */

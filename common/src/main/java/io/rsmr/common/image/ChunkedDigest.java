@@ -33,8 +33,8 @@ import java.util.concurrent.atomic.AtomicReference;
  * runs at min(read, cores × hash), and after the last read only one block is left to hash.
  *
  * <p>One object serves many checks (the agent's kernel, initramfs and root image, rejuvenation
- * after rejuvenation): its threads and buffers are made once, not per file, because on a small
- * file (the 40 MB root image) starting threads and zeroing buffers cost as much as the hashing.
+ * after rejuvenation): its threads and buffers are made once, not per file: made per check they
+ * cost 2.5-8 ms of the 28-43 ms check of the cold 40 MB root image (bench/agent-rejuvenation.md).
  * Idle threads end after {@link #IDLE_THREAD_SECONDS}; {@link #close()} ends them at once. Checks
  * on one object run one at a time.
  *
