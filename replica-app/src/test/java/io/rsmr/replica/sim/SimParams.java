@@ -118,6 +118,18 @@ record SimParams(
                 floodMessagesPerTick, 20);
     }
 
+    /**
+     * The same run where only k'+1 replicas answer a request at once and the last replica lies to
+     * clients (and is the run's only Byzantine one): whenever it is among the repliers, or one of them
+     * is cut off, the client must re-send to get its k'+1 matching replies.
+     */
+    SimParams withFewestRepliersAndALiar() {
+        List<Byzantine> liar = List.of(new Byzantine(config.n() - 1, EnumSet.of(Behavior.WRONG_REPLY)));
+        return new SimParams(seed, config.withRepliersPerRequest(config.kPrime() + 1), clients, opsPerClient, keys,
+                thinkTicksMax, clientRetransmitTicks, lossRate, duplicateRate, delayTicksMax, partitionsMax, liar, crashes,
+                rejuvenations, safetyTicks, livenessTicksMax, floodMessagesPerTick, slowInboundTicks);
+    }
+
     /** Extra delay of what replica {@code to} receives from its peers (until the network heals). */
     int inboundDelayTicks(int to) {
         return to > config.kPrime() && to < config.n() ? slowInboundTicks : 0;
