@@ -497,6 +497,7 @@ public final class Agent implements AutoCloseable {
             metricsServer.close();
         }
         hypervisor.close();
+        host.golden().close();
         try {
             lockChannel.close(); // frees the lock
         } catch (IOException e) {

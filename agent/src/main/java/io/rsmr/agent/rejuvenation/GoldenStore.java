@@ -2,6 +2,7 @@ package io.rsmr.agent.rejuvenation;
 
 import io.rsmr.agent.failsafe.FailSafeCause;
 import io.rsmr.common.config.Images;
+import io.rsmr.common.image.ChunkedDigest;
 import io.rsmr.common.image.ImageException;
 import io.rsmr.common.image.ImageManifest;
 import io.rsmr.common.image.ImageVerifier;
@@ -20,11 +21,14 @@ import java.util.List;
  * The golden code of this host's replica VMs: kernel and initramfs (the OS code), the root image
  * (runtime and replica: the SM code), the operator-signed manifest of their digests, and the
  * read-only copies that a corrupt golden file is restored from. A golden file is named in the
- * manifest by its file name.
+ * manifest by its file name. Its checks share one {@link ChunkedDigest}: threads and buffers are
+ * made once for the agent's life, not per file (on the small golden files they cost as much as
+ * the hashing); {@link #close()} at shutdown ends them.
  */
-public final class GoldenStore {
+public final class GoldenStore implements AutoCloseable {
     private final Images images;
     private final byte[] operatorPublicKey;
+    private final ChunkedDigest digests = new ChunkedDigest();
 
     public GoldenStore(Images images, byte[] operatorPublicKey) {
         this.images = images;
@@ -56,7 +60,7 @@ public final class GoldenStore {
     public List<FileCheck> check(ImageManifest m, List<Path> files) throws StepFailure, InterruptedException {
         List<FileCheck> failed = new ArrayList<>();
         for (Path f : files) {
-            FileCheck c = ImageVerifier.check(entry(m, f), f);
+            FileCheck c = ImageVerifier.check(digests, entry(m, f), f);
             if (!c.ok()) {
                 failed.add(c);
             }
@@ -71,7 +75,7 @@ public final class GoldenStore {
     public void restore(ImageManifest m, Path golden) throws StepFailure, InterruptedException {
         ImageManifest.Entry entry = entry(m, golden);
         Path source = images.readOnlyCopy().resolve(golden.getFileName());
-        FileCheck src = ImageVerifier.check(entry, source);
+        FileCheck src = ImageVerifier.check(digests, entry, source);
         if (!src.ok()) {
             throw new StepFailure(FailSafeCause.GOLDEN_UNRESTORABLE, golden + " is corrupt and its read-only copy "
                     + source + " is unusable (" + src.status() + ": " + src.detail() + ")");
@@ -79,7 +83,7 @@ public final class GoldenStore {
         Path tmp = golden.resolveSibling("." + golden.getFileName() + ".restore");
         try {
             copy(source, tmp);
-            FileCheck copied = ImageVerifier.check(entry, tmp);
+            FileCheck copied = ImageVerifier.check(digests, entry, tmp);
             if (!copied.ok()) {
                 throw new StepFailure(FailSafeCause.GOLDEN_UNRESTORABLE, "the copy of " + source + " to " + tmp
                         + " does not match the manifest: " + copied.detail());
@@ -90,6 +94,11 @@ public final class GoldenStore {
         } finally {
             deleteQuietly(tmp);
         }
+    }
+
+    @Override
+    public void close() {
+        digests.close();
     }
 
     private static void copy(Path source, Path target) throws IOException {

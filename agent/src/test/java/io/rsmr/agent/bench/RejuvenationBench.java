@@ -7,6 +7,7 @@ import com.sun.jna.Memory;
 import com.sun.jna.Native;
 import com.sun.jna.Pointer;
 import io.rsmr.agent.Agent;
+import io.rsmr.agent.bench.DigestSpeeds.Speeds;
 import io.rsmr.agent.rejuvenation.RejuvenationReport;
 import io.rsmr.agent.rejuvenation.RejuvenationReport.StepTiming;
 import io.rsmr.agent.rejuvenation.Step;
@@ -89,41 +90,29 @@ class RejuvenationBench {
                 String load = vm.loadSummary();
                 vm.close(); // the host peers and the client load would share the 2 cores with the figures below
                 Path big = benchDir.resolve("big.bin");
-                writeRandom(big, BIG_FILE_BYTES);
-                String digestLoad = loadAverage();
-                for (int i = 0; i < 3; i++) {
-                    ChunkedDigest.compute(big, ChunkedDigest.DEFAULT_CHUNK_BYTES); // warm up the JIT: SHA-256's intrinsic needs compiled code
+                DigestSpeeds.writeRandom(big, BIG_FILE_BYTES);
+                Limits limits;
+                try (ChunkedDigest agent = new ChunkedDigest();
+                     ChunkedDigest oneStream = new ChunkedDigest(1, ChunkedDigest.DEFAULT_BLOCK_BYTES)) {
+                    String digestLoad = DigestSpeeds.loadAverage();
+                    for (int i = 0; i < 3; i++) {
+                        agent.chunks(big, ChunkedDigest.DEFAULT_CHUNK_BYTES); // warm up the JIT: SHA-256's intrinsic needs compiled code
+                    }
+                    limits = new Limits(DigestSpeeds.measure(root, false, DIGEST_ROUNDS, agent, oneStream),
+                            DigestSpeeds.measure(root, true, DIGEST_ROUNDS, agent, oneStream),
+                            DigestSpeeds.measure(big, false, DIGEST_ROUNDS, agent, oneStream),
+                            DigestSpeeds.measure(big, true, DIGEST_ROUNDS, agent, oneStream), overlayResetNanos(root), hashEngines(),
+                            chunkSizes(agent, big), digestLoad + " -> " + DigestSpeeds.loadAverage());
                 }
-                Limits limits = new Limits(throughput(root, false), throughput(root, true), throughput(big, false),
-                        throughput(big, true), overlayResetNanos(root), hashEngines(), chunkSizes(big), digestLoad + " -> " + loadAverage());
                 String report = report(steps, totals, limits, recoveries, load);
                 System.out.println(report);
                 Files.writeString(VmBench.REPO.resolve("bench/agent-rejuvenation.md"), report);
             } finally {
-                deleteTree(benchDir);
+                DigestSpeeds.deleteTree(benchDir);
             }
         } finally {
             vm.close();
         }
-    }
-
-    private static void deleteTree(Path dir) throws IOException {
-        try (var files = Files.list(dir)) {
-            for (Path f : files.toList()) {
-                Files.delete(f);
-            }
-        }
-        Files.delete(dir);
-    }
-
-    /**
-     * Cold/warm raw read and SHA-256 speeds of one file (bytes per second, best rounds): the agent's
-     * check (chunk digests on all cores, {@link ChunkedDigest#verify}) and one SHA-256 stream (the same
-     * pipeline with one hashing thread, as before the chunked manifest). cpu is bytes per CPU-second
-     * of the whole process during the agent's check (reader and hashers), which the other load on the
-     * machine hardly moves.
-     */
-    record Speeds(long bytes, double read, double chunked, double single, double cpu) {
     }
 
     record Limits(Speeds rootCold, Speeds rootWarm, Speeds bigCold, Speeds bigWarm, long overlayNanos, HashEngines engines,
@@ -131,15 +120,13 @@ class RejuvenationBench {
     }
 
     /** The agent's check of the cold 1 GiB file with other chunk sizes (bytes per second, best of the rounds): why 4 MiB. */
-    private static Map<Integer, Double> chunkSizes(Path file) throws Exception {
+    private static Map<Integer, Double> chunkSizes(ChunkedDigest agent, Path file) throws Exception {
         Map<Integer, Double> best = new java.util.TreeMap<>();
         for (int round = 0; round < CHUNK_SIZE_ROUNDS; round++) {
             for (int chunkBytes : CHUNK_SIZES) {
-                ChunkedDigest.Chunks expected = ChunkedDigest.compute(file, chunkBytes);
-                prepare(file, false);
-                long t = System.nanoTime();
-                assertTrue(ChunkedDigest.verify(file, expected).isEmpty());
-                best.merge(chunkBytes, Files.size(file) * 1e9 / (System.nanoTime() - t), Math::max);
+                ChunkedDigest.Chunks expected = agent.chunks(file, chunkBytes);
+                best.merge(chunkBytes, DigestSpeeds.speed(file, false, () -> assertTrue(agent.check(file, expected).isEmpty())),
+                        Math::max);
             }
         }
         return best;
@@ -203,60 +190,6 @@ class RejuvenationBench {
         return bytes * 1e9 / (threads.getCurrentThreadCpuTime() - cpu);
     }
 
-    private static Speeds throughput(Path file, boolean warm) throws Exception {
-        List<Double> read = new ArrayList<>();
-        List<Double> chunked = new ArrayList<>();
-        List<Double> single = new ArrayList<>();
-        List<Double> cpu = new ArrayList<>();
-        com.sun.management.OperatingSystemMXBean os =
-                (com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory.getOperatingSystemMXBean();
-        long size = Files.size(file);
-        ChunkedDigest.Chunks expected = ChunkedDigest.compute(file, ChunkedDigest.DEFAULT_CHUNK_BYTES);
-        for (int i = 0; i < DIGEST_ROUNDS; i++) {
-            prepare(file, warm);
-            long t = System.nanoTime();
-            rawRead(file);
-            read.add(size * 1e9 / (System.nanoTime() - t));
-            prepare(file, warm);
-            long cpu0 = os.getProcessCpuTime();
-            t = System.nanoTime();
-            assertTrue(ChunkedDigest.verify(file, expected).isEmpty());
-            chunked.add(size * 1e9 / (System.nanoTime() - t));
-            cpu.add(size * 1e9 / (os.getProcessCpuTime() - cpu0));
-            prepare(file, warm);
-            t = System.nanoTime();
-            ChunkedDigest.compute(file, ChunkedDigest.DEFAULT_CHUNK_BYTES, 1);
-            single.add(size * 1e9 / (System.nanoTime() - t));
-        }
-        // Best of the rounds, interleaved: the machine is shared, and noise only ever slows a round down.
-        return new Speeds(size, best(read), best(chunked), best(single), best(cpu));
-    }
-
-    private static double best(List<Double> values) {
-        return values.stream().mapToDouble(Double::doubleValue).max().orElseThrow();
-    }
-
-    /** Cold: the page cache is dropped; warm: the file was just read. */
-    private static void prepare(Path file, boolean warm) throws Exception {
-        if (warm) {
-            rawRead(file);
-        } else {
-            // Dirty pages survive drop_caches: write them back first, or "cold" reads come from memory.
-            new ProcessBuilder("sync").inheritIO().start().waitFor();
-            Files.writeString(Path.of("/proc/sys/vm/drop_caches"), "3\n");
-        }
-    }
-
-    /** The physical floor: sequential reads of the same file into large buffers, no processing. */
-    static void rawRead(Path file) throws IOException {
-        ByteBuffer b = ByteBuffer.allocateDirect(ChunkedDigest.DEFAULT_CHUNK_BYTES);
-        try (FileChannel ch = FileChannel.open(file)) {
-            while (ch.read(b.clear()) >= 0) {
-                // just read
-            }
-        }
-    }
-
     private static long overlayResetNanos(Path goldenRoot) throws Exception {
         List<Long> t = new ArrayList<>();
         Path overlay = goldenRoot.resolveSibling("bench-overlay.qcow2");
@@ -271,21 +204,6 @@ class RejuvenationBench {
         return (long) median(t.stream().map(Long::doubleValue).toList());
     }
 
-    private static void writeRandom(Path file, long bytes) throws IOException {
-        byte[] chunk = new byte[1 << 20];
-        new Random(1).nextBytes(chunk);
-        try (FileChannel ch = FileChannel.open(file, java.nio.file.StandardOpenOption.CREATE,
-                java.nio.file.StandardOpenOption.WRITE)) {
-            for (long done = 0; done < bytes; done += chunk.length) {
-                ch.write(ByteBuffer.wrap(chunk));
-            }
-        }
-    }
-
-    private static String loadAverage() throws IOException {
-        return Files.readString(Path.of("/proc/loadavg")).split(" ")[0];
-    }
-
     static double median(List<Double> values) {
         List<Double> s = values.stream().sorted().toList();
         return s.size() % 2 == 1 ? s.get(s.size() / 2) : (s.get(s.size() / 2 - 1) + s.get(s.size() / 2)) / 2;
@@ -296,7 +214,7 @@ class RejuvenationBench {
         StringBuilder b = new StringBuilder();
         b.append("# Agent: T_localexec of one rejuvenation, step by step (issue 6)\n\n");
         b.append(VmBench.machine());
-        b.append("Load average (1 min) at the end of the run: ").append(loadAverage())
+        b.append("Load average (1 min) at the end of the run: ").append(DigestSpeeds.loadAverage())
                 .append(" on 2 cores (other helpers' builds and guests share the machine: absolute figures are noisy,\n")
                 .append("compare within the run).\n\n");
         b.append("Command: `agent/bench.sh` (= `mvn -B -pl agent -am -Pbench verify` as root, libvirt up, image built).\n");
@@ -319,22 +237,25 @@ class RejuvenationBench {
         row(b, "transfer (-> \"recovered\" line)", med.get(Step.TRANSFER), "JVM start under TCG + recovery from the peers", "-");
         row(b, "**T_localexec measured**", median(totals.stream().map(Long::doubleValue).toList()), "", "");
         b.append("\nThe agent's check (io.rsmr.common.image.ChunkedDigest: SHA-256 of each ")
-                .append(ChunkedDigest.DEFAULT_CHUNK_BYTES >> 20).append(" MiB chunk, one reader thread, ").append(ChunkedDigest.hashers())
+                .append(ChunkedDigest.DEFAULT_CHUNK_BYTES >> 20).append(" MiB chunk, one reader thread in blocks of ")
+                .append(ChunkedDigest.DEFAULT_BLOCK_BYTES >> 10).append(" KiB, ").append(ChunkedDigest.hashers())
                 .append(" hashing threads) and one SHA-256 stream (the same pipeline, 1 hashing thread: the check before the chunked\n")
                 .append("manifest) vs raw sequential read of the same file, best of ").append(DIGEST_ROUNDS)
                 .append(" interleaved rounds each (cold: sync + drop_caches before every round); measured after the guest, the\n")
                 .append("host peers and the client load were stopped (load average, 1 min, from the start to the end of these: ")
                 .append(l.load()).append("):\n\n");
-        b.append("| file | cache | raw read | chunked SHA-256 (wall) | ratio (goal >= 0.8) | one stream (wall) | ratio |"
+        b.append("| file | cache | raw read | chunked SHA-256 (wall) | ratio (goal >= 0.8) | same on a new object per check | ratio"
+                + " | one stream (wall) | ratio |"
                 + " chunked SHA-256 per CPU-second (all threads) | ratio on ").append(CORES).append(" idle cores (derived) |\n")
-                .append("|---|---|---|---|---|---|---|---|---|\n");
+                .append("|---|---|---|---|---|---|---|---|---|---|---|\n");
         speedRow(b, "root image " + mb(l.rootCold().bytes()), "cold", l.rootCold());
         speedRow(b, "root image", "warm", l.rootWarm());
         speedRow(b, "1 GiB random", "cold", l.bigCold());
         speedRow(b, "1 GiB random", "warm", l.bigWarm());
         b.append("\nThe agent's check of the cold 1 GiB file by chunk size, best of ").append(CHUNK_SIZE_ROUNDS).append(": ");
         l.chunkSizes().forEach((size, speed) -> b.append(String.format(Locale.ROOT, "%d MiB %.0f MB/s; ", size >> 20, speed / 1e6)));
-        b.append("buffers: (hashing threads + ").append(ChunkedDigest.SPARE_BUFFERS).append(") x chunk size.\n");
+        b.append("buffers: hashing threads x ").append(ChunkedDigest.BLOCKS_PER_HASHER).append(" + ").append(ChunkedDigest.SPARE_BLOCKS)
+                .append(" blocks of ").append(ChunkedDigest.DEFAULT_BLOCK_BYTES >> 10).append(" KiB, whatever the chunk size.\n");
         b.append(String.format(Locale.ROOT, "%nSHA-256 of a %d MiB buffer already in memory, per CPU-second of one thread, best of %d:"
                 + " JDK (SHA-NI intrinsic) %.0f MB/s, OpenSSL 3 libcrypto via JNA %.0f MB/s, Bouncy Castle (pure Java) %.0f MB/s.%n",
                 HASH_BUFFER_BYTES >> 20, HASH_ROUNDS, l.engines().jdk() / 1e6, l.engines().openssl() / 1e6,
@@ -363,14 +284,17 @@ class RejuvenationBench {
               Castle is ~8x slower: the line above the plan), and one SHA-256 stream runs on one core. So the
               signed manifest lists the SHA-256 of every 4 MiB chunk of each golden file (with their root, and
               the whole-file SHA-256 for people), and the agent checks the chunks: one thread reads the file
-              sequentially, one whole chunk per buffer, and one hashing thread per core (at most 4) hashes the
-              buffers in any order, stopping at the first chunk that differs. Memory: (hashing threads + 2)
-              buffers of one chunk, 16 MiB here. The "one stream" column is the same pipeline with one hashing
-              thread: the check before this format (manifest format 1, FileDigest).
-            - Why 4 MiB: the chunk-size line above (the 1 GiB file, cold). A buffer holds a whole chunk, so
-              bigger chunks cost memory and leave the root image (~40 MB) too few chunks to share between the
-              cores (64 MiB: one chunk, one core); smaller ones cost a hand-over and a manifest line each
-              (1 MiB: ~40 per root image, 1024 per GiB) for no measured gain.
+              sequentially in 1 MiB blocks, and one hashing thread per core (at most 4) takes a chunk and feeds
+              its blocks to the chunk's SHA-256 as they arrive, stopping at the first chunk that differs. So
+              hashing follows the read within a block, and after the last read one block is left to hash, not
+              a chunk. One object (threads and buffers) serves all the agent's checks: made per check, they
+              cost about as much as hashing the 40 MB root image (the "new object" column). Memory: hashing threads x 4 + 2 blocks of 1 MiB, 10 MiB here, whatever the chunk size.
+              The "one stream" column is the same pipeline with one hashing thread: the check before this
+              format (manifest format 1, FileDigest).
+            - Why 4 MiB chunks: the chunk-size line above (the 1 GiB file, cold). Bigger chunks leave the
+              root image (~40 MB) too few chunks to share between the cores (64 MiB: one chunk, one core);
+              smaller ones cost a hand-over and a manifest line each (1 MiB: ~40 per root image, 1024 per
+              GiB) for no measured gain.
             - The per-CPU-second column is what the check costs in CPU (reader and hashers together): on idle
               cores the wall-clock speed is min(raw read, cores x that), the last column (derived, not timed). Wall-clock ratios are lower whenever
               other work shares the 2 cores (the load average above): while another process holds one core
@@ -409,8 +333,9 @@ class RejuvenationBench {
     }
 
     private static void speedRow(StringBuilder b, String file, String cache, Speeds s) {
-        b.append(String.format(Locale.ROOT, "| %s | %s | %.0f MB/s | %.0f MB/s | %.2f | %.0f MB/s | %.2f | %.0f MB/s | %.2f |%n", file, cache,
-                s.read() / 1e6, s.chunked() / 1e6, s.chunked() / s.read(), s.single() / 1e6, s.single() / s.read(), s.cpu() / 1e6,
+        b.append(String.format(Locale.ROOT, "| %s | %s | %.0f MB/s | %.0f MB/s | %.2f | %.0f MB/s | %.2f | %.0f MB/s | %.2f | %.0f MB/s | %.2f |%n",
+                file, cache, s.read() / 1e6, s.chunked() / 1e6, s.chunked() / s.read(), s.fresh() / 1e6, s.fresh() / s.read(),
+                s.single() / 1e6, s.single() / s.read(), s.cpu() / 1e6,
                 Math.min(1, CORES * s.cpu() / s.read())));
     }
 

@@ -49,8 +49,18 @@ public final class ImageVerifier {
         return m;
     }
 
-    /** Checks {@code file} against {@code entry}: size first (cheap), then the chunk digests. Never throws on I/O. */
+    /** Checks {@code file} once, on threads and buffers of its own: see {@link #check(ChunkedDigest, ImageManifest.Entry, Path)}. */
     public static FileCheck check(ImageManifest.Entry entry, Path file) throws InterruptedException {
+        try (ChunkedDigest digests = new ChunkedDigest()) {
+            return check(digests, entry, file);
+        }
+    }
+
+    /**
+     * Checks {@code file} against {@code entry}: size first (cheap), then the chunk digests, on the
+     * threads and buffers of {@code digests} (the agent keeps one for all its checks). Never throws on I/O.
+     */
+    public static FileCheck check(ChunkedDigest digests, ImageManifest.Entry entry, Path file) throws InterruptedException {
         long start = System.nanoTime();
         long size;
         try {
@@ -65,7 +75,7 @@ public final class ImageVerifier {
         }
         Optional<ChunkedDigest.Mismatch> bad;
         try {
-            bad = ChunkedDigest.verify(file, entry.chunks());
+            bad = digests.check(file, entry.chunks());
         } catch (IOException e) {
             return failed(entry, file, Status.UNREADABLE, 0, start, e.toString());
         }

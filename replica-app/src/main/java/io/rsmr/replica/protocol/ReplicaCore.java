@@ -74,7 +74,8 @@ import java.util.TreeSet;
  * misses. Persistence rule: see {@link Output}.
  *
  * <p>How a replica starts is a {@link Start}. One that restarts from its own trusted log resumes
- * at once, remembering its votes. One whose disk is untrusted or lost ({@code recovering}) must not
+ * at once, remembering its votes (when its stored chunks are damaged, once it has fetched the
+ * certified state). One whose disk is untrusted or lost ({@code recovering}) must not
  * vote: it could contradict what it voted before. It listens, fetches the certified state (reusing
  * local chunks that match it) and executes decided batches, and votes again once its stable
  * checkpoint passes every seq it could have voted on (the highest seq its peers report plus the
@@ -131,6 +132,19 @@ public class ReplicaCore {
     private static final int SERVED_OLDER_IMAGES_MAX = 2;
     /** How often a recovering replica that knows no certificate yet asks its peers for one. */
     private static final int LEARNING_STATUS_INTERVAL_TICKS = 2;
+    /**
+     * Empty batches a leader may propose per tick for a recovering peer. They refill the pipeline
+     * as they execute, not only at the tick, so the checkpoints the peer waits for come in a
+     * fraction of a second; the cap bounds what a peer that lies about recovering can cost.
+     */
+    private static final int EMPTY_FILL_SEQS_PER_TICK_MAX = 32;
+    /**
+     * Empty batches in flight while no client request waits: deeper than the pipeline, so that one
+     * log sync per turn covers many of them (with fsync on, a pipeline of 4 made about 130 seqs a
+     * second here, and a recovering peer waits for up to L + K of them).
+     */
+    private static final int EMPTY_FILL_SEQS_IN_FLIGHT_MAX = 16;
+    private int emptyFillBudget;
     private final Map<Long, Long> servedTick = new HashMap<>();
     private final TreeMap<Long, StateImage> ownImages = new TreeMap<>();
     private final TreeMap<Long, Checkpoint[]> checkpointVotes = new TreeMap<>();
@@ -140,7 +154,7 @@ public class ReplicaCore {
     private final StateTransfer transfer;
     private final long[] lastStateServedTick;
     private final long[] peerLastExecuted;
-    /** Until when each peer counts as recovering (it said so in a recent status). */
+    /** Until when each peer counts as recovering and waiting for checkpoints (per a recent status). */
     private final long[] peerRecoveringUntilTick;
     /** Chunks asked of us, served in order within the per-tick byte budget. */
     private final ArrayDeque<Served> serveQueue = new ArrayDeque<>();
@@ -151,6 +165,12 @@ public class ReplicaCore {
     private final long[] recoveryReports;
     private long recoveryPoint = -1;
     private long recoveryCertSeq;
+    /**
+     * A resume whose stored chunks failed their check: its log is still trusted, so once a
+     * transfer has installed a state at or above its stable checkpoint, its votes are restored and
+     * the replica votes again at once instead of waiting out the recovery point.
+     */
+    private Start.Resume votesToRestore;
 
     private record Served(int peer, long seq, int index) {
     }
@@ -759,6 +779,7 @@ public class ReplicaCore {
                 failedViewChanges = 0;
             }
             tryPropose();
+            proposeEmptyForRecoveringPeer();
         }
     }
 
@@ -982,6 +1003,7 @@ public class ReplicaCore {
             transfer.clear();
         }
         nextProposalSeq = Math.max(nextProposalSeq, cert.seq() + 1);
+        restoreVotesOnceStable();
         checkRecovered();
         installDecidedNowInWindow();
         tryPropose();
@@ -1179,19 +1201,46 @@ public class ReplicaCore {
             StateImage image = storedImage(r.stable(), r.manifest());
             if (image == null || !restoreState(r.stable(), image)) {
                 recovering = true;
+                votesToRestore = r;
                 return;
             }
         }
-        view = r.view();
+        restoreVotes(r);
+    }
+
+    /**
+     * Returns to the log's view and votes. Entries at or below the stable checkpoint are dropped:
+     * the certified state covers them. The log holds every vote ever sent (persist before send) and
+     * none above its stable checkpoint plus the window, so with a stable checkpoint at or above the
+     * log's none is lost.
+     */
+    private void restoreVotes(Start.Resume r) {
+        assert stableSeq() >= r.stable().seq();
+        if (r.view() > view) {
+            view = r.view();
+            inViewChange = r.inViewChange();
+        }
         for (Output.LogEntry e : r.accepted()) {
             restoreAccepted(e);
         }
         for (Output.Prepared p : r.prepared()) {
             restorePrepared(p);
         }
-        if (r.inViewChange()) {
-            inViewChange = true;
+        if (inViewChange) {
             latestViewChange[me] = signedViewChange();
+        }
+    }
+
+    /**
+     * A resume that lacked its state votes again as soon as its stable checkpoint reaches the log's:
+     * from then on it is the replica that restarted from an intact disk, later.
+     */
+    private void restoreVotesOnceStable() {
+        if (votesToRestore != null && recovering && stableSeq() >= votesToRestore.stable().seq()) {
+            Start.Resume r = votesToRestore;
+            votesToRestore = null;
+            recovering = false;
+            restoreVotes(r);
         }
     }
 
@@ -1584,22 +1633,27 @@ public class ReplicaCore {
         serveQueued();
         transferTick();
         installIfComplete();
+        emptyFillBudget = EMPTY_FILL_SEQS_PER_TICK_MAX;
         proposeEmptyForRecoveringPeer();
     }
 
     /**
      * A recovering peer votes again only after two more checkpoints. While one recovers, the leader
-     * fills what room its pipeline has after the clients' batches with empty ones, each tick, so
-     * that those checkpoints come soon even when clients write little or nothing. A peer that lies
-     * about recovering costs at most that.
+     * fills what room its pipeline has after the clients' batches with empty ones, at each tick and
+     * as batches execute, so that those checkpoints come soon even when clients write little or
+     * nothing. A peer that lies about recovering costs at most {@link #EMPTY_FILL_SEQS_PER_TICK_MAX}
+     * seqs a tick.
      */
     private void proposeEmptyForRecoveringPeer() {
         if (inViewChange || leader() != me || recovering || !aPeerRecovers()) {
             return;
         }
         tryPropose();
-        while (nextProposalSeq - 1 - lastExecuted < config.pipelineInstancesMax()
+        int inFlightMax = pending.isEmpty()
+                ? Math.max(EMPTY_FILL_SEQS_IN_FLIGHT_MAX, config.pipelineInstancesMax()) : config.pipelineInstancesMax();
+        while (emptyFillBudget > 0 && nextProposalSeq - 1 - lastExecuted < inFlightMax
                 && nextProposalSeq <= stableSeq() + config.logWindowSeqs()) {
+            emptyFillBudget--;
             long seq = nextProposalSeq++;
             out.broadcast(new PrePrepare(view, seq, Batch.EMPTY));
             accept(slot(seq), Batch.EMPTY);
@@ -1721,7 +1775,10 @@ public class ReplicaCore {
     }
 
     private void onStatus(int sender, Status s) {
-        peerRecoveringUntilTick[sender] = s.recovering() ? now + 4L * config.statusIntervalTicks() : 0;
+        // only a peer that has our stable state waits for checkpoints: one still learning or
+        // fetching gains nothing from them (they would move its target)
+        boolean waitsForCheckpoints = s.recovering() && s.lastExecutedSeq() >= stableSeq();
+        peerRecoveringUntilTick[sender] = waitsForCheckpoints ? now + 4L * config.statusIntervalTicks() : 0;
         if (recovering) {
             noteRecoveryReport(sender, s.lastExecutedSeq());
         }
@@ -1795,6 +1852,7 @@ public class ReplicaCore {
     private void checkRecovered() {
         if (recovering && recoveryPoint >= 0 && stableSeq() >= recoveryPoint) {
             recovering = false;
+            votesToRestore = null;
         }
     }
 }

@@ -18,7 +18,10 @@ public sealed interface Start {
      * {@code view}, and remembers every proposal it accepted and every value it prepared, so it may
      * vote at once without contradicting votes it sent before the crash. This is what makes a power
      * loss of every replica at once lose no acknowledged write. When the chunks do not match the
-     * certificate the core falls back to {@link Recover}.
+     * certificate (bit rot, a torn chunk file) the core fetches the certified state as in
+     * {@link Recover}, abstaining meanwhile, but then returns to the log's view and votes as soon as
+     * its stable checkpoint reaches the log's: it need not wait for the checkpoints an amnesic
+     * replica waits for.
      *
      * @param manifest the chunk layout of the stable checkpoint's state (its root is the
      *        certificate's digest); null when the stable checkpoint is still the genesis one

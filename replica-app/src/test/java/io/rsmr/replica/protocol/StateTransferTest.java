@@ -31,7 +31,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * chunk store per replica that holds what the core asked to persist: a rejuvenated replica reuses
  * the local chunks that match the certified manifest and fetches only the rest, rejects chunks
  * that do not match and avoids their sender, and a replica restarted on its own trusted log
- * resumes — or recovers when its stored chunks are wrong.
+ * resumes — or, when its stored chunks are wrong, fetches the state and then keeps its logged votes.
  */
 class StateTransferTest {
     private static final ProtocolConfig CONFIG = ProtocolConfig.defaults(4, 0, 1).withWindow(4, 8, 2)
@@ -150,21 +150,70 @@ class StateTransferTest {
     }
 
     @Test
-    void aResumeWhoseStoredChunksDoNotMakeTheCertifiedStateRecoversInstead() {
+    void aResumeWhoseStoredChunksAreDamagedFetchesTheStateAndVotesWithoutWaitingForCheckpoints() {
         write(0, 60);
-        ReplicaCore before = replicas[RECOVERING];
-        StateManifest manifest = stores[RECOVERING].stable;
-        stores[RECOVERING].chunks.replaceAll((digest, chunk) -> flipped(chunk));
-        Start resume = new Start.Resume(before.stableCertificate(), manifest, before.view(), false, List.of(), List.of());
-        services[RECOVERING] = new KvService(LIMITS);
-        replicas[RECOVERING] = new ReplicaCore(CONFIG, RECOVERING, services[RECOVERING], new TestSignatures(RECOVERING),
-                stores[RECOVERING], resume);
-        assertTrue(replicas[RECOVERING].recovering(), "wrong chunks on disk: no resume, no vote");
+        long executedByPeers = replicas[0].lastExecutedSeq();
+        restartOnLogWithDamagedChunks(replicas[RECOVERING].view(), false);
+        assertTrue(replicas[RECOVERING].recovering(), "wrong chunks on disk: no vote before the state is back");
         recover();
+        assertTrue(replicas[RECOVERING].recovery().chunksFetched() > 0, "the damaged chunks were fetched");
+        // an amnesic replica would wait for a stable checkpoint at executedByPeers + the window
+        assertTrue(replicas[RECOVERING].stableCertificate().seq() < executedByPeers + CONFIG.logWindowSeqs(),
+                "it voted again once its state was back: stable " + replicas[RECOVERING].stableCertificate().seq()
+                        + ", peers had executed " + executedByPeers);
+        write(60, 10);
         assertSameStateAsThePeers();
     }
 
+    @Test
+    void aResumeWithDamagedChunksKeepsTheViewChangeItsLogPromised() {
+        write(0, 60);
+        long promised = replicas[RECOVERING].view() + 1;
+        restartOnLogWithDamagedChunks(promised, true);
+        recover();
+        assertEquals(promised, replicas[RECOVERING].view(), "its logged view change is not forgotten");
+        assertTrue(replicas[RECOVERING].inViewChange(), "it sent a view change before the crash: no vote in the old view");
+    }
+
+    @Test
+    void aResumeStaysAbstainingUntilItsStableCheckpointReachesTheLogs() {
+        write(0, 60);
+        Start.Resume log = restartOnLogWithDamagedChunks(replicas[RECOVERING].view(), false);
+        for (int t = 0; t < 2_000 && replicas[RECOVERING].recovering(); t++) {
+            assertTrue(replicas[RECOVERING].stableCertificate().seq() < log.stable().seq(),
+                    "abstains only below the log's stable checkpoint");
+            tick(1);
+        }
+        assertFalse(replicas[RECOVERING].recovering(), "still recovering: " + replicas[RECOVERING].recovery());
+    }
+
     // ------------------------------------------------------------------ the harness
+
+    /** What the replica's log would give at a restart: its stable checkpoint and its votes above it. */
+    private Start.Resume loggedResume(ReplicaCore replica, long view, boolean inViewChange) {
+        long stable = replica.stableCertificate().seq();
+        List<Output.LogEntry> accepted = new ArrayList<>();
+        List<Output.Prepared> prepared = new ArrayList<>();
+        for (Output.Persist p : persistedByRecovering) {
+            if (p instanceof Output.LogEntry e && e.seq() > stable) {
+                accepted.add(e);
+            } else if (p instanceof Output.Prepared e && e.seq() > stable) {
+                prepared.add(e);
+            }
+        }
+        return new Start.Resume(replica.stableCertificate(), stores[RECOVERING].stable, view, inViewChange, accepted,
+                prepared);
+    }
+
+    /** Restarts replica 3 on its own log with every stored chunk damaged; returns what the log held. */
+    private Start.Resume restartOnLogWithDamagedChunks(long view, boolean inViewChange) {
+        Start.Resume log = loggedResume(replicas[RECOVERING], view, inViewChange);
+        stores[RECOVERING].chunks.replaceAll((digest, chunk) -> flipped(chunk));
+        services[RECOVERING] = new KvService(LIMITS);
+        replicas[RECOVERING] = new ReplicaCore(CONFIG, RECOVERING, services[RECOVERING], new TestSignatures(RECOVERING),
+                stores[RECOVERING], log);
+        return log;
+    }
 
     private void write(int firstKey, int count) {
         for (int i = firstKey; i < firstKey + count; i++) {

@@ -33,9 +33,10 @@ import java.util.function.IntFunction;
  * operation within a bound, and then bring every replica that recovers back to voting with the
  * certified state. {@link Checkers} run after every step.
  *
- * <p>Each replica has a {@link SimDisk}. A crashed replica comes back in one of three ways: from
- * its intact disk (it resumes from its log), with its disk lost, or — in runs with
- * rejuvenations — rejuvenated in turn, round after round, on a disk an intruder damaged.
+ * <p>Each replica has a {@link SimDisk}. A crashed replica comes back in one of four ways: from
+ * its intact disk (it resumes from its log), from its intact log with damaged chunks, with its disk
+ * lost, or — in runs with rejuvenations — rejuvenated in turn, round after round, on a disk an
+ * intruder damaged.
  */
 final class Simulator {
     /** A frame in flight between endpoints (replicas 0..n-1, clients n..n+c-1). */
@@ -436,7 +437,8 @@ final class Simulator {
 
     /**
      * A crashed replica comes back at its crashedUntil tick: rejuvenated on a damaged disk it must
-     * not trust, or after a crash from its intact disk, or with its disk lost.
+     * not trust, or after a crash from its intact disk, from its disk with damaged chunks but an
+     * intact log, or with its disk lost.
      */
     private void restart(int i) {
         restarts++;
@@ -446,7 +448,11 @@ final class Simulator {
             damages.merge(damage, 1, Integer::sum);
             disks[i].damage(damage, random);
             replicas[i] = newCore(i, Start.RECOVER);
+        } else if (random.nextInt(3) == 0) {
+            replicas[i] = newCore(i, disks[i].resume());
         } else if (random.nextBoolean()) {
+            // bit rot in its chunks, the log intact: it fetches the state and keeps its logged votes
+            disks[i].damage(SimDisk.Damage.RANDOM_BYTES, random);
             replicas[i] = newCore(i, disks[i].resume());
         } else {
             disks[i] = new SimDisk();
