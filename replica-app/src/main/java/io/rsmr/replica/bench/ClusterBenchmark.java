@@ -30,23 +30,57 @@ import java.util.concurrent.CompletableFuture;
  * of every replica and of the client (this process) over the measured interval: a figure much less
  * sensitive to the machine's other load than ops/s.
  *
+ * <p>{@code --variants "name=replica args;name=replica args"} adds a dimension for an A/B of replica
+ * settings: a cluster of each shape runs with each variant's arguments (after {@code --replica-args}),
+ * and every point is measured on each in turn, so two settings are compared within the same minutes.
+ *
  * <pre>
  * java -cp rsmr-replica.jar io.rsmr.replica.bench.ClusterBenchmark --shapes 4:0:1,6:1:1 --fsync always,none \
  *      --rounds 2 --clients 16,64 --sizes 0,1024 --warmup 10 --duration 20 --out results.jsonl [--dir DIR] \
- *      [--jvm "-Xmx128m"] [--replica-args "--pipeline-instances-max 8"] [--workloads echo,get,get_ordered]
+ *      [--jvm "-Xmx128m"] [--replica-args "--pipeline-instances-max 8"] [--workloads echo,get,get_ordered] \
+ *      [--variants "all=;three=--repliers-per-request 3"]
  * </pre>
  */
 public final class ClusterBenchmark {
     private ClusterBenchmark() {}
 
+    /** One cluster of the run: its shape (n, k, k'), fsync policy and variant of the replica arguments. */
+    private record Setup(int[] shape, FsyncPolicy policy, Variant variant) {
+        String name() {
+            return "n" + shape[0] + "-fsync-" + policy.label() + (variant.name().isEmpty() ? "" : "-" + variant.name());
+        }
+    }
+
+    /** Named extra replica arguments ({@code --variants}); the unnamed default adds none. */
+    record Variant(String name, List<String> replicaArgs) {
+        static final Variant NONE = new Variant("", List.of());
+
+        /** {@code name=args;name=args}; a name is letters, digits, '-' or '_'. */
+        static List<Variant> parse(String list) {
+            List<Variant> variants = new ArrayList<>();
+            for (String item : list.split(";")) {
+                int eq = item.indexOf('=');
+                String name = eq < 0 ? item.strip() : item.substring(0, eq).strip();
+                if (!name.matches("[A-Za-z0-9_-]+")) {
+                    throw new IllegalArgumentException("variant '" + item + "': expected name=replica args");
+                }
+                String rest = eq < 0 ? "" : item.substring(eq + 1).strip();
+                variants.add(new Variant(name, rest.isEmpty() ? List.of() : Arrays.asList(rest.split("\\s+"))));
+            }
+            return variants;
+        }
+    }
+
     public static void main(String[] args) throws Exception {
         Map<String, String> options = options(args);
-        List<int[]> shapes = new ArrayList<>();
-        List<FsyncPolicy> policies = new ArrayList<>();
+        List<Variant> variants = options.containsKey("variants") ? Variant.parse(options.get("variants")) : List.of(Variant.NONE);
+        List<Setup> setups = new ArrayList<>();
         for (String shape : options.getOrDefault("shapes", "4:0:1").split(",")) {
             for (String policy : options.getOrDefault("fsync", "always").split(",")) {
-                shapes.add(Arrays.stream(shape.split(":")).mapToInt(Integer::parseInt).toArray());
-                policies.add(FsyncPolicy.parse(policy));
+                for (Variant variant : variants) {
+                    setups.add(new Setup(Arrays.stream(shape.split(":")).mapToInt(Integer::parseInt).toArray(),
+                            FsyncPolicy.parse(policy), variant));
+                }
             }
         }
         int rounds = Integer.parseInt(options.getOrDefault("rounds", "1"));
@@ -67,30 +101,31 @@ public final class ClusterBenchmark {
         Runtime.getRuntime().addShutdownHook(new Thread(() -> clusters.forEach(LocalCluster::close)));
         try {
             List<Membership> memberships = new ArrayList<>();
-            for (int s = 0; s < shapes.size(); s++) {
-                int[] shape = shapes.get(s);
-                String name = "n" + shape[0] + "-fsync-" + policies.get(s).label();
-                LocalCluster cluster = LocalCluster.create(dir.resolve(name), new LocalCluster.Spec("bench-" + name,
+            for (Setup setup : setups) {
+                int[] shape = setup.shape();
+                LocalCluster cluster = LocalCluster.create(dir.resolve(setup.name()), new LocalCluster.Spec("bench-" + setup.name(),
                         shape[0], shape[1], shape[2], jvm, Map.<Integer, ByzantineMode>of(),
-                        concat(List.of("--fsync", policies.get(s).label()), replicaArgs), 0));
+                        concat(concat(List.of("--fsync", setup.policy().label()), replicaArgs), setup.variant().replicaArgs()), 0));
                 clusters.add(cluster);
                 cluster.startAll();
                 memberships.add(Membership.of(new ClusterConfigLoader().load(cluster.configFile())));
             }
             for (LoadSettings settings : points(workloads, sizes, clients, warmup, duration)) {
                 for (int round = 0; round < rounds; round++) {
-                    for (int s = 0; s < shapes.size(); s++) {
-                        int[] shape = shapes.get(s);
+                    for (int s = 0; s < setups.size(); s++) {
+                        int[] shape = setups.get(s).shape();
                         LocalCluster cluster = clusters.get(s);
                         CompletableFuture<CpuSampler.Interval> cpu = CpuSampler.over(pids(cluster, shape[0]), warmup, duration,
                                 () -> cluster.status(1).map(LocalCluster.Status::lastExecutedSeq).orElse(0L));
                         LoadResult result = point(memberships.get(s), settings);
                         CpuSampler.PerOperation perOp = perOperation(cpu.get(), result.operations());
-                        String fsync = policies.get(s).label();
+                        String fsync = setups.get(s).policy().label();
+                        Variant variant = setups.get(s).variant();
                         System.out.println("n=" + shape[0] + " k=" + shape[1] + " k'=" + shape[2] + " fsync "
-                                + fsync + " round " + round + ": " + result.toText() + "; " + perOp.toText());
+                                + fsync + (variant.name().isEmpty() ? "" : " variant " + variant.name())
+                                + " round " + round + ": " + result.toText() + "; " + perOp.toText());
                         lines.add("{\"n\":" + shape[0] + ",\"k\":" + shape[1] + ",\"kPrime\":" + shape[2]
-                                + ",\"fsync\":\"" + fsync + "\",\"round\":" + round + ",\"result\":"
+                                + ",\"fsync\":\"" + fsync + "\",\"variant\":\"" + variant.name() + "\",\"round\":" + round + ",\"result\":"
                                 + result.toJson() + ",\"cpuMicrosPerOperation\":" + perOp.toJson() + "}");
                         requireAlive(clusters.get(s), shape[0], dir);
                     }

@@ -13,6 +13,7 @@ import io.rsmr.replica.protocol.message.ReplyDigest;
 import io.rsmr.replica.transport.DropReason;
 import io.rsmr.replica.transport.Membership;
 import io.rsmr.replica.transport.NioTransport;
+import io.rsmr.replica.transport.Transport;
 import java.io.IOException;
 import java.security.SecureRandom;
 import java.util.ArrayList;
@@ -242,7 +243,7 @@ public final class RsmrClient implements AutoCloseable {
         long nextTick = System.nanoTime() + tickNanos;
         try {
             while (running) {
-                long waitMillis = TimeUnit.NANOSECONDS.toMillis(Math.max(0, nextTick - System.nanoTime()));
+                long waitMillis = Transport.timeoutMillis(nextTick - System.nanoTime());
                 transport.poll(waitMillis, this::onMessage);
                 startSubmitted();
                 long now = System.nanoTime();

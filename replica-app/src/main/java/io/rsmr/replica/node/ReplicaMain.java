@@ -24,8 +24,8 @@ import java.util.Set;
  *
  * <pre>
  * java -Xmx128m -jar rsmr-replica.jar --config cluster.yaml --id 1 --identity replica-1.key --data-dir /data
- *      [--tick-millis 10] [--pipeline-instances-max 4] [--report-to PATH] [--fsync always|none]
- *      [--state-bytes-max 67108864] [--byzantine-test-mode none|silent|wrong-replies|garble]
+ *      [--tick-millis 10] [--pipeline-instances-max 4] [--repliers-per-request N] [--report-to PATH]
+ *      [--fsync always|none] [--state-bytes-max 67108864] [--byzantine-test-mode none|silent|wrong-replies|garble]
  * </pre>
  *
  * {@code --fsync} is the {@link io.rsmr.replica.storage.FsyncPolicy}: {@code always} (the default,
@@ -33,6 +33,7 @@ import java.util.Set;
  * raises the bound on one checkpoint state (every replica of a cluster must use the same, and its
  * heap must hold the service's state and the checkpoint images of it). The rate at which a replica
  * serves state transfers is the cluster config's {@code replication.stateTransferMiBPerSecond}.
+ * {@code --repliers-per-request} is {@link io.rsmr.replica.protocol.ProtocolConfig#repliersPerRequest}.
  *
  * {@code --report-to} (default: the environment variable {@code RSMR_SMW_PORT}, if set) is where
  * the replica writes one-line JSON events for its host agent, first
@@ -47,9 +48,10 @@ import java.util.Set;
 public final class ReplicaMain {
     private static final Set<String> OPTIONS =
             Set.of("config", "id", "identity", "data-dir", "tick-millis", "pipeline-instances-max", "report-to",
-                    "fsync", "state-bytes-max", "byzantine-test-mode");
+                    "fsync", "repliers-per-request", "state-bytes-max", "byzantine-test-mode");
     private static final String USAGE = "usage: rsmr-replica --config FILE --id N --identity FILE --data-dir DIR"
-            + " [--tick-millis N] [--pipeline-instances-max N] [--report-to PATH] [--fsync always|none]"
+            + " [--tick-millis N] [--pipeline-instances-max N] [--repliers-per-request N] [--report-to PATH]"
+            + " [--fsync always|none]"
             + " [--state-bytes-max N] [--byzantine-test-mode MODE]";
 
     private ReplicaMain() {}
@@ -147,6 +149,9 @@ public final class ReplicaMain {
             if (options.containsKey("pipeline-instances-max")) {
                 protocol = protocol.withWindow(protocol.checkpointIntervalSeqs(), protocol.logWindowSeqs(),
                         integer(options, "pipeline-instances-max"));
+            }
+            if (options.containsKey("repliers-per-request")) {
+                protocol = protocol.withRepliersPerRequest(integer(options, "repliers-per-request"));
             }
             if (options.containsKey("state-bytes-max")) {
                 ProtocolConfig.Builder builder = protocol.toBuilder();

@@ -135,7 +135,7 @@ public final class ReplicaNode implements AutoCloseable {
         try {
             while (running) {
                 long waitNanos = Math.max(0, nextTick - nanoClock.getAsLong());
-                transport.poll(TimeUnit.NANOSECONDS.toMillis(waitNanos), this::onMessage);
+                transport.poll(Transport.timeoutMillis(waitNanos), this::onMessage);
                 long now = nanoClock.getAsLong();
                 for (int i = 0; i < TICKS_PER_TURN_MAX && now - nextTick >= 0; i++) {
                     execute(core.step(Input.TICK));

@@ -33,6 +33,10 @@ package io.rsmr.replica.protocol;
  * @param signatureBytesMax bytes of one signature
  * @param digestReplies whether only one replica per request (chosen by client id and request seq)
  *        sends the full result and the others its digest; clients must handle {@code ReplyDigest}
+ * @param repliersPerRequest replicas that answer a request the first time they hear of it (chosen by
+ *        client id and request seq, {@link #answersAtOnce}); the others answer only once the client
+ *        re-sends it. n: all answer. Fewer replies cost the replicas and the client fewer frames and
+ *        wake-ups per operation; at least 2k'+1 keep k'+1 correct ones among them when k' lie.
  */
 public record ProtocolConfig(
         int n, int k, int kPrime,
@@ -41,7 +45,8 @@ public record ProtocolConfig(
         int stateBytesMax, int chunkBytesMax, int stateChunksMax, int transferChunksInFlightMax,
         int serveBytesPerTickMax, int verifyBytesPerTickMax, int messageBytesMax, int clientsMax,
         int requestTimeoutTicks, int viewChangeTimeoutTicks, int statusIntervalTicks,
-        int retransmitSeqsMax, int prePreparedClaimsPerSeqMax, int signatureBytesMax, boolean digestReplies) {
+        int retransmitSeqsMax, int prePreparedClaimsPerSeqMax, int signatureBytesMax, boolean digestReplies,
+        int repliersPerRequest) {
 
     private static final int MESSAGE_OVERHEAD_BYTES = 1024;
 
@@ -73,6 +78,8 @@ public record ProtocolConfig(
         require(retransmitSeqsMax >= 1, "retransmitSeqsMax must be >= 1");
         require(prePreparedClaimsPerSeqMax >= 1, "prePreparedClaimsPerSeqMax must be >= 1");
         require(signatureBytesMax >= 1, "signatureBytesMax must be >= 1");
+        require(repliersPerRequest >= kPrime + 1 && repliersPerRequest <= n,
+                "repliersPerRequest must be in [k'+1, n] (" + repliersPerRequest + ")");
     }
 
     /** Defaults for a cluster of n replicas tolerating k silent and k' Byzantine ones. */
@@ -83,7 +90,7 @@ public record ProtocolConfig(
                 64 << 20, 1 << 20, 1 << 16, 16,
                 1 << 20, 16 << 20, 4 << 20, 100_000,
                 200, 200, 10,
-                32, 4, 128, false);
+                32, 4, 128, false, n);
     }
 
     /** q = n - k - k': two quorums meet in at least k'+1 replicas. */
@@ -145,6 +152,12 @@ public record ProtocolConfig(
         return b.build();
     }
 
+    public ProtocolConfig withRepliersPerRequest(int repliersPerRequest) {
+        Builder b = toBuilder();
+        b.repliersPerRequest = repliersPerRequest;
+        return b.build();
+    }
+
     /** A copy to change some values of; {@link Builder#build()} validates them all again. */
     public Builder toBuilder() {
         return new Builder(this);
@@ -177,6 +190,7 @@ public record ProtocolConfig(
         public int prePreparedClaimsPerSeqMax;
         public int signatureBytesMax;
         public boolean digestReplies;
+        public int repliersPerRequest;
 
         private Builder(ProtocolConfig c) {
             n = c.n;
@@ -204,6 +218,7 @@ public record ProtocolConfig(
             prePreparedClaimsPerSeqMax = c.prePreparedClaimsPerSeqMax;
             signatureBytesMax = c.signatureBytesMax;
             digestReplies = c.digestReplies;
+            repliersPerRequest = c.repliersPerRequest;
         }
 
         public ProtocolConfig build() {
@@ -211,13 +226,22 @@ public record ProtocolConfig(
                     batchRequestsMax, batchBytesMax, requestBytesMax, replyBytesMax, stateBytesMax, chunkBytesMax,
                     stateChunksMax, transferChunksInFlightMax, serveBytesPerTickMax, verifyBytesPerTickMax, messageBytesMax,
                     clientsMax, requestTimeoutTicks, viewChangeTimeoutTicks, statusIntervalTicks, retransmitSeqsMax,
-                    prePreparedClaimsPerSeqMax, signatureBytesMax, digestReplies);
+                    prePreparedClaimsPerSeqMax, signatureBytesMax, digestReplies, repliersPerRequest);
         }
     }
 
     /** The replica that sends the full result of a request when digest replies are on. */
     public int fullReplierOf(long clientId, long requestSeq) {
         return (int) Math.floorMod(clientId + requestSeq, (long) n);
+    }
+
+    /**
+     * Whether the replica answers a request it executes without the client having re-sent it: the
+     * repliersPerRequest replicas from {@link #fullReplierOf} on, so that every replica answers an
+     * equal share of the requests.
+     */
+    public boolean answersAtOnce(int replica, long clientId, long requestSeq) {
+        return Math.floorMod(replica - fullReplierOf(clientId, requestSeq), n) < repliersPerRequest;
     }
 
     private static void require(boolean ok, String message) {

@@ -189,6 +189,8 @@ public class ReplicaCore {
         final byte[] operationDigest;
         long receivedTick;
         boolean forwarded;
+        /** The client sent this request again (all replicas answer it, not only the first repliers). */
+        boolean resent;
 
         Pending(Request request, long receivedTick) {
             this.request = request;
@@ -198,6 +200,10 @@ public class ReplicaCore {
 
         boolean matches(RequestRef ref) {
             return request.requestSeq() == ref.requestSeq() && Arrays.equals(operationDigest, ref.operationDigest());
+        }
+
+        boolean matches(Request other) {
+            return request.sameAs(other);
         }
     }
 
@@ -403,6 +409,10 @@ public class ReplicaCore {
         }
         Pending p = pending.get(clientId);
         if (p != null && p.request.requestSeq() >= r.requestSeq()) {
+            if (p.matches(r)) {
+                // the client re-sent it: it lacks replies, so this replica answers too
+                p.resent = true;
+            }
             drop(p.request.requestSeq() == r.requestSeq() ? DropReason.DUPLICATE : DropReason.OLD_REQUEST);
             return;
         }
@@ -835,10 +845,14 @@ public class ReplicaCore {
         }
         replies.put(r.clientId(), r.requestSeq(), result);
         Pending p = pending.get(r.clientId());
+        boolean resent = p != null && p.resent && p.request.requestSeq() == r.requestSeq();
         if (p != null && p.request.requestSeq() <= r.requestSeq()) {
             pending.remove(r.clientId());
         }
         proposed.remove(r.clientId());
+        if (!resent && !config.answersAtOnce(me, r.clientId(), r.requestSeq())) {
+            return;
+        }
         if (config.digestReplies() && config.fullReplierOf(r.clientId(), r.requestSeq()) != me) {
             out.replyDigest(r.clientId(), new ReplyDigest(r.clientId(), r.requestSeq(), Digests.sha256(result)));
         } else {

@@ -10,11 +10,19 @@ import java.nio.ByteBuffer;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.SocketChannel;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * One TCP connection: its handshake, then its frame keys; a read buffer; and a bounded queue of
  * sealed frames packed into reusable chunks, so that everything queued during one event-loop
  * turn leaves in one gathering write.
+ *
+ * <p>Messages queued during one turn are sealed together, as one frame whose payload is a
+ * <em>bundle</em> {@code (length(4) message)*} (up to {@link #bundleBytesMax}): one counter and one
+ * MAC for the sender to compute and the receiver to check, instead of one per message. A replica
+ * sends its peers a prepare and a commit in the same turn, and a batch's replies to one client
+ * process leave together, so most frames carry several messages.
  */
 final class Connection {
     private static final int CHUNK_BYTES = 16 << 10;
@@ -35,12 +43,23 @@ final class Connection {
     private ByteBuffer filling;
     private ByteBuffer spare;
     private long queuedBytes;
+    /** Messages of the bundle not yet sealed, and the bundle's bytes with their length prefixes. */
+    private final List<byte[]> bundle = new ArrayList<>();
+    private int bundleBytes;
+    private final int bundleBytesMax;
 
-    Connection(SocketChannel channel, NioTransport.Dialer dialer, int readBufferBytes) {
+    /**
+     * @param bundleBytesMax payload bytes of one sealed frame at most (length prefixes included);
+     *        at least one message of the largest size plus its prefix
+     */
+    Connection(SocketChannel channel, NioTransport.Dialer dialer, int readBufferBytes, int bundleBytesMax) {
         this.channel = channel;
         this.dialer = dialer;
         this.readBuffer = ByteBuffer.allocate(readBufferBytes);
+        this.bundleBytesMax = bundleBytesMax;
     }
+
+
 
     boolean established() {
         return sealer != null;
@@ -70,13 +89,35 @@ final class Connection {
         return queuedBytes > 0;
     }
 
-    /** Appends a sealed frame; the caller checked the queue bound. */
-    void queueSealed(byte[] payload) {
+    /**
+     * Adds a message to the bundle sealed at the next {@link #flush} (or at once when it is full);
+     * the caller checked the queue bound with {@link FrameSealer#OVERHEAD_BYTES} per message.
+     */
+    void queueSealed(byte[] message) {
         assert established();
-        int bytes = FrameSealer.OVERHEAD_BYTES + payload.length;
-        room(bytes);
-        sealer.sealInto(filling, payload);
+        int bytes = Bundles.PREFIX_BYTES + message.length;
+        assert bytes <= bundleBytesMax : "message of " + message.length + " bytes exceeds a bundle";
+        if (bundleBytes + bytes > bundleBytesMax) {
+            sealBundle();
+        }
+        bundle.add(message);
+        bundleBytes += bytes;
         queuedBytes += bytes;
+    }
+
+    private void sealBundle() {
+        if (bundle.isEmpty()) {
+            return;
+        }
+        ByteBuffer payload = ByteBuffer.allocate(bundleBytes);
+        for (byte[] message : bundle) {
+            payload.putInt(message.length).put(message);
+        }
+        room(FrameSealer.OVERHEAD_BYTES + bundleBytes);
+        sealer.sealInto(filling, payload.array());
+        queuedBytes += FrameSealer.OVERHEAD_BYTES;
+        bundle.clear();
+        bundleBytes = 0;
     }
 
     /** Appends a handshake message, framed but not sealed (there are no keys yet). */
@@ -89,6 +130,7 @@ final class Connection {
 
     /** Writes as much as the socket takes; true when everything queued went out. */
     boolean flush() throws IOException {
+        sealBundle();
         if (filling != null && filling.position() > 0) {
             queued.add(filling.flip());
             filling = null;

@@ -43,7 +43,8 @@ import java.util.logging.Logger;
  * {@link Handshake}; frames are {@code length(4) body}; after the handshake every body is sealed
  * ({@link FrameSealer}). A frame longer than the limit closes its connection (the stream cannot
  * be trusted to resynchronise); a frame that fails its check is dropped and counted, and a
- * connection with too many such frames is closed. A dialed link that fails is redialed with
+ * connection with too many such frames is closed. A sealed frame carries a bundle of the messages
+ * queued for its connection during one turn ({@link Connection}). A dialed link that fails is redialed with
  * exponential backoff.
  */
 public final class NioTransport implements Transport {
@@ -281,7 +282,7 @@ public final class NioTransport implements Transport {
                 return;
             }
             configure(channel);
-            Connection connection = new Connection(channel, null, config.readBufferBytes());
+            Connection connection = new Connection(channel, null, config.readBufferBytes(), bundleBytesMax());
             connection.key = channel.register(selector, SelectionKey.OP_READ, connection);
             connection.handshake =
                     Handshake.responder(replicaIdentity, keyRing, Handshake.newEphemeral(random));
@@ -305,7 +306,7 @@ public final class NioTransport implements Transport {
         try {
             channel = SocketChannel.open();
             configure(channel);
-            Connection connection = new Connection(channel, dialer, config.readBufferBytes());
+            Connection connection = new Connection(channel, dialer, config.readBufferBytes(), bundleBytesMax());
             dialer.connection = connection;
             boolean connected = channel.connect(dialer.address);
             connection.key = channel.register(selector, connected ? SelectionKey.OP_READ : SelectionKey.OP_CONNECT, connection);
@@ -393,8 +394,13 @@ public final class NioTransport implements Transport {
 
     private int frameBytesMax(Connection connection) {
         return connection.established()
-                ? config.messageBytesMax() + FrameOpener.BODY_OVERHEAD_BYTES
+                ? bundleBytesMax() + FrameOpener.BODY_OVERHEAD_BYTES
                 : Handshake.MESSAGE_BYTES_MAX;
+    }
+
+    /** A sealed frame's payload at most: a bundle that holds one message of the largest size. */
+    private int bundleBytesMax() {
+        return config.messageBytesMax() + Bundles.PREFIX_BYTES;
     }
 
     /** Grows the buffer for a frame bigger than it, and shrinks it back once it is empty. */
@@ -415,15 +421,24 @@ public final class NioTransport implements Transport {
         }
         FrameOpener.Verdict verdict = connection.opener().open(bytes, offset, length);
         if (verdict == FrameOpener.Verdict.ACCEPTED) {
-            inbound.onMessage(connection.peer(),
-                    Arrays.copyOfRange(bytes, offset + 8, offset + length - Hmac.TAG_BYTES));
+            // the messages before a bad length prefix were handed on: they are authenticated, and
+            // only a faulty peer sends such a frame
+            Peer peer = connection.peer();
+            if (!Bundles.split(bytes, offset + 8, offset + length - Hmac.TAG_BYTES,
+                    message -> inbound.onMessage(peer, message))) {
+                badFrame(connection, DropReason.MALFORMED);
+            }
             return;
         }
-        drops.count(switch (verdict) {
+        badFrame(connection, switch (verdict) {
             case TOO_SHORT -> DropReason.MALFORMED;
             case BAD_MAC -> DropReason.UNAUTHENTICATED;
             default -> DropReason.REPLAYED;
         });
+    }
+
+    private void badFrame(Connection connection, DropReason reason) {
+        drops.count(reason);
         if (++connection.badFrames > config.badFramesPerConnectionMax()) {
             close(connection);
         }

@@ -2,6 +2,7 @@ package io.rsmr.replica.transport;
 
 import io.rsmr.replica.crypto.Peer;
 import java.io.IOException;
+import java.util.concurrent.TimeUnit;
 
 /**
  * Authenticated message passing between replicas and from clients to replicas. Every message a
@@ -32,6 +33,19 @@ public interface Transport extends AutoCloseable {
      * handshakes.
      */
     void poll(long timeoutMillis, Inbound inbound) throws IOException;
+
+    /**
+     * The {@link #poll} timeout for an event loop whose next timer is due in {@code waitNanos}:
+     * rounded up to whole milliseconds. Rounded down, the last fraction of a millisecond before
+     * every timer would become a poll that does not wait, and the loop would spin through it
+     * (measured: about 34,000 empty polls per second per replica with a 10 ms tick, the CPU of one
+     * busy process in ten taken by every replica and the client). A timer that fires up to 1 ms late
+     * is harmless: the protocol's timeouts are counted in ticks of several milliseconds.
+     */
+    static long timeoutMillis(long waitNanos) {
+        long nanosPerMilli = TimeUnit.MILLISECONDS.toNanos(1);
+        return waitNanos <= 0 ? 0 : (waitNanos + nanosPerMilli - 1) / nanosPerMilli;
+    }
 
     /** Writes what is queued, as far as the sockets take it now, without waiting for input. */
     void flush();

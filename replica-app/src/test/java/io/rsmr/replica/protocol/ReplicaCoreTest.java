@@ -194,6 +194,55 @@ class ReplicaCoreTest {
     }
 
     @Test
+    void onlyTheFirstRepliersAnswerARequestAndEveryReplicaAnswersOneTheClientSentTwice() {
+        ProtocolConfig config = CONFIG.withRepliersPerRequest(2);
+        TestCluster c = new TestCluster(config);
+        ClientCore client = new ClientCore(config, 7, 1, 10);
+        Request first = client.submit(utf8("a"));
+        c.clientSends(first);
+        c.deliverAll();
+        // (client 7 + request 1) mod 4 = 0: replicas 0 and 1 answer
+        assertEquals(List.of(1, 1, 0, 0), replyCounts(c));
+        assertNull(client.onReply(0, c.repliesByReplica.get(0).get(0)));
+        assertArrayEquals(utf8("ok:a"), client.onReply(1, c.repliesByReplica.get(1).get(0)));
+        for (int i = 0; i < 4; i++) {
+            assertEquals(1, c.replicas[i].lastExecutedSeq(), "replica " + i + " executed it without answering");
+        }
+        Request second = client.submit(utf8("b"));
+        c.clientSends(second);
+        c.clientSends(second);
+        c.deliverAll();
+        assertEquals(List.of(2, 2, 1, 1), replyCounts(c), "a request sent twice before it ran is answered by all");
+    }
+
+    @Test
+    void aClientWhoseRepliersAreSilentReSendsAndTheOtherReplicasAnswer() {
+        ProtocolConfig config = CONFIG.withRepliersPerRequest(2);
+        TestCluster c = new TestCluster(config);
+        c.dropLink = (from, to) -> from == 1 || to == 1;
+        ClientCore client = new ClientCore(config, 7, 1, 3);
+        Request r = client.submit(utf8("a"));
+        c.clientSends(r);
+        c.deliverAll();
+        assertEquals(List.of(1, 0, 0, 0), replyCounts(c), "replica 1, the other replier, is cut off");
+        assertNull(client.onReply(0, c.repliesByReplica.get(0).get(0)));
+        Request again = null;
+        for (int t = 0; t < 3 && again == null; t++) {
+            again = (Request) client.onTick();
+        }
+        assertEquals(r, again, "the client re-sends after its retransmit ticks");
+        c.clientSends(again);
+        c.deliverAll();
+        assertEquals(List.of(2, 0, 1, 1), replyCounts(c));
+        assertArrayEquals(utf8("ok:a"), client.onReply(2, c.repliesByReplica.get(2).get(0)));
+        assertEquals(1, c.services[2].applied.size(), "answering the re-sent request did not run it again");
+    }
+
+    private static List<Integer> replyCounts(TestCluster c) {
+        return c.repliesByReplica.stream().map(List::size).toList();
+    }
+
+    @Test
     void aRetransmittedRequestGetsTheCachedReplyAndIsNotExecutedAgain() {
         TestCluster c = new TestCluster(CONFIG);
         Request r = request(7, 1, "inc");

@@ -43,6 +43,16 @@ record SimParams(
         return derive(seed, r, n, k, kPrime);
     }
 
+    /**
+     * Half the seeds let every replica answer, the others only k'+1 to n of them (so a client must
+     * re-send when too few correct ones are among them). Drawn from a stream of its own, so that
+     * every other parameter of a seed is what it was before this one existed.
+     */
+    private static int repliersPerRequest(long seed, int n, int kPrime) {
+        SplittableRandom r = new SplittableRandom(seed ^ 0x5EED_0F_4E911E5L);
+        return r.nextBoolean() ? n : r.nextInt(kPrime + 1, n + 1);
+    }
+
     private static SimParams derive(long seed, SplittableRandom r, int n, int k, int kPrime) {
         int interval = 1 << r.nextInt(1, 4);
         int window = interval * r.nextInt(2, 4);
@@ -50,7 +60,8 @@ record SimParams(
                 .withWindow(interval, window, r.nextInt(1, window + 1))
                 .withBatch(r.nextInt(1, 9), 1 << 16)
                 .withTimeouts(60 + r.nextInt(60), 40 + r.nextInt(40), 5)
-                .withDigestReplies(r.nextBoolean());
+                .withDigestReplies(r.nextBoolean())
+                .withRepliersPerRequest(repliersPerRequest(seed, n, kPrime));
         int clients = r.nextInt(1, 5);
         int keys = r.nextInt(1, 4);
         int opsPerClient = r.nextInt(5, 26);
@@ -107,6 +118,18 @@ record SimParams(
                 floodMessagesPerTick, 20);
     }
 
+    /**
+     * The same run where only k'+1 replicas answer a request at once and the last replica lies to
+     * clients (and is the run's only Byzantine one): whenever it is among the repliers, or one of them
+     * is cut off, the client must re-send to get its k'+1 matching replies.
+     */
+    SimParams withFewestRepliersAndALiar() {
+        List<Byzantine> liar = List.of(new Byzantine(config.n() - 1, EnumSet.of(Behavior.WRONG_REPLY)));
+        return new SimParams(seed, config.withRepliersPerRequest(config.kPrime() + 1), clients, opsPerClient, keys,
+                thinkTicksMax, clientRetransmitTicks, lossRate, duplicateRate, delayTicksMax, partitionsMax, liar, crashes,
+                rejuvenations, safetyTicks, livenessTicksMax, floodMessagesPerTick, slowInboundTicks);
+    }
+
     /** Extra delay of what replica {@code to} receives from its peers (until the network heals). */
     int inboundDelayTicks(int to) {
         return to > config.kPrime() && to < config.n() ? slowInboundTicks : 0;
@@ -121,7 +144,7 @@ record SimParams(
         return "seed=" + seed + " n=" + config.n() + " k=" + config.k() + " k'=" + config.kPrime()
                 + " K=" + config.checkpointIntervalSeqs() + " L=" + config.logWindowSeqs()
                 + " pipeline=" + config.pipelineInstancesMax() + " batch=" + config.batchRequestsMax()
-                + " digestReplies=" + config.digestReplies()
+                + " digestReplies=" + config.digestReplies() + " repliers=" + config.repliersPerRequest()
                 + " clients=" + clients + "x" + opsPerClient + " keys=" + keys
                 + String.format(" loss=%.3f dup=%.3f", lossRate, duplicateRate) + " delayMax=" + delayTicksMax
                 + (slowInboundTicks > 0 ? " slowInbound=" + slowInboundTicks : "")

@@ -34,6 +34,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class SimulationTest {
     private static final int FIXED_SEEDS = 150;
     private static final int RANDOM_SEEDS_DEFAULT = 1500;
+    private static final int FEWEST_REPLIERS_SEEDS = 100;
     private static final int BROKEN_SEEDS_MAX = 400;
     private static final int READ_RACE_SEEDS = 200;
     private static final int REJUVENATION_SEEDS = 120;
@@ -172,6 +173,27 @@ class SimulationTest {
         }
         System.out.println("sim soak: base " + base + ", " + runs + " seeds in " + seconds + " s");
         assertEquals(seconds == 0, runs == 0);
+    }
+
+    /**
+     * Only k'+1 replicas answer a request at once and one replica lies to clients: every client
+     * still completes every request (the simulator's liveness checker), re-sending when the liar
+     * or a cut-off replica is among its repliers, and every checker stays green.
+     */
+    @Test
+    void clientsCompleteWhenOnlyKPrimePlusOneAnswerAndOneOfThemLies() {
+        Long replay = replaySeed();
+        long first = replay != null ? replay : 1;
+        long last = replay != null ? replay : FEWEST_REPLIERS_SEEDS;
+        long executed = 0;
+        for (long seed = first; seed <= last; seed++) {
+            for (SimParams params : List.of(SimParams.derive(seed, 4, 0, 1).withFewestRepliersAndALiar(),
+                    SimParams.derive(seed, 6, 1, 1).withFewestRepliersAndALiar())) {
+                System.out.println(params);
+                executed += runOrExplain("clientsCompleteWhenOnlyKPrimePlusOneAnswerAndOneOfThemLies", params).executedSeqs();
+            }
+        }
+        assertTrue(executed > 0, "nothing ordered");
     }
 
     /** Real Ed25519 with agent-certified epoch keys (the production Signatures) on one seed. */

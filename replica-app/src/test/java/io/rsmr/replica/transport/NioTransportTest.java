@@ -157,6 +157,30 @@ class NioTransportTest {
     }
 
     @Test
+    void messagesQueuedInOneTurnLeaveAsOneSealedFrameAndArriveInOrder() throws IOException {
+        NioTransport zero = replica(0, TransportConfig.defaults());
+        Ed25519Keys.SigningKey clientKey = keys.clientKey();
+        InetSocketAddress proxyAddress = FreePorts.loopback(1).get(0);
+        try (TamperingProxy proxy = new TamperingProxy(proxyAddress, addresses.get(0))) {
+            NioTransport client = NioTransport.forClient(TransportConfig.defaults(), clientKey, keys.keyRing(),
+                    Map.of(0, proxyAddress));
+            transports.add(client);
+            Peer.Client from = new Peer.Client(ClientIds.of(clientKey.publicKey()));
+            client.sendToReplica(0, utf8("first"));
+            pollUntil("first arrives", () -> got(zero, from, "first"));
+            int framesBefore = proxy.sealedFrames();
+            List<String> sent = new ArrayList<>();
+            for (int i = 0; i < 20; i++) {
+                sent.add("message " + i);
+                assertTrue(client.sendToReplica(0, utf8("message " + i)));
+            }
+            pollUntil("all twenty arrive", () -> got(zero, from, "message 19"));
+            assertEquals(sent, received.stream().map(Received::text).filter(t -> t.startsWith("message ")).toList());
+            assertEquals(framesBefore + 1, proxy.sealedFrames(), "one frame, one MAC for the twenty messages");
+        }
+    }
+
+    @Test
     void dialerReconnectsAfterThePeerRestarts() throws IOException {
         NioTransport zero = replica(0, TransportConfig.defaults());
         NioTransport one = replica(1, TransportConfig.defaults());
@@ -239,6 +263,7 @@ class NioTransportTest {
         private volatile OutputStream upstream;
         private volatile byte[] last;
         private volatile boolean corrupt;
+        private volatile int sealedFrames;
         private final List<Socket> sockets = new ArrayList<>();
 
         TamperingProxy(InetSocketAddress listen, InetSocketAddress target) throws IOException {
@@ -256,6 +281,11 @@ class NioTransportTest {
 
         void flipBitsInNextFrame() {
             corrupt = true;
+        }
+
+        /** Frames forwarded after the client's hello and auth: its sealed ones. */
+        int sealedFrames() {
+            return sealedFrames;
         }
 
         private void run(InetSocketAddress target) {
@@ -284,6 +314,9 @@ class NioTransportTest {
                     // Only frames after the client's hello and auth: those are its sealed messages.
                     corrupt = false;
                     frame[frame.length - 1] ^= 1;
+                }
+                if (index >= 2) {
+                    sealedFrames++;
                 }
                 synchronized (this) {
                     out.write(frame);
