@@ -20,6 +20,8 @@ import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.function.LongFunction;
 import java.util.function.IntFunction;
+import java.util.function.ToLongFunction;
+import java.util.function.UnaryOperator;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
@@ -77,6 +79,25 @@ class SimulationTest {
     }
 
     /** Runs one seed of a test; a failure names the command that replays exactly that run. */
+    /**
+     * Runs seeds 1..count (or the one -Dsim.seed names) in the shapes n = 4 and n = 6 with a setting,
+     * every checker on, and sums one figure of the runs.
+     */
+    private static long sumOverBothShapes(String test, long count, UnaryOperator<SimParams> setting,
+                                          ToLongFunction<Simulator.Stats> figure) {
+        Long replay = replaySeed();
+        long first = replay != null ? replay : 1;
+        long last = replay != null ? replay : count;
+        long sum = 0;
+        for (long seed = first; seed <= last; seed++) {
+            for (SimParams params : List.of(setting.apply(SimParams.derive(seed, 4, 0, 1)),
+                    setting.apply(SimParams.derive(seed, 6, 1, 1)))) {
+                sum += figure.applyAsLong(runOrExplain(test, params));
+            }
+        }
+        return sum;
+    }
+
     private static Simulator.Stats runOrExplain(String test, SimParams params) {
         try {
             return run(params, CORRECT);
@@ -182,17 +203,8 @@ class SimulationTest {
      */
     @Test
     void clientsCompleteWhenOnlyKPrimePlusOneAnswerAndOneOfThemLies() {
-        Long replay = replaySeed();
-        long first = replay != null ? replay : 1;
-        long last = replay != null ? replay : FEWEST_REPLIERS_SEEDS;
-        long executed = 0;
-        for (long seed = first; seed <= last; seed++) {
-            for (SimParams params : List.of(SimParams.derive(seed, 4, 0, 1).withFewestRepliersAndALiar(),
-                    SimParams.derive(seed, 6, 1, 1).withFewestRepliersAndALiar())) {
-                System.out.println(params);
-                executed += runOrExplain("clientsCompleteWhenOnlyKPrimePlusOneAnswerAndOneOfThemLies", params).executedSeqs();
-            }
-        }
+        long executed = sumOverBothShapes("clientsCompleteWhenOnlyKPrimePlusOneAnswerAndOneOfThemLies",
+                FEWEST_REPLIERS_SEEDS, SimParams::withFewestRepliersAndALiar, Simulator.Stats::executedSeqs);
         assertTrue(executed > 0, "nothing ordered");
     }
 
@@ -239,16 +251,8 @@ class SimulationTest {
      */
     @Test
     void readRacesStayLinearizable() {
-        Long replay = replaySeed();
-        long first = replay != null ? replay : 1;
-        long last = replay != null ? replay : READ_RACE_SEEDS;
-        long fastReads = 0;
-        for (long seed = first; seed <= last; seed++) {
-            for (SimParams params : List.of(SimParams.derive(seed, 4, 0, 1).withReadRaces(),
-                    SimParams.derive(seed, 6, 1, 1).withReadRaces())) {
-                fastReads += runOrExplain("readRacesStayLinearizable", params).fastReads();
-            }
-        }
+        long fastReads = sumOverBothShapes("readRacesStayLinearizable", READ_RACE_SEEDS, SimParams::withReadRaces,
+                Simulator.Stats::fastReads);
         System.out.println("read races: " + fastReads + " reads answered on the fast path");
         assertTrue(fastReads > 0, "no read took the fast path");
     }

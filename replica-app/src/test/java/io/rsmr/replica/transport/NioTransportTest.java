@@ -131,6 +131,14 @@ class NioTransportTest {
         }
     }
 
+    /** A client of replica 0 whose frames pass through the given address (a proxy). */
+    private NioTransport clientVia(InetSocketAddress proxyAddress, Ed25519Keys.SigningKey clientKey) throws IOException {
+        NioTransport client = NioTransport.forClient(TransportConfig.defaults(), clientKey, keys.keyRing(),
+                Map.of(0, proxyAddress));
+        transports.add(client);
+        return client;
+    }
+
     @Test
     void replayedAndForgedFramesAreDroppedAndCounted() throws IOException {
         NioTransport zero = replica(0, TransportConfig.defaults());
@@ -138,9 +146,7 @@ class NioTransportTest {
         // The client talks to replica 0 through a proxy that tampers with data frames.
         InetSocketAddress proxyAddress = FreePorts.loopback(1).get(0);
         try (TamperingProxy proxy = new TamperingProxy(proxyAddress, addresses.get(0))) {
-            NioTransport client = NioTransport.forClient(TransportConfig.defaults(), clientKey, keys.keyRing(),
-                    Map.of(0, proxyAddress));
-            transports.add(client);
+            NioTransport client = clientVia(proxyAddress, clientKey);
             long clientId = ClientIds.of(clientKey.publicKey());
             client.sendToReplica(0, utf8("first"));
             pollUntil("first arrives", () -> got(zero, new Peer.Client(clientId), "first"));
@@ -162,9 +168,7 @@ class NioTransportTest {
         Ed25519Keys.SigningKey clientKey = keys.clientKey();
         InetSocketAddress proxyAddress = FreePorts.loopback(1).get(0);
         try (TamperingProxy proxy = new TamperingProxy(proxyAddress, addresses.get(0))) {
-            NioTransport client = NioTransport.forClient(TransportConfig.defaults(), clientKey, keys.keyRing(),
-                    Map.of(0, proxyAddress));
-            transports.add(client);
+            NioTransport client = clientVia(proxyAddress, clientKey);
             Peer.Client from = new Peer.Client(ClientIds.of(clientKey.publicKey()));
             client.sendToReplica(0, utf8("first"));
             pollUntil("first arrives", () -> got(zero, from, "first"));
