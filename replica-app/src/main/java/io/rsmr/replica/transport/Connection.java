@@ -59,8 +59,6 @@ final class Connection {
         this.bundleBytesMax = bundleBytesMax;
     }
 
-
-
     boolean established() {
         return sealer != null;
     }
