@@ -6,11 +6,11 @@ import io.rsmr.replica.client.RsmrClient;
 import io.rsmr.replica.kv.KvOperation;
 import io.rsmr.replica.node.ByzantineMode;
 import io.rsmr.replica.node.LocalCluster;
+import io.rsmr.replica.storage.ChunkPacks;
 import io.rsmr.replica.transport.Membership;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.io.RandomAccessFile;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
@@ -35,7 +35,7 @@ import java.util.concurrent.atomic.AtomicLongArray;
  * <ol>
  * <li>raw loopback TCP throughput (one stream, 1 MiB writes), the reference for the transfer rate;</li>
  * <li>recovery with an empty data directory (everything but the "ran before" marker deleted), no client load;</li>
- * <li>recovery with {@code --corrupt-percent} of its chunk files overwritten with random bytes, no client load;</li>
+ * <li>recovery with {@code --corrupt-percent} of its stored chunks overwritten with random bytes, no client load;</li>
  * <li>recovery with an empty data directory while {@code --load-clients} closed-loop clients write:
  *     committed requests per second, from {@code --steady-seconds} before the kill to 3 s after
  *     the replica reports it recovered.</li>
@@ -298,7 +298,7 @@ public final class RecoveryBenchmark {
 
     /** Everything but the "ran before" marker: a replica that lost its disk's contents. */
     private static void wipe(Path dataDir) throws IOException {
-        for (String name : List.of("wal", "chunks", "checkpoint")) {
+        for (String name : List.of("wal", ChunkPacks.DIRECTORY, "checkpoint")) {
             Path path = dataDir.resolve(name);
             if (Files.exists(path)) {
                 try (var paths = Files.walk(path)) {
@@ -310,22 +310,14 @@ public final class RecoveryBenchmark {
         }
     }
 
-    /** Overwrites 64 random bytes in {@code percent} % of the chunk files (at least one). */
+    /** Overwrites 64 random bytes in {@code percent} % of the stored chunks (at least one). */
     private static void corruptChunks(Path dataDir, double percent) throws IOException {
-        List<Path> chunks;
-        try (var files = Files.list(dataDir.resolve("chunks"))) {
-            chunks = new ArrayList<>(files.sorted().toList());
-        }
+        List<ChunkPacks.Body> chunks = new ArrayList<>(ChunkPacks.bodies(dataDir));
         Random random = new Random(7);
         java.util.Collections.shuffle(chunks, random);
         int count = (int) Math.max(1, Math.round(chunks.size() * percent / 100));
-        for (Path chunk : chunks.subList(0, count)) {
-            try (RandomAccessFile file = new RandomAccessFile(chunk.toFile(), "rw")) {
-                byte[] garbage = new byte[(int) Math.min(64, file.length())];
-                random.nextBytes(garbage);
-                file.seek(random.nextInt((int) (file.length() - garbage.length) + 1));
-                file.write(garbage);
-            }
+        for (ChunkPacks.Body chunk : chunks.subList(0, count)) {
+            chunk.overwrite(random, 64);
         }
     }
 

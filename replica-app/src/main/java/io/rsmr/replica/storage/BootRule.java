@@ -39,7 +39,7 @@ final class BootRule {
 
     private BootRule() {}
 
-    static Decision decide(boolean ranBefore, EpochKey owner, Path dataDir, List<Path> segments, ChunkFiles chunks,
+    static Decision decide(boolean ranBefore, EpochKey owner, Path dataDir, List<Path> segments, ChunkPacks chunks,
                            MessageCodec codec, int bodyBytesMax) throws IOException {
         long epoch = owner.epoch();
         if (!ranBefore) {
@@ -81,7 +81,7 @@ final class BootRule {
     }
 
     private static Decision resume(WalContents contents, EpochKey owner, Optional<CheckpointFile.Contents> file,
-                                   ChunkFiles chunks) {
+                                   ChunkPacks chunks) {
         if (!contents.trusted()) {
             return new Decision(Start.RECOVER, "the log belongs to a recovery that did not finish", contents);
         }

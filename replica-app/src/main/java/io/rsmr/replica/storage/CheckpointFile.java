@@ -17,7 +17,7 @@ import java.util.zip.CRC32C;
 
 /**
  * The latest stable checkpoint, in one file replaced atomically: its certificate and the manifest
- * of its state (the chunk digests; the chunks themselves are in {@link ChunkFiles}). Layout,
+ * of its state (the chunk digests; the chunks themselves are in {@link ChunkPacks}). Layout,
  * big-endian: magic "RSMRCKP2", the epoch (i64) and the SHA-256 of the epoch's public key (32) it
  * was written under ({@link EpochKey}), certificate length (i32) and bytes, manifest length (i32)
  * and bytes (both in {@link MessageCodec}'s encoding), CRC32C of all before it (i32). Reading checks the CRC, that both decode, and that the manifest's root is the

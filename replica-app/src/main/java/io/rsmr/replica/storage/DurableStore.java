@@ -1,12 +1,12 @@
 package io.rsmr.replica.storage;
 
-import io.rsmr.common.crypto.Hex;
 import io.rsmr.replica.protocol.ChunkStore;
 import io.rsmr.replica.protocol.Output;
 import io.rsmr.replica.protocol.Start;
 import io.rsmr.replica.protocol.message.CheckpointCertificate;
 import io.rsmr.replica.protocol.message.MessageCodec;
 import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -26,7 +26,7 @@ import java.util.logging.Logger;
  * replica.started   exists once a replica ran here (so a lost log is told apart from a new directory)
  * wal/segment-N.log the write-ahead log ({@link WriteAheadLog}, {@link WalRecord})
  * checkpoint        the latest stable checkpoint: certificate and chunk digests ({@link CheckpointFile})
- * chunks/HEX        the chunks of checkpoint states, content-addressed ({@link ChunkFiles})
+ * chunks/pack-N.pack the chunks of checkpoint states, content-addressed records ({@link ChunkPacks})
  * </pre>
  *
  * <p>{@link #open} reads it and decides how the core starts ({@link #start()}), with the reason
@@ -46,7 +46,7 @@ public final class DurableStore implements AutoCloseable {
     private final EpochKey owner;
     private final MessageCodec codec;
     private final FsyncPolicy policy;
-    private final ChunkFiles chunks;
+    private final ChunkPacks chunks;
     private final WriteAheadLog wal;
     private final Start start;
     private final String startReason;
@@ -59,14 +59,14 @@ public final class DurableStore implements AutoCloseable {
      */
     private static final int KEPT_CHECKPOINTS = 3;
     private final ArrayDeque<List<byte[]>> keptManifests = new ArrayDeque<>();
-    /** Chunk names written per interval between checkpoint writes, the current interval last. */
-    private final ArrayDeque<Set<String>> writtenPerInterval = new ArrayDeque<>(List.of(new HashSet<>()));
+    /** Chunk digests written per interval between checkpoint writes, the current interval last. */
+    private final ArrayDeque<Set<ByteBuffer>> writtenPerInterval = new ArrayDeque<>(List.of(new HashSet<>()));
     /** Seq of the latest checkpoint file written under this log (0: none). */
     private long durableCheckpointSeq;
     /** The stable seq at which the core finished recovering (-1: not yet, or it never recovered). */
     private long recoveredAtSeq = -1;
 
-    private DurableStore(Path dataDir, EpochKey owner, MessageCodec codec, FsyncPolicy policy, ChunkFiles chunks,
+    private DurableStore(Path dataDir, EpochKey owner, MessageCodec codec, FsyncPolicy policy, ChunkPacks chunks,
                          BootRule.Decision decision, WriteAheadLog wal, long loadMillis) {
         this.dataDir = dataDir;
         this.owner = owner;
@@ -90,7 +90,7 @@ public final class DurableStore implements AutoCloseable {
         long began = System.nanoTime();
         Files.createDirectories(dataDir);
         boolean ranBefore = ranBefore(dataDir);
-        ChunkFiles chunks = ChunkFiles.open(dataDir, policy);
+        ChunkPacks chunks = ChunkPacks.open(dataDir, policy, ChunkPacks.PACK_BYTES_MAX_DEFAULT);
         int bodyBytesMax = codec.config().messageBytesMax() + RECORD_OVERHEAD_BYTES;
         List<Path> segments = WriteAheadLog.segments(dataDir);
         BootRule.Decision decision = BootRule.decide(ranBefore, owner, dataDir, segments, chunks, codec, bodyBytesMax);
@@ -183,7 +183,7 @@ public final class DurableStore implements AutoCloseable {
             wal.append(WalRecord.VIEW, WalRecord.view(view));
         } else if (entry instanceof Output.StateChunk chunk) {
             chunks.write(chunk.digest(), chunk.bytes());
-            writtenPerInterval.getLast().add(Hex.of(chunk.digest()));
+            writtenPerInterval.getLast().add(ByteBuffer.wrap(chunk.digest()));
         } else if (entry instanceof Output.StableCheckpoint checkpoint) {
             pendingCheckpoint = checkpoint;
         } else {
@@ -230,15 +230,14 @@ public final class DurableStore implements AutoCloseable {
         while (keptManifests.size() > KEPT_CHECKPOINTS) {
             keptManifests.removeFirst();
         }
-        Set<String> keep = new HashSet<>();
+        Set<ByteBuffer> keep = new HashSet<>();
         writtenPerInterval.forEach(keep::addAll);
-        keptManifests.forEach(digests -> digests.forEach(digest -> keep.add(Hex.of(digest))));
+        keptManifests.forEach(digests -> digests.forEach(digest -> keep.add(ByteBuffer.wrap(digest))));
         writtenPerInterval.addLast(new HashSet<>());
         while (writtenPerInterval.size() > KEPT_CHECKPOINTS - 1) {
             writtenPerInterval.removeFirst();
         }
         chunks.deleteAllBut(keep);
-        chunks.syncDirectory();
         durableCheckpointSeq = certificate.seq();
     }
 

@@ -8,7 +8,7 @@ import java.util.Locale;
  * <p>{@link #ALWAYS} (the default) is group commit: the shell collects everything one event-loop
  * turn asked to persist, writes it, and makes it durable with one {@code fdatasync} of the log before
  * any message or reply of that turn leaves; a turn that makes a checkpoint stable also syncs, before
- * the checkpoint file names them, the chunk files it lists (in parallel), the checkpoint file and
+ * the checkpoint file names them, the chunk packs that hold its new chunks (one sync per pack), the checkpoint file and
  * the directories. A client's write is acknowledged only by replies, so an acknowledged write is on the
  * disks of at least a quorum of replicas, and survives a power loss of every replica at once.
  *

@@ -8,10 +8,9 @@ import io.rsmr.replica.client.ClientSettings;
 import io.rsmr.replica.client.KvClient;
 import io.rsmr.replica.client.RsmrClient;
 import io.rsmr.replica.kv.KvLimits;
-import io.rsmr.replica.storage.ChunkFiles;
+import io.rsmr.replica.storage.ChunkPacks;
 import io.rsmr.replica.transport.Membership;
 import java.io.IOException;
-import java.io.RandomAccessFile;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -65,7 +64,7 @@ class DurabilityMultiProcessTest {
                 awaitAcknowledged(LOADED_WRITES);
                 await("replica " + VICTIM + " holds a stable checkpoint with chunks on disk",
                         () -> cluster.status(VICTIM).map(s -> s.stableCheckpointSeq() > 0).orElse(false)
-                                && chunkFiles(cluster).size() > 0);
+                                && storedChunks(cluster).size() > 0);
                 writers.stop();
 
                 cluster.kill(VICTIM);
@@ -159,9 +158,9 @@ class DurabilityMultiProcessTest {
         }
     }
 
-    private List<Path> chunkFiles(LocalCluster cluster) {
-        try (var files = Files.list(cluster.dataDir(VICTIM).resolve(ChunkFiles.DIRECTORY))) {
-            return files.sorted().toList();
+    private List<ChunkPacks.Body> storedChunks(LocalCluster cluster) {
+        try {
+            return ChunkPacks.bodies(cluster.dataDir(VICTIM));
         } catch (IOException e) {
             return List.of();
         }
@@ -169,13 +168,8 @@ class DurabilityMultiProcessTest {
 
     private void overwriteChunksWithRandomBytes(LocalCluster cluster) throws IOException {
         Random random = new Random(42);
-        for (Path chunk : chunkFiles(cluster)) {
-            try (RandomAccessFile file = new RandomAccessFile(chunk.toFile(), "rw")) {
-                byte[] garbage = new byte[(int) Math.min(64, file.length())];
-                random.nextBytes(garbage);
-                file.seek(random.nextInt((int) (file.length() - garbage.length) + 1));
-                file.write(garbage);
-            }
+        for (ChunkPacks.Body chunk : storedChunks(cluster)) {
+            chunk.overwrite(random, 64);
         }
     }
 

@@ -28,6 +28,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Random;
@@ -264,8 +265,7 @@ class DurableStoreTest {
                     Files.write(file, bytes);
                 }
                 case "truncated" -> truncate(file, Files.size(file) / 2);
-                default -> Files.delete(one.resolve(ChunkFiles.DIRECTORY)
-                        .resolve(Hex.of(f.manifest.chunkDigests().get(1))));
+                default -> cutBefore(one, f.manifest.chunkDigests().get(1));
             }
             try (DurableStore store = DurableStore.open(one, owner(1), CODEC, FsyncPolicy.ALWAYS, SEGMENT_BYTES_MAX)) {
                 assertInstanceOf(Start.Recover.class, store.start(), damage);
@@ -274,44 +274,56 @@ class DurableStoreTest {
         }
     }
 
+    /** Truncates the pack holding {@code digest} just before its record: that chunk and those after it are gone. */
+    private static void cutBefore(Path dataDir, byte[] digest) throws IOException {
+        ChunkPacks.Body body = body(dataDir, digest);
+        truncate(body.pack(), body.offset() - ChunkPacks.HEADER_BYTES);
+    }
+
+    private static ChunkPacks.Body body(Path dataDir, byte[] digest) throws IOException {
+        return ChunkPacks.bodies(dataDir).stream().filter(b -> Arrays.equals(digest, b.digest())).reduce((a, b) -> b)
+                .orElseThrow();
+    }
+
     @Test
     void chunksAreWrittenOnceRepairedWhenDamagedAndCollectedAfterACheckpoint() throws IOException {
         Fixture f = new Fixture();
         byte[] stray = "a chunk of an older state".getBytes(StandardCharsets.UTF_8);
         byte[] later = "a chunk fetched after the checkpoint".getBytes(StandardCharsets.UTF_8);
+        byte[] first = f.manifestChunks.get(0);
         try (DurableStore store = open(1)) {
-            ChunkFiles chunks = (ChunkFiles) store.chunks();
+            ChunkPacks chunks = (ChunkPacks) store.chunks();
             store.persist(new Output.StateChunk(Digests.sha256(stray), stray));
             store.commit();
-            Path strayFile = dir.resolve(ChunkFiles.DIRECTORY).resolve(Hex.of(Digests.sha256(stray)));
             assertArrayEquals(stray, chunks.read(Digests.sha256(stray)));
             assertNull(chunks.read(Digests.sha256(later)));
             f.writeHistory(store);
-            assertTrue(Files.exists(strayFile), "a chunk written just before a checkpoint stays a while: the core "
-                    + "writes an image's chunks when it takes it, before the image is stable");
+            assertArrayEquals(stray, chunks.read(Digests.sha256(stray)), "a chunk written just before a checkpoint "
+                    + "stays a while: the core writes an image's chunks when it takes it, before the image is stable");
+            int records = ChunkPacks.bodies(dir).size();
+            f.manifestChunks.forEach(chunk -> persist(store, new Output.StateChunk(Digests.sha256(chunk), chunk)));
+            store.commit();
+            assertEquals(records, ChunkPacks.bodies(dir).size(), "chunks this process wrote are not written again");
             for (int write = 1; write < 3; write++) {
                 store.persist(new Output.StableCheckpoint(f.checkpoint, f.manifest));
                 store.commit();
             }
-            assertFalse(Files.exists(strayFile), "a chunk no checkpoint lists is collected after 3 checkpoint writes");
-            byte[] first = f.manifestChunks.get(0);
-            Path firstFile = dir.resolve(ChunkFiles.DIRECTORY).resolve(Hex.of(Digests.sha256(first)));
-            Files.write(firstFile, new byte[] {1, 2, 3});
+            assertNull(chunks.read(Digests.sha256(stray)), "a chunk no checkpoint lists is collected after 3 checkpoint writes");
             store.persist(new Output.StableCheckpoint(f.checkpoint, f.manifest));
             store.persist(new Output.StateChunk(Digests.sha256(later), later));
             store.commit();
-            assertTrue(Files.exists(firstFile) && Files.exists(firstFile.resolveSibling(Hex.of(Digests.sha256(later)))),
-                    "listed and later chunks stay");
+            assertArrayEquals(first, chunks.read(Digests.sha256(first)), "listed chunks stay");
+            assertArrayEquals(later, chunks.read(Digests.sha256(later)), "later chunks stay");
         }
+        body(dir, Digests.sha256(first)).overwrite(new Random(1), 3);
         try (DurableStore store = open(1)) {
-            ChunkFiles chunks = (ChunkFiles) store.chunks();
-            byte[] first = f.manifestChunks.get(0);
-            Path firstFile = dir.resolve(ChunkFiles.DIRECTORY).resolve(Hex.of(Digests.sha256(first)));
-            Files.write(firstFile, new byte[] {1, 2, 3});
+            ChunkPacks chunks = (ChunkPacks) store.chunks();
+            assertFalse(Arrays.equals(first, chunks.read(Digests.sha256(first))), "reads are not verified");
             store.persist(new Output.StateChunk(Digests.sha256(first), first));
             store.commit();
             assertArrayEquals(first, chunks.read(Digests.sha256(first)), "a damaged copy is replaced");
-            assertThrows(IllegalArgumentException.class, () -> store.persist(new Output.StateChunk(Digests.sha256(later), first)));
+            assertThrows(AssertionError.class, () -> store.persist(new Output.StateChunk(Digests.sha256(later), first)),
+                    "a chunk must come with its own digest");
         }
     }
 
