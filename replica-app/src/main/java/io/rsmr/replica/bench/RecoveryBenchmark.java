@@ -37,8 +37,9 @@ import java.util.concurrent.atomic.AtomicLongArray;
  * <li>recovery with an empty data directory (everything but the "ran before" marker deleted), no client load;</li>
  * <li>recovery with {@code --corrupt-percent} of its stored chunks overwritten with random bytes, no client load;</li>
  * <li>recovery with an empty data directory while {@code --load-clients} closed-loop clients write:
- *     committed requests per second, from {@code --steady-seconds} before the kill to 3 s after
- *     the replica reports it recovered.</li>
+ *     committed requests per second, from {@code --steady-seconds} before the kill to {@code --steady-seconds}
+ *     after the replica reports it recovered (the page cache is flushed first: the load's and the earlier
+ *     recoveries' dirty pages would otherwise be written back during the steady window and depress it).</li>
  * </ol>
  * Times come from the replica's own "recovered" and "recovery-progress" reports.
  *
@@ -324,21 +325,30 @@ public final class RecoveryBenchmark {
     // ---------------------------------------------------------------- throughput while recovering
 
     private void recoverUnderLoad(int clients, int steadySeconds, double tcpBytesPerSecond) throws Exception {
-        int seconds = (int) RECOVERY_SECONDS_MAX + steadySeconds + 10;
+        int seconds = (int) RECOVERY_SECONDS_MAX + 2 * steadySeconds + 10;
         AtomicLongArray commits = new AtomicLongArray(seconds);
         AtomicBoolean running = new AtomicBoolean(true);
+        flushPageCache();
         long start = System.nanoTime();
         List<Thread> threads = startLoad(clients, commits, running, start);
         Thread.sleep(TimeUnit.SECONDS.toMillis(steadySeconds));
         int killSecond = second(start);
         String recovered = recover("empty-under-load", () -> wipe(cluster.dataDir(VICTIM)), tcpBytesPerSecond);
         int recoveredSecond = second(start);
-        Thread.sleep(3_000);
+        Thread.sleep(TimeUnit.SECONDS.toMillis(steadySeconds + 1));
         running.set(false);
         for (Thread thread : threads) {
             thread.join();
         }
         emit(throughputJson(commits, killSecond, recoveredSecond, second(start), recovered));
+    }
+
+    /** Writes every dirty page of the machine back ({@code sync}), so that no earlier write is paid for later. */
+    private static void flushPageCache() throws IOException, InterruptedException {
+        Process sync = new ProcessBuilder("sync").inheritIO().start();
+        if (sync.waitFor() != 0) {
+            throw new IOException("sync exited with " + sync.exitValue());
+        }
     }
 
     private List<Thread> startLoad(int clients, AtomicLongArray commits, AtomicBoolean running, long start) {
@@ -361,7 +371,10 @@ public final class RecoveryBenchmark {
         return (int) TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - start);
     }
 
-    /** Steady = mean of the whole seconds before the kill (the first is warm-up); then each second's ratio to it. */
+    /**
+     * Steady = mean of the whole seconds before the kill (the first is warm-up); then each second's ratio
+     * to it; and the mean of the whole seconds from the second after the one it recovered in to the end.
+     */
     private static String throughputJson(AtomicLongArray commits, int killSecond, int recoveredSecond, int endSecond,
                                          String recovered) {
         double steady = 0;
@@ -380,7 +393,13 @@ public final class RecoveryBenchmark {
                 zeroSeconds += commits.get(s) == 0 ? 1 : 0;
             }
         }
+        double after = 0;
+        for (int s = recoveredSecond + 1; s < endSecond; s++) {
+            after += commits.get(s);
+        }
+        after /= Math.max(1, endSecond - recoveredSecond - 1);
         return "{\"measure\":\"throughput-while-recovering\",\"steadyOpsPerSecond\":" + round(steady)
+                + ",\"afterRecoveryOpsPerSecond\":" + round(after)
                 + ",\"killSecond\":" + killSecond + ",\"recoveredSecond\":" + recoveredSecond
                 + ",\"minRatioWhileRecovering\":" + round(min) + ",\"secondsWithZeroCommits\":" + zeroSeconds
                 + ",\"ratioPerSecondFromKill\":[" + perSecond + "],\"recoveredReport\":" + recovered + "}";
