@@ -5,6 +5,7 @@ import io.rsmr.replica.protocol.ChunkStore;
 import io.rsmr.replica.protocol.message.Digests;
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.nio.channels.ClosedChannelException;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -18,6 +19,9 @@ import java.util.Map;
 import java.util.Random;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.logging.Logger;
 
 /**
@@ -37,18 +41,27 @@ import java.util.logging.Logger;
  *
  * <p>Writes are not synced: until a stable checkpoint lists a chunk it is only a cache. {@link
  * #syncListed} makes the chunks of a new stable checkpoint durable before the checkpoint file names
- * them, one sync per pack that holds some of them unsynced, and the directory when a pack was created.
+ * them, one sync per pack that holds some of them unsynced, and the directory when a pack was created;
+ * the current pack is also synced in the background every {@link #SYNC_AHEAD_BYTES_DEFAULT} appended.
  * {@link #deleteAllBut} drops chunks from the index; a pack whose live bytes fall below {@link
  * #LIVE_FRACTION_MIN} of its size is compacted: its live records are copied to the current pack,
  * which is synced, and only then is the old pack deleted (then the directory synced), so a crash at
  * any point leaves every listed chunk in some synced pack.
  *
- * <p>Not thread-safe: the replica's event loop is its only user.
+ * <p>Not thread-safe: the replica's event loop is its only user (the background syncer only forces
+ * a pack's channel and then records how far it got).
  */
 public final class ChunkPacks implements ChunkStore {
     public static final String DIRECTORY = "chunks";
     /** A pack is closed and a new one begun past this size. */
     public static final long PACK_BYTES_MAX_DEFAULT = 64L << 20;
+    /**
+     * Appended bytes after which the current pack is synced from a background thread. All replicas of
+     * a host may share one disk: a recovering replica that wrote 100 MB-1 GB and synced it only when its
+     * checkpoint became stable held up every replica's log sync for that long; synced as it goes, the
+     * writeback is spread over the transfer and the checkpoint's sync finds little left to do.
+     */
+    public static final long SYNC_AHEAD_BYTES_DEFAULT = 8L << 20;
     /** A pack other than the current one is compacted when its live bytes fall below this fraction of its size. */
     static final double LIVE_FRACTION_MIN = 0.5;
     static final int MAGIC = 0x43484b31; // "CHK1"
@@ -77,7 +90,10 @@ public final class ChunkPacks implements ChunkStore {
         final Path path;
         final FileChannel channel;
         long bytes;
-        long syncedBytes;
+        /** Bytes up to which a sync was started (event loop only). */
+        long syncStartedBytes;
+        /** Bytes up to which a sync completed (written by the background syncer too). */
+        final AtomicLong syncedBytes = new AtomicLong();
         long liveBytes;
 
         Pack(long number, Path path, FileChannel channel, long bytes) {
@@ -91,24 +107,33 @@ public final class ChunkPacks implements ChunkStore {
     private final Path directory;
     private final FsyncPolicy policy;
     private final long packBytesMax;
+    private final long syncAheadBytes;
+    private final ExecutorService syncer = Executors.newSingleThreadExecutor(runnable -> {
+        Thread thread = new Thread(runnable, "chunk-pack-sync");
+        thread.setDaemon(true);
+        return thread;
+    });
     private final TreeMap<Long, Pack> packs = new TreeMap<>();
     /** Digest → its records, oldest first (almost always one). */
     private final Map<ByteBuffer, List<Location>> index = new HashMap<>();
     private Pack current;
     private boolean directoryChanged;
 
-    private ChunkPacks(Path directory, FsyncPolicy policy, long packBytesMax) {
+    private ChunkPacks(Path directory, FsyncPolicy policy, long packBytesMax, long syncAheadBytes) {
         this.directory = directory;
         this.policy = policy;
         this.packBytesMax = packBytesMax;
+        this.syncAheadBytes = syncAheadBytes;
     }
 
     /** Opens (creating if needed) the chunk directory of {@code dataDir} and indexes its packs. */
-    static ChunkPacks open(Path dataDir, FsyncPolicy policy, long packBytesMax) throws IOException {
-        if (packBytesMax < HEADER_BYTES) {
-            throw new IllegalArgumentException("packBytesMax must be at least " + HEADER_BYTES + ", got " + packBytesMax);
+    static ChunkPacks open(Path dataDir, FsyncPolicy policy, long packBytesMax, long syncAheadBytes)
+            throws IOException {
+        if (packBytesMax < HEADER_BYTES || syncAheadBytes < 1) {
+            throw new IllegalArgumentException("packBytesMax must be at least " + HEADER_BYTES + " and syncAheadBytes"
+                    + " at least 1, got " + packBytesMax + " and " + syncAheadBytes);
         }
-        ChunkPacks store = new ChunkPacks(dataDir.resolve(DIRECTORY), policy, packBytesMax);
+        ChunkPacks store = new ChunkPacks(dataDir.resolve(DIRECTORY), policy, packBytesMax, syncAheadBytes);
         Files.createDirectories(store.directory);
         for (Path path : packFiles(dataDir)) {
             store.load(path);
@@ -311,6 +336,9 @@ public final class ChunkPacks implements ChunkStore {
     private Location append(byte[] digest, byte[] bytes) throws IOException {
         long recordBytes = HEADER_BYTES + (long) bytes.length;
         if (current == null || (current.bytes > 0 && current.bytes + recordBytes > packBytesMax)) {
+            if (current != null) {
+                syncInBackground(current);
+            }
             current = create();
         }
         ByteBuffer header = ByteBuffer.allocate(HEADER_BYTES).putInt(MAGIC).putInt(bytes.length).put(digest).flip();
@@ -322,7 +350,29 @@ public final class ChunkPacks implements ChunkStore {
         Location location = new Location(current, current.bytes + HEADER_BYTES, bytes.length, true);
         current.bytes += recordBytes;
         current.liveBytes += recordBytes;
+        if (current.bytes - current.syncStartedBytes >= syncAheadBytes) {
+            syncInBackground(current);
+        }
         return location;
+    }
+
+    /** Starts syncing what {@code pack} holds now on the background thread; a pack closed meanwhile is skipped. */
+    private void syncInBackground(Pack pack) {
+        long upTo = pack.bytes;
+        if (!policy.syncs() || upTo <= pack.syncStartedBytes) {
+            return;
+        }
+        pack.syncStartedBytes = upTo;
+        syncer.execute(() -> {
+            try {
+                pack.channel.force(false);
+                pack.syncedBytes.accumulateAndGet(upTo, Math::max);
+            } catch (ClosedChannelException e) {
+                // compacted away or the store closed: nothing left to make durable
+            } catch (IOException e) {
+                LOG.warning("background sync of " + pack.path + " failed (the checkpoint's sync will retry): " + e);
+            }
+        });
     }
 
     private Pack create() throws IOException {
@@ -343,7 +393,7 @@ public final class ChunkPacks implements ChunkStore {
             List<Location> locations = index.get(ByteBuffer.wrap(digest));
             if (locations != null) {
                 for (Location location : locations) {
-                    if (location.end() > location.pack().syncedBytes) {
+                    if (location.end() > location.pack().syncedBytes.get()) {
                         unsynced.add(location.pack());
                     }
                 }
@@ -356,10 +406,12 @@ public final class ChunkPacks implements ChunkStore {
     }
 
     private void sync(Pack pack) throws IOException {
+        long upTo = pack.bytes;
+        pack.syncStartedBytes = Math.max(pack.syncStartedBytes, upTo);
         if (policy.syncs()) {
             pack.channel.force(false);
         }
-        pack.syncedBytes = pack.bytes;
+        pack.syncedBytes.accumulateAndGet(upTo, Math::max);
     }
 
     /** Makes created and deleted packs durable. */
@@ -398,7 +450,7 @@ public final class ChunkPacks implements ChunkStore {
             copy(key);
         }
         for (Pack pack : packs.values()) {
-            if (!sparse.contains(pack) && pack.syncedBytes < pack.bytes) {
+            if (!sparse.contains(pack) && pack.syncedBytes.get() < pack.bytes) {
                 sync(pack);
             }
         }
@@ -429,6 +481,7 @@ public final class ChunkPacks implements ChunkStore {
     }
 
     void close() throws IOException {
+        syncer.shutdownNow();
         for (Pack pack : packs.values()) {
             pack.channel.close();
         }

@@ -90,7 +90,8 @@ public final class DurableStore implements AutoCloseable {
         long began = System.nanoTime();
         Files.createDirectories(dataDir);
         boolean ranBefore = ranBefore(dataDir);
-        ChunkPacks chunks = ChunkPacks.open(dataDir, policy, ChunkPacks.PACK_BYTES_MAX_DEFAULT);
+        ChunkPacks chunks = ChunkPacks.open(dataDir, policy, ChunkPacks.PACK_BYTES_MAX_DEFAULT,
+                ChunkPacks.SYNC_AHEAD_BYTES_DEFAULT);
         int bodyBytesMax = codec.config().messageBytesMax() + RECORD_OVERHEAD_BYTES;
         List<Path> segments = WriteAheadLog.segments(dataDir);
         BootRule.Decision decision = BootRule.decide(ranBefore, owner, dataDir, segments, chunks, codec, bodyBytesMax);

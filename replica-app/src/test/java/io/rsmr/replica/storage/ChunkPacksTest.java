@@ -27,12 +27,14 @@ class ChunkPacksTest {
     private static final int CHUNK_BYTES = 1000;
     /** Four records fit in a pack; the fifth begins the next. */
     private static final long PACK_BYTES_MAX = 4 * (ChunkPacks.HEADER_BYTES + CHUNK_BYTES);
+    /** Every second record starts a background sync. */
+    private static final long SYNC_AHEAD_BYTES = 2 * CHUNK_BYTES;
 
     @TempDir
     Path dir;
 
     private ChunkPacks open() throws IOException {
-        return ChunkPacks.open(dir, FsyncPolicy.ALWAYS, PACK_BYTES_MAX);
+        return ChunkPacks.open(dir, FsyncPolicy.ALWAYS, PACK_BYTES_MAX, SYNC_AHEAD_BYTES);
     }
 
     private static List<byte[]> chunks(int count, long seed) {
