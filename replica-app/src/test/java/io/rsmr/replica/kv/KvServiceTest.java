@@ -10,6 +10,7 @@ import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.lang.ref.WeakReference;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -281,6 +282,48 @@ class KvServiceTest {
         for (int i = 0; i < ours.size(); i++) {
             assertSame(ours.get(i), kv.snapshotParts().get(i), "our own array is kept, the equal copy dropped");
         }
+    }
+
+    /**
+     * A written value keeps its own array only until the next checkpoint's encoding of its bucket:
+     * then it points into that part (weak references, not a clock), so the state sits in the heap
+     * once. Values read back are copies: changing one changes neither the store nor its parts.
+     */
+    @Test
+    void writtenValuesMoveIntoTheirPartAtTheCheckpointAndResultsAreCopies() throws Exception {
+        List<WeakReference<byte[]>> written = new ArrayList<>();
+        for (int i = 0; i < 40; i++) {
+            byte[] value = b("value" + i);
+            written.add(new WeakReference<>(value));
+            kv.apply(new KvOperation.Put(b("key" + i), value));
+        }
+        byte[] snapshot = kv.snapshot();
+        List<byte[]> parts = kv.snapshotParts();
+        assertEquals(0, reachable(written), "no written value array is kept after the checkpoint");
+        for (int i = 0; i < 40; i++) {
+            byte[] value = ((KvResult.Value) kv.apply(new KvOperation.Get(b("key" + i)))).value();
+            assertArrayEquals(b("value" + i), value);
+            Arrays.fill(value, (byte) 0);
+        }
+        List<byte[]> scanned = new ArrayList<>();
+        ((KvResult.Entries) kv.apply(new KvOperation.Scan(b("key"), new byte[0], 3))).entries()
+                .forEach(e -> scanned.add(e.value()));
+        scanned.forEach(value -> Arrays.fill(value, (byte) 0));
+        assertArrayEquals(snapshot, kv.snapshot());
+        List<byte[]> again = kv.snapshotParts();
+        for (int i = 0; i < parts.size(); i++) {
+            assertSame(parts.get(i), again.get(i), "reads dirty no part");
+        }
+    }
+
+    /** How many of {@code refs} still point somewhere after a few collections. */
+    private static int reachable(List<WeakReference<byte[]>> refs) {
+        int left = refs.size();
+        for (int attempt = 0; attempt < 20 && left > 0; attempt++) {
+            System.gc();
+            left = (int) refs.stream().filter(r -> r.get() != null).count();
+        }
+        return left;
     }
 
     /** Installs parts one at a time, as the core does; aborts (state unchanged) when one is refused. */
