@@ -2,6 +2,7 @@ package io.rsmr.replica.kv;
 
 import io.rsmr.replica.service.Service;
 
+import static io.rsmr.replica.testing.Reachability.reachable;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -314,16 +315,6 @@ class KvServiceTest {
         for (int i = 0; i < parts.size(); i++) {
             assertSame(parts.get(i), again.get(i), "reads dirty no part");
         }
-    }
-
-    /** How many of {@code refs} still point somewhere after a few collections. */
-    private static int reachable(List<WeakReference<byte[]>> refs) {
-        int left = refs.size();
-        for (int attempt = 0; attempt < 20 && left > 0; attempt++) {
-            System.gc();
-            left = (int) refs.stream().filter(r -> r.get() != null).count();
-        }
-        return left;
     }
 
     /** Installs parts one at a time, as the core does; aborts (state unchanged) when one is refused. */
