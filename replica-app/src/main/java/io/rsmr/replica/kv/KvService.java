@@ -19,9 +19,10 @@ import java.util.TreeMap;
  * (i32 length), in key order. The state digest is SHA-256 of the snapshot, so equal states give
  * equal digests and the digest of an installed snapshot is checked by recomputing it.
  *
- * <p>Snapshot parts (what checkpoints and state transfer use): {@code snapshotParts} hash buckets
- * of the keys ({@link Arrays#hashCode(byte[])}, which the Java specification fixes), each encoded
- * like a snapshot without the magic. A bucket's encoding is cached until a write touches it, so a
+ * <p>Snapshot parts (what checkpoints and state transfer use): hash buckets of the keys
+ * ({@link Arrays#hashCode(byte[])}, which the Java specification fixes), each encoded like a
+ * snapshot without the magic; their number doubles or halves with the state's size, so that a
+ * bucket stays near {@link KvLimits#partBytesTarget}. A bucket's encoding is cached until a write touches it, so a
  * checkpoint re-encodes only the buckets written since the last one, and the core re-hashes only
  * those.
  *
@@ -36,8 +37,11 @@ public final class KvService implements Service {
     private final KvLimits limits;
     private TreeMap<Key, Slice> entries = new TreeMap<>();
     private long entryBytes;
-    /** Encoded bucket per part index; null once a write touched the bucket. */
-    private final byte[][] parts;
+    /**
+     * Encoded bucket per part index; null once a write touched the bucket. How many there are
+     * follows the state's size ({@link #resizeIfNeeded}).
+     */
+    private byte[][] parts;
 
     public KvService(KvLimits limits) {
         this.limits = limits;
@@ -135,6 +139,7 @@ public final class KvService implements Service {
         Slice old = entries.put(key, Slice.of(value));
         entryBytes += value.length - (old == null ? -key.bytes().length : old.length());
         parts[partOf(key.bytes())] = null;
+        resizeIfNeeded();
         return new KvResult.Ok();
     }
 
@@ -143,6 +148,7 @@ public final class KvService implements Service {
         if (old != null) {
             entryBytes -= key.bytes().length + old.length();
             parts[partOf(key.bytes())] = null;
+            resizeIfNeeded();
         }
         return old != null;
     }
@@ -201,14 +207,41 @@ public final class KvService implements Service {
             TreeMap<Key, Slice> installed = parse(snapshot);
             entries = installed;
             entryBytes = snapshot.length - SNAPSHOT_MAGIC.length - 4L - installed.size() * 6L;
-            Arrays.fill(parts, null);
+            parts = new byte[limits.snapshotParts()][];
+            resizeIfNeeded();
         } catch (KvFormatException e) {
             throw new IllegalArgumentException("invalid KV snapshot: " + e.getMessage(), e);
         }
     }
 
     private int partOf(byte[] key) {
-        return Math.floorMod(Arrays.hashCode(key), parts.length);
+        return partOf(key, parts.length);
+    }
+
+    private static int partOf(byte[] key, int partCount) {
+        return Math.floorMod(Arrays.hashCode(key), partCount);
+    }
+
+    /**
+     * Keeps the buckets between half and twice {@link KvLimits#partBytesTarget} on average (within
+     * the bucket counts allowed) by doubling or halving their number; every bucket is then encoded
+     * anew at the next checkpoint, a cost that, as for a growing hash table, amounts to a few
+     * re-encodings of each byte written. Called after every write, so the count is a function of
+     * the sequence of operations alone: the same on every replica. An install takes the count of
+     * the installed checkpoint (it was the senders' count at that seq).
+     */
+    private void resizeIfNeeded() {
+        int count = parts.length;
+        long target = limits.partBytesTarget();
+        while (count < limits.snapshotPartsMax() && entryBytes > 2 * target * count) {
+            count *= 2;
+        }
+        while (count > limits.snapshotParts() && entryBytes < target * count / 2) {
+            count /= 2;
+        }
+        if (count != parts.length) {
+            parts = new byte[count][];
+        }
     }
 
     @Override
@@ -267,15 +300,16 @@ public final class KvService implements Service {
      */
     @Override
     public PartInstall beginInstall(int partCount) {
-        if (partCount != parts.length) {
-            throw new IllegalArgumentException("invalid KV snapshot: " + partCount + " parts, this store has "
-                    + parts.length + " (snapshotParts)");
+        if (!limits.isPartCount(partCount)) {
+            throw new IllegalArgumentException("invalid KV snapshot: " + partCount + " parts, this store takes "
+                    + limits.snapshotParts() + " times a power of two, at most " + limits.snapshotPartsMax()
+                    + " (snapshotParts, snapshotPartsMax)");
         }
         return new PartInstall() {
             private TreeMap<Key, Slice> installed = new TreeMap<>();
-            private byte[][] encoded = new byte[parts.length][];
+            private byte[][] encoded = new byte[partCount][];
             /** Parts that are our own current encoding (the same array): their entries are shared, not parsed. */
-            private boolean[] ours = new boolean[parts.length];
+            private boolean[] ours = new boolean[partCount];
             private int added;
             private long bytes;
 
@@ -287,7 +321,7 @@ public final class KvService implements Service {
                 if (added == encoded.length) {
                     throw new IllegalArgumentException("invalid KV snapshot: more than " + encoded.length + " parts");
                 }
-                byte[] current = parts[added];
+                byte[] current = parts.length == partCount ? parts[added] : null;
                 ours[added] = current != null && (part == current || Arrays.equals(part, current));
                 if (ours[added]) {
                     part = current;
@@ -299,7 +333,7 @@ public final class KvService implements Service {
 
             private void parse(byte[] part, int index) {
                 try {
-                    bytes += parsePart(part, index, installed);
+                    bytes += parsePart(part, index, partCount, installed);
                 } catch (KvFormatException e) {
                     throw new IllegalArgumentException("invalid KV snapshot: " + e.getMessage(), e);
                 }
@@ -308,18 +342,19 @@ public final class KvService implements Service {
             /**
              * A state mostly equal to ours (a replica that fetched a newer checkpoint) costs no second
              * copy of its values: a part equal to our current encoding of it keeps our entries and our
-             * array (the one given is dropped); one a write touched between add and commit is parsed
-             * after all.
+             * array (the one given is dropped); one a write touched between add and commit (or all,
+             * when a write changed the bucket count) is parsed after all.
              */
             private void shareOurs() {
-                for (int i = 0; i < parts.length; i++) {
-                    if (ours[i] && parts[i] != encoded[i]) {
+                boolean sameBuckets = parts.length == partCount;
+                for (int i = 0; i < partCount; i++) {
+                    if (ours[i] && (!sameBuckets || parts[i] != encoded[i])) {
                         ours[i] = false;
                         parse(encoded[i], i);
                     }
                 }
                 for (Map.Entry<Key, Slice> e : entries.entrySet()) {
-                    if (ours[partOf(e.getKey().bytes())]) {
+                    if (ours[partOf(e.getKey().bytes(), partCount)]) {
                         installed.put(e.getKey(), e.getValue());
                         bytes += e.getKey().bytes().length + e.getValue().length();
                     }
@@ -338,7 +373,7 @@ public final class KvService implements Service {
                 shareOurs();
                 entries = installed;
                 entryBytes = bytes;
-                System.arraycopy(encoded, 0, parts, 0, parts.length);
+                parts = encoded;
                 abort();
             }
 
@@ -352,7 +387,7 @@ public final class KvService implements Service {
     }
 
     /** Adds a part's entries, their values pointing into {@code part}; returns their key and value bytes. */
-    private long parsePart(byte[] part, int index, TreeMap<Key, Slice> into) throws KvFormatException {
+    private long parsePart(byte[] part, int index, int partCount, TreeMap<Key, Slice> into) throws KvFormatException {
         ByteBuffer in = ByteBuffer.wrap(part);
         if (in.remaining() < 4) {
             throw new KvFormatException("part " + index + " is truncated");
@@ -366,7 +401,7 @@ public final class KvService implements Service {
         Key previous = null;
         for (int i = 0; i < count; i++) {
             Key key = new Key(Bytes.read(in, 2, limits.keyBytesMax(), "part " + index + " key " + i));
-            if (previous != null && previous.compareTo(key) >= 0 || partOf(key.bytes()) != index) {
+            if (previous != null && previous.compareTo(key) >= 0 || partOf(key.bytes(), partCount) != index) {
                 throw new KvFormatException("part " + index + " key " + i + " out of order or in the wrong part");
             }
             Slice value = Slice.read(in, limits.valueBytesMax(), "part " + index + " value " + i);
