@@ -12,6 +12,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
@@ -44,7 +45,7 @@ import java.util.logging.Logger;
  * them, one sync per pack that holds some of them unsynced, and the directory when a pack was created;
  * the current pack is also synced in the background every {@link #SYNC_AHEAD_BYTES_DEFAULT} appended.
  * {@link #deleteAllBut} drops chunks from the index; a pack whose live bytes fall below {@link
- * #LIVE_FRACTION_MIN} of its size is compacted: its live records are copied to the current pack,
+ * #LIVE_FRACTION_MIN} of its size is compacted (one per call): its live records are copied to the current pack,
  * which is synced, and only then is the old pack deleted (then the directory synced), so a crash at
  * any point leaves every listed chunk in some synced pack.
  *
@@ -437,24 +438,33 @@ public final class ChunkPacks implements ChunkStore {
         return gone.size();
     }
 
-    /** Live records of mostly dead packs to the current pack, synced; then those packs deleted, then the directory synced. */
+    /**
+     * Deletes the packs with no live record, and copies the live records of the most dead of the
+     * others below {@link #LIVE_FRACTION_MIN} to the current pack, syncs it, then deletes that pack
+     * too; then syncs the directory. One pack copied per call bounds the pause it adds to a
+     * checkpoint (half a pack at most).
+     */
     private void compact() throws IOException {
-        List<Pack> sparse = packs.values().stream().filter(pack -> pack != current && sparse(pack)).toList();
-        if (sparse.isEmpty()) {
+        List<Pack> victims = new ArrayList<>(packs.values().stream()
+                .filter(pack -> pack != current && pack.liveBytes == 0).toList());
+        packs.values().stream().filter(pack -> pack != current && pack.liveBytes > 0 && sparse(pack))
+                .min(Comparator.comparingDouble(pack -> (double) pack.liveBytes / pack.bytes))
+                .ifPresent(victims::add);
+        if (victims.isEmpty()) {
             return;
         }
         List<ByteBuffer> moving = index.entrySet().stream()
-                .filter(entry -> entry.getValue().stream().anyMatch(location -> sparse.contains(location.pack())))
+                .filter(entry -> entry.getValue().stream().anyMatch(location -> victims.contains(location.pack())))
                 .map(Map.Entry::getKey).toList();
         for (ByteBuffer key : moving) {
             copy(key);
         }
         for (Pack pack : packs.values()) {
-            if (!sparse.contains(pack) && pack.syncedBytes.get() < pack.bytes) {
+            if (!victims.contains(pack) && pack.syncedBytes.get() < pack.bytes) {
                 sync(pack);
             }
         }
-        for (Pack pack : sparse) {
+        for (Pack pack : victims) {
             assert pack.liveBytes == 0 : pack.path + " still holds " + pack.liveBytes + " live bytes";
             pack.channel.close();
             Files.delete(pack.path);
@@ -468,12 +478,20 @@ public final class ChunkPacks implements ChunkStore {
         return pack.liveBytes == 0 || pack.liveBytes < LIVE_FRACTION_MIN * pack.bytes;
     }
 
-    /** Copies one chunk's record to the current pack: the copy becomes its only record. */
+    /**
+     * Copies one chunk's record to the current pack: the copy becomes its only record. One that
+     * cannot be read (the file was cut short since the scan) is forgotten: it is lost either way,
+     * and the core fetches what it misses.
+     */
     private void copy(ByteBuffer key) throws IOException {
         byte[] digest = key.array();
         byte[] bytes = read(digest);
         if (bytes == null) {
-            throw new IOException("cannot read chunk " + Hex.of(digest) + " to move it out of a mostly dead pack");
+            LOG.warning("chunk " + Hex.of(digest) + " cannot be read to move it out of a mostly dead pack; forgotten");
+            for (Location location : index.remove(key)) {
+                location.pack().liveBytes -= location.recordBytes();
+            }
+            return;
         }
         boolean verified = index.get(key).get(0).verified();
         Location to = append(digest, bytes);

@@ -197,6 +197,30 @@ class ChunkPacksTest {
         assertEquals(List.of(true, true, true, true, true), intactAfterReopen(chunks.subList(4, 9)));
     }
 
+    @Test
+    void oneMostlyDeadPackIsCopiedPerCompactionAndAnUnreadableRecordIsForgottenNotFatal() throws IOException {
+        List<byte[]> chunks = chunks(12, 9);
+        ChunkPacks store = open();
+        writeAll(store, chunks);
+        Set<ByteBuffer> keep = new HashSet<>();
+        for (byte[] chunk : List.of(chunks.get(0), chunks.get(4), chunks.get(8), chunks.get(9))) {
+            keep.add(ByteBuffer.wrap(Digests.sha256(chunk)));
+        }
+        List<Path> before = packs();
+        store.deleteAllBut(keep);
+        assertEquals(3, packs().size(), "of two packs with one live record of four, one was copied");
+        Path left = before.subList(0, 2).stream().filter(Files::exists).findFirst().orElseThrow();
+        truncate(left, 10);
+        store.deleteAllBut(keep);
+        assertFalse(Files.exists(left), "the other one went in the next call");
+        int live = 0;
+        for (byte[] chunk : chunks) {
+            live += Arrays.equals(chunk, store.read(Digests.sha256(chunk))) ? 1 : 0;
+        }
+        assertEquals(3, live, "the record cut off in the file is forgotten, the other kept chunks stay");
+        store.close();
+    }
+
     private static void truncate(Path file, long bytes) throws IOException {
         try (FileChannel channel = FileChannel.open(file, StandardOpenOption.WRITE)) {
             channel.truncate(bytes);
