@@ -1,5 +1,7 @@
 package io.rsmr.replica.protocol;
 
+import io.rsmr.replica.protocol.message.Authenticators;
+
 /**
  * Every parameter and limit of the ordering protocol. n, k, k' come from the cluster config;
  * the rest have defaults sized for a 2-core loopback benchmark. Ticks are the shell's timer unit
@@ -70,8 +72,9 @@ public record ProtocolConfig(
                 "serveBytesPerTickMax and verifyBytesPerTickMax must be >= 1");
         require(messageBytesMax >= chunkBytesMax + MESSAGE_OVERHEAD_BYTES
                         && messageBytesMax >= (long) stateChunksMax * 36 + MESSAGE_OVERHEAD_BYTES
-                        && messageBytesMax >= batchBytesMax + batchRequestsMax * 32 + MESSAGE_OVERHEAD_BYTES,
-                "messageBytesMax must hold a chunk, a state manifest and a full batch");
+                        && messageBytesMax >= batchBytesMax + (long) batchRequestsMax * proposalBytesPerRequest(n)
+                                + MESSAGE_OVERHEAD_BYTES,
+                "messageBytesMax must hold a chunk, a state manifest and a full proposal");
         require(clientsMax >= 1, "clientsMax must be >= 1");
         require(requestTimeoutTicks >= 1 && viewChangeTimeoutTicks >= 1 && statusIntervalTicks >= 1,
                 "timeouts and intervals must be >= 1 tick");
@@ -80,6 +83,14 @@ public record ProtocolConfig(
         require(signatureBytesMax >= 1, "signatureBytesMax must be >= 1");
         require(repliersPerRequest >= kPrime + 1 && repliersPerRequest <= n,
                 "repliersPerRequest must be in [k'+1, n] (" + repliersPerRequest + ")");
+    }
+
+    /**
+     * Bytes a pre-prepare spends per request besides its operation: the reference (client, seq,
+     * operation digest), a presence byte, two length prefixes and an authenticator entry per replica.
+     */
+    private static long proposalBytesPerRequest(int n) {
+        return 8 + 8 + 32 + 1 + 4 + 4 + (long) Authenticators.bytesFor(n);
     }
 
     /** Defaults for a cluster of n replicas tolerating k silent and k' Byzantine ones. */
