@@ -1,6 +1,7 @@
 package io.rsmr.replica.protocol.message;
 
 import io.rsmr.replica.crypto.Hmac;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import javax.crypto.Mac;
 
@@ -33,24 +34,22 @@ public final class Authenticators {
     /** One client-replica key, ready to compute entries. Not thread-safe: one per user. */
     public static final class Key {
         private final Mac mac;
+        /** The MAC input: domain, client id, request seq, operation digest (one update call, not many). */
+        private final ByteBuffer input = ByteBuffer.allocate(DOMAIN.length + 2 * Long.BYTES + Digests.DIGEST_BYTES);
 
         public Key(byte[] key) {
             if (key.length != KEY_BYTES) {
                 throw new IllegalArgumentException("request key must be " + KEY_BYTES + " bytes, was " + key.length);
             }
             this.mac = Hmac.keyed(key);
+            input.put(DOMAIN);
         }
 
         /** The full tag; entries are its first {@link #ENTRY_BYTES}. */
         private byte[] tag(long clientId, long requestSeq, byte[] operationDigest) {
-            mac.update(DOMAIN);
-            for (int shift = 56; shift >= 0; shift -= 8) {
-                mac.update((byte) (clientId >>> shift));
-            }
-            for (int shift = 56; shift >= 0; shift -= 8) {
-                mac.update((byte) (requestSeq >>> shift));
-            }
-            mac.update(operationDigest);
+            input.position(DOMAIN.length);
+            input.putLong(clientId).putLong(requestSeq).put(operationDigest);
+            mac.update(input.array(), 0, input.position());
             return mac.doFinal();
         }
     }
