@@ -282,7 +282,12 @@ public final class RsmrClient implements AutoCloseable {
             sendToAll(session, session.core.submitRead(operation));
         } else {
             Message request = session.core.submit(operation);
-            transport.sendAs(session.endpoint, membership.replicaId(session.core.leader()), codec.encode(request));
+            int target = session.core.target();
+            if (target == ClientCore.ALL) {
+                sendToAll(session, request);
+            } else {
+                transport.sendAs(session.endpoint, membership.replicaId(target), codec.encode(request));
+            }
         }
     }
 

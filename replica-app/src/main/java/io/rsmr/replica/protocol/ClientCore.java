@@ -97,12 +97,24 @@ public final class ClientCore {
         return outstandingRead;
     }
 
-    /** The replica (core index) a new request goes to. */
-    public int leader() {
-        return config.leaderOf(leaderView);
+    /** {@link #target()} for "every replica". */
+    public static final int ALL = -1;
+
+    /**
+     * Where a new request goes: the leader (core index) once the client holds keys for at least
+     * q-1 other replicas, so that enough backups can check the request from the leader's proposal;
+     * before that (sessions still being set up, e.g. right after the client started) every replica.
+     */
+    public int target() {
+        int leader = config.leaderOf(leaderView);
+        int others = 0;
+        for (int i = 0; i < requestKeys.length; i++) {
+            others += i != leader && requestKeys[i] != null ? 1 : 0;
+        }
+        return others >= config.quorum() - 1 ? leader : ALL;
     }
 
-    /** Starts a request; the caller sends the returned request to {@link #leader()}. */
+    /** Starts a request; the caller sends the returned request to {@link #target()}. */
     public Request submit(byte[] operation) {
         requireIdle(operation);
         return order(operation);

@@ -65,8 +65,8 @@ class AuthenticatorTest {
         byte[][] keys = keys();
         c.openSessions(KEY_ID, keys);
         ClientCore client = client(keys);
-        assertEquals(LEADER, client.leader());
-        c.clientSendsTo(client.leader(), client.submit(utf8("put x 1")));
+        assertEquals(LEADER, client.target());
+        c.clientSendsTo(client.target(), client.submit(utf8("put x 1")));
         c.deliverAll();
         assertExecutedEverywhere(c, 1);
         assertNull(client.onReply(1, c.repliesByReplica.get(1).get(0)));
@@ -128,6 +128,16 @@ class AuthenticatorTest {
         c.deliverAll();
         assertExecutedEverywhere(c, 1);
         assertFalse(c.replicas[1].inViewChange());
+    }
+
+    @Test
+    void aClientWithKeysForFewerThanQMinusOneBackupsSendsToEveryReplica() {
+        byte[][] keys = keys();
+        keys[1] = null;
+        keys[2] = null;
+        assertEquals(ClientCore.ALL, client(keys).target(), "one backup could check it: not enough for a quorum");
+        keys[1] = keys()[1];
+        assertEquals(LEADER, client(keys).target());
     }
 
     @Test

@@ -23,7 +23,7 @@ import java.util.SplittableRandom;
 final class SimClient {
     /** A message for one replica, or for all ({@link #ALL}). */
     record Send(Message message, int to) {
-        static final int ALL = -1;
+        static final int ALL = ClientCore.ALL;
     }
 
     private final int endpoint;
@@ -90,7 +90,8 @@ final class SimClient {
             if (current.type() == SimKv.GET && random.nextBoolean()) {
                 return List.of(new Send(core.submitRead(current.encode()), Send.ALL));
             }
-            return List.of(new Send(sent(core.submit(current.encode())), core.leader()));
+            Request request = sent(core.submit(current.encode()));
+            return List.of(new Send(request, core.target()));
         }
         boolean reading = core.outstandingRead() != null;
         Message again = core.onTick();
