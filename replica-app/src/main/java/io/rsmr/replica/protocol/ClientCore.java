@@ -101,17 +101,30 @@ public final class ClientCore {
     public static final int ALL = -1;
 
     /**
-     * Where a new request goes: the leader (core index) once the client holds keys for at least
-     * q-1 other replicas, so that enough backups can check the request from the leader's proposal;
-     * before that (sessions still being set up, e.g. right after the client started) every replica.
+     * Where the request just submitted goes: the leader (core index) when it carries an
+     * authenticator (see {@link #leaderOnly}), else every replica.
      */
     public int target() {
+        return outstanding != null && outstanding.authenticator().length > 0 ? config.leaderOf(leaderView) : ALL;
+    }
+
+    /**
+     * A request goes to the leader only, with an authenticator, when its operation is small
+     * ({@link ProtocolConfig#leaderOnlyRequestBytesMax}) and the client holds keys for at least q-1
+     * replicas besides the leader, so that enough backups can check it from the leader's proposal;
+     * otherwise (a large operation; sessions still being set up right after the client started) it
+     * goes to every replica.
+     */
+    private boolean leaderOnly(byte[] operation) {
+        if (operation.length > config.leaderOnlyRequestBytesMax()) {
+            return false;
+        }
         int leader = config.leaderOf(leaderView);
         int others = 0;
         for (int i = 0; i < requestKeys.length; i++) {
             others += i != leader && requestKeys[i] != null ? 1 : 0;
         }
-        return others >= config.quorum() - 1 ? leader : ALL;
+        return others >= config.quorum() - 1;
     }
 
     /** Starts a request; the caller sends the returned request to {@link #target()}. */
@@ -145,8 +158,8 @@ public final class ClientCore {
 
     private Request order(byte[] operation) {
         long seq = nextSeq++;
-        outstanding = new Request(clientId, seq, operation,
-                Authenticators.make(requestKeys, clientId, seq, Digests.sha256(operation)));
+        outstanding = new Request(clientId, seq, operation, leaderOnly(operation)
+                ? Authenticators.make(requestKeys, clientId, seq, Digests.sha256(operation)) : Authenticators.NONE);
         replyViews = new long[config.n()];
         Arrays.fill(replyViews, -1);
         vouched = new byte[config.n()][];

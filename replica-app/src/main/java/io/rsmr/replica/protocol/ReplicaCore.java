@@ -536,7 +536,7 @@ public class ReplicaCore {
             }
             long seq = nextProposalSeq++;
             Batch b = Batch.of(batch);
-            out.broadcast(new PrePrepare(view, seq, b));
+            out.broadcast(new PrePrepare(view, seq, b.proposal()));
             accept(slot(seq), b);
         }
     }

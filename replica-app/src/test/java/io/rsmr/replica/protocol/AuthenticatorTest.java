@@ -65,8 +65,9 @@ class AuthenticatorTest {
         byte[][] keys = keys();
         c.openSessions(KEY_ID, keys);
         ClientCore client = client(keys);
+        Request r = client.submit(utf8("put x 1"));
         assertEquals(LEADER, client.target());
-        c.clientSendsTo(client.target(), client.submit(utf8("put x 1")));
+        c.clientSendsTo(client.target(), r);
         c.deliverAll();
         assertExecutedEverywhere(c, 1);
         assertNull(client.onReply(1, c.repliesByReplica.get(1).get(0)));
@@ -135,9 +136,33 @@ class AuthenticatorTest {
         byte[][] keys = keys();
         keys[1] = null;
         keys[2] = null;
-        assertEquals(ClientCore.ALL, client(keys).target(), "one backup could check it: not enough for a quorum");
+        ClientCore few = client(keys);
+        assertEquals(0, few.submit(utf8("put x 1")).authenticator().length);
+        assertEquals(ClientCore.ALL, few.target(), "one backup could check it: not enough for a quorum");
         keys[1] = keys()[1];
-        assertEquals(LEADER, client(keys).target());
+        ClientCore enough = client(keys);
+        enough.submit(utf8("put x 1"));
+        assertEquals(LEADER, enough.target());
+    }
+
+    @Test
+    void aLargeOperationGoesToEveryReplicaAndTheLeaderProposesOnlyItsReference() {
+        TestCluster c = new TestCluster(CONFIG);
+        byte[][] keys = keys();
+        c.openSessions(KEY_ID, keys);
+        ClientCore client = client(keys);
+        Request large = client.submit(new byte[CONFIG.leaderOnlyRequestBytesMax() + 1]);
+        assertEquals(ClientCore.ALL, client.target());
+        assertEquals(0, large.authenticator().length, "no authenticator: every replica gets it from the client");
+        c.clientSendsTo(LEADER, large);
+        PrePrepare proposal = (PrePrepare) c.queue.stream().filter(e -> e.message() instanceof PrePrepare)
+                .findFirst().orElseThrow().message();
+        assertNull(proposal.batch().operation(0), "the leader does not relay what every replica gets anyway");
+        for (int backup = 1; backup < CONFIG.n(); backup++) {
+            c.clientSendsTo(backup, large);
+        }
+        c.deliverAll();
+        assertExecutedEverywhere(c, 1);
     }
 
     @Test

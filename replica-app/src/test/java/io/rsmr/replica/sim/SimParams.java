@@ -55,6 +55,19 @@ record SimParams(
         return r.nextBoolean() ? n : r.nextInt(kPrime + 1, n + 1);
     }
 
+    /**
+     * A quarter of the seeds send every request to every replica (as clients did before requests
+     * went to the leader only), a quarter only requests of up to 16 bytes to the leader (some of the
+     * simulated operations are longer), the others all of them. From a stream of its own.
+     */
+    private static int leaderOnlyRequestBytesMax(long seed) {
+        return switch (new SplittableRandom(seed ^ 0x1EAD_E40L).nextInt(4)) {
+            case 0 -> -1;
+            case 1 -> 16;
+            default -> ProtocolConfig.LEADER_ONLY_REQUEST_BYTES_MAX_DEFAULT;
+        };
+    }
+
     private static SimParams derive(long seed, SplittableRandom r, int n, int k, int kPrime) {
         int interval = 1 << r.nextInt(1, 4);
         int window = interval * r.nextInt(2, 4);
@@ -63,7 +76,8 @@ record SimParams(
                 .withBatch(r.nextInt(1, 9), 1 << 16)
                 .withTimeouts(60 + r.nextInt(60), 40 + r.nextInt(40), 5)
                 .withDigestReplies(r.nextBoolean())
-                .withRepliersPerRequest(repliersPerRequest(seed, n, kPrime));
+                .withRepliersPerRequest(repliersPerRequest(seed, n, kPrime))
+                .withLeaderOnlyRequestBytesMax(leaderOnlyRequestBytesMax(seed));
         int clients = r.nextInt(1, 5);
         int keys = r.nextInt(1, 4);
         int opsPerClient = r.nextInt(5, 26);
@@ -180,6 +194,7 @@ record SimParams(
                 + " K=" + config.checkpointIntervalSeqs() + " L=" + config.logWindowSeqs()
                 + " pipeline=" + config.pipelineInstancesMax() + " batch=" + config.batchRequestsMax()
                 + " digestReplies=" + config.digestReplies() + " repliers=" + config.repliersPerRequest()
+                + " leaderOnlyBytes=" + config.leaderOnlyRequestBytesMax()
                 + " clients=" + clients + "x" + opsPerClient + " keys=" + keys
                 + String.format(" loss=%.3f dup=%.3f", lossRate, duplicateRate) + " delayMax=" + delayTicksMax
                 + (slowInboundTicks > 0 ? " slowInbound=" + slowInboundTicks : "")

@@ -91,6 +91,23 @@ public final class Batch {
         return changed ? new Batch(refs, merged, authenticators, digest) : this;
     }
 
+    /**
+     * What the leader sends in its pre-prepare: the operations of the requests that came with an
+     * authenticator (the client sent them to the leader only), and only the references of the others
+     * (their clients sent them to every replica).
+     */
+    public Batch proposal() {
+        List<byte[]> relayed = new ArrayList<>(operations);
+        boolean changed = false;
+        for (int i = 0; i < refs.size(); i++) {
+            if (authenticators.get(i).length == 0 && relayed.get(i) != null) {
+                relayed.set(i, null);
+                changed = true;
+            }
+        }
+        return changed ? new Batch(refs, relayed, authenticators, digest) : this;
+    }
+
     /** The operations, null where absent (a view of this batch). */
     public List<byte[]> operations() {
         return operations;
