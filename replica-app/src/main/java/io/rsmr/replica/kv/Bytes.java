@@ -8,6 +8,13 @@ final class Bytes {
     private Bytes() {}
 
     static byte[] read(ByteBuffer in, int lengthBytes, int max, String field) throws KvFormatException {
+        byte[] value = new byte[readLength(in, lengthBytes, max, field)];
+        in.get(value);
+        return value;
+    }
+
+    /** Reads a length prefix of {@code lengthBytes} (2 or 4) and checks that many bytes follow, at most {@code max}. */
+    static int readLength(ByteBuffer in, int lengthBytes, int max, String field) throws KvFormatException {
         try {
             int length = lengthBytes == 2 ? Short.toUnsignedInt(in.getShort()) : in.getInt();
             if (length < 0 || length > max) {
@@ -16,9 +23,7 @@ final class Bytes {
             if (length > in.remaining()) {
                 throw new KvFormatException(field + " truncated");
             }
-            byte[] value = new byte[length];
-            in.get(value);
-            return value;
+            return length;
         } catch (BufferUnderflowException e) {
             throw new KvFormatException(field + " truncated");
         }

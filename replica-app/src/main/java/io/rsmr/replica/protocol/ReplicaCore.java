@@ -1272,7 +1272,7 @@ public class ReplicaCore {
             return;
         }
         if (installing == null) {
-            installing = new ImageInstall(manifest, store, localImages(), config, service);
+            installing = new ImageInstall(manifest, store, transfer.checkedInStore(), localImages(), config, service);
         }
         ImageInstall.Result result = installing.step(config.verifyBytesPerTickMax());
         if (result == ImageInstall.Result.MORE) {
@@ -1393,7 +1393,7 @@ public class ReplicaCore {
         if (manifest == null || manifest.seq() != cert.seq() || !Arrays.equals(manifest.root(), cert.stateDigest())) {
             return false;
         }
-        ImageInstall install = new ImageInstall(manifest, store, List.of(), config, service);
+        ImageInstall install = new ImageInstall(manifest, store, Set.of(), List.of(), config, service);
         if (install.step(Long.MAX_VALUE) != ImageInstall.Result.DONE) {
             return false;
         }

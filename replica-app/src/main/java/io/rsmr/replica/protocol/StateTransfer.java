@@ -10,6 +10,7 @@ import io.rsmr.replica.protocol.message.StateManifest;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
@@ -55,7 +56,11 @@ final class StateTransfer {
     private long manifestAskedTick = NEVER;
     private long lastProgressTick = NEVER;
     private int rotation;
-    /** Digests of the chunks this transfer verified and persisted: the store holds them, no need to hash again. */
+    /**
+     * Digests of chunks this process checked in the store: fetched, verified and persisted, or read
+     * from the store and hashed. No need to hash them again: since this process started only it has
+     * written the store (the intruder who may have written it before is gone with the old epoch).
+     */
     private Set<ByteBuffer> stored = new HashSet<>();
     /** The stable image's chunks in memory, by digest to index (reused without a read), or empty. */
     private Map<ByteBuffer, Integer> stableChunks = Map.of();
@@ -199,6 +204,11 @@ final class StateTransfer {
         return ChunkResult.USED;
     }
 
+    /** Digests of chunks this process has checked in the store (the install need not hash them again). */
+    Set<ByteBuffer> checkedInStore() {
+        return Collections.unmodifiableSet(stored);
+    }
+
     /** The certified manifest once every chunk is held (in the store or the stable image), else null. */
     StateManifest complete() {
         if (manifest == null || verifiedUpTo < held.length || missing > 0) {
@@ -247,7 +257,8 @@ final class StateTransfer {
     /**
      * Takes what is already here and intact, at most verifyBytesPerTickMax bytes hashed per tick. A
      * chunk this transfer stored or the stable image holds was checked when it was taken, so only the
-     * store's others are read and hashed, and none is kept: the install reads them again.
+     * store's others are read and hashed, and none is kept: the install reads them again (without
+     * hashing them again, see {@link #checkedInStore}).
      */
     private void verifyLocal() {
         long budget = config.verifyBytesPerTickMax();
@@ -259,6 +270,9 @@ final class StateTransfer {
                 byte[] candidate = store.read(manifest.chunkDigests().get(i));
                 budget -= candidate == null ? 0 : candidate.length;
                 intact = StateImage.matches(manifest, i, candidate);
+                if (intact) {
+                    stored.add(digest);
+                }
             }
             if (intact) {
                 held[i] = true;

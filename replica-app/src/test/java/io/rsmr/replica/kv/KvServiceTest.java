@@ -2,6 +2,7 @@ package io.rsmr.replica.kv;
 
 import io.rsmr.replica.service.Service;
 
+import static io.rsmr.replica.testing.Reachability.reachable;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -10,6 +11,7 @@ import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.lang.ref.WeakReference;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -201,6 +203,61 @@ class KvServiceTest {
         assertArrayEquals(digestBefore, target.stateDigest(), "a refused snapshot changes nothing");
     }
 
+    /**
+     * The bucket count follows the state's size: it doubles while buckets average over twice the
+     * target and halves while they average under half of it, within [min, max]; two stores fed the
+     * same operations agree on every checkpoint, and a fresh store installs a grown state (taking
+     * its count) and then keeps resizing as the writer does.
+     */
+    @Test
+    void theBucketCountFollowsTheStateSizeAlikeOnEveryReplicaAndAcrossAnInstall() throws Exception {
+        KvLimits growing = new KvLimits(64, 1024, 3, 4096, 1000, 2, 32, 100);
+        KvService writer = new KvService(growing);
+        KvService twin = new KvService(growing);
+        List<Integer> counts = new ArrayList<>();
+        for (int i = 0; i < 200; i++) {
+            byte[] put = new KvOperation.Put(b("key" + i), new byte[40]).encode();
+            writer.executeBatch(List.of(put));
+            twin.executeBatch(List.of(put));
+            counts.add(writer.snapshotParts().size());
+        }
+        // key + value ~ 45 bytes: 2 buckets until 400 bytes (> 2 x 100 x 2), then 4, 8, 16, 32 (max)
+        assertEquals(2, counts.get(7));
+        assertEquals(4, counts.get(9));
+        assertEquals(32, counts.get(199), "capped at snapshotPartsMax");
+        assertEquals(List.of(2, 4, 8, 16, 32), counts.stream().distinct().toList(), "only doubling");
+        assertArrayEquals(writer.stateDigest(), twin.stateDigest());
+        assertEquals(writer.snapshotParts().size(), twin.snapshotParts().size());
+
+        KvService recovered = new KvService(growing);
+        install(recovered, writer.snapshotParts());
+        assertArrayEquals(writer.snapshot(), recovered.snapshot());
+        for (int i = 0; i < 190; i++) {
+            byte[] delete = new KvOperation.Delete(b("key" + i)).encode();
+            writer.executeBatch(List.of(delete));
+            recovered.executeBatch(List.of(delete));
+            List<byte[]> ours = writer.snapshotParts();
+            List<byte[]> theirs = recovered.snapshotParts();
+            assertEquals(ours.size(), theirs.size(), "same count after delete " + i);
+            for (int p = 0; p < ours.size(); p++) {
+                assertArrayEquals(ours.get(p), theirs.get(p));
+            }
+        }
+        // 10 keys of 46 bytes = 460: halved while under 100 x count / 2, so 32 -> 16 -> 8, not 4 (460 >= 400)
+        assertEquals(8, writer.snapshotParts().size());
+    }
+
+    @Test
+    void aSnapshotWithABucketCountThisStoreCannotHaveIsRefused() {
+        KvLimits growing = new KvLimits(64, 1024, 3, 4096, 1000, 2, 32, 100);
+        KvService target = new KvService(growing);
+        for (int count : new int[] {1, 3, 6, 64}) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> target.beginInstall(count));
+            assertTrue(e.getMessage().contains(count + " parts"), e.getMessage());
+        }
+        assertEquals(0, target.size());
+    }
+
     @Test
     void aPartByPartInstallChangesNothingUntilCommitAndNothingWhenAborted() throws Exception {
         for (int i = 0; i < 20; i++) {
@@ -280,6 +337,38 @@ class KvServiceTest {
         assertArrayEquals(expected, kv.snapshot());
         for (int i = 0; i < ours.size(); i++) {
             assertSame(ours.get(i), kv.snapshotParts().get(i), "our own array is kept, the equal copy dropped");
+        }
+    }
+
+    /**
+     * A written value keeps its own array only until the next checkpoint's encoding of its bucket:
+     * then it points into that part (weak references, not a clock), so the state sits in the heap
+     * once. Values read back are copies: changing one changes neither the store nor its parts.
+     */
+    @Test
+    void writtenValuesMoveIntoTheirPartAtTheCheckpointAndResultsAreCopies() throws Exception {
+        List<WeakReference<byte[]>> written = new ArrayList<>();
+        for (int i = 0; i < 40; i++) {
+            byte[] value = b("value" + i);
+            written.add(new WeakReference<>(value));
+            kv.apply(new KvOperation.Put(b("key" + i), value));
+        }
+        byte[] snapshot = kv.snapshot();
+        List<byte[]> parts = kv.snapshotParts();
+        assertEquals(0, reachable(written), "no written value array is kept after the checkpoint");
+        for (int i = 0; i < 40; i++) {
+            byte[] value = ((KvResult.Value) kv.apply(new KvOperation.Get(b("key" + i)))).value();
+            assertArrayEquals(b("value" + i), value);
+            Arrays.fill(value, (byte) 0);
+        }
+        List<byte[]> scanned = new ArrayList<>();
+        ((KvResult.Entries) kv.apply(new KvOperation.Scan(b("key"), new byte[0], 3))).entries()
+                .forEach(e -> scanned.add(e.value()));
+        scanned.forEach(value -> Arrays.fill(value, (byte) 0));
+        assertArrayEquals(snapshot, kv.snapshot());
+        List<byte[]> again = kv.snapshotParts();
+        for (int i = 0; i < parts.size(); i++) {
+            assertSame(parts.get(i), again.get(i), "reads dirty no part");
         }
     }
 

@@ -19,6 +19,7 @@ import java.util.List;
 import java.util.Set;
 import java.util.function.UnaryOperator;
 
+import static io.rsmr.replica.testing.Reachability.reachable;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -192,15 +193,6 @@ class StateTransferTest {
         recover();
         assertTrue(disk.chunks.containsKey(disk.lost), "the lost chunk was fetched again");
         assertSameStateAsThePeers();
-    }
-
-    private static int reachable(List<WeakReference<byte[]>> refs) {
-        int left = refs.size();
-        for (int attempt = 0; attempt < 20 && left > 0; attempt++) {
-            System.gc();
-            left = (int) refs.stream().filter(r -> r.get() != null).count();
-        }
-        return left;
     }
 
     @Test

@@ -21,8 +21,13 @@ final class SimKv {
     static final byte CAS = 3;
     static final byte DELETE = 4;
     static final long ABSENT = -1;
-    /** Few snapshot parts, so that the simulated transfers reuse some parts and fetch others. */
-    private static final KvLimits LIMITS = new KvLimits(1024, 60 << 10, 1000, 60 << 10, 1_000_000, 4);
+    /**
+     * Few snapshot parts, so that the simulated transfers reuse some parts and fetch others; and a
+     * tiny bucket target, so that the bucket count grows and shrinks as keys come and go (2, 4 or 8
+     * buckets for the simulated clients' 1-3 keys of 10 bytes with their values), which every
+     * replica must do alike.
+     */
+    private static final KvLimits LIMITS = new KvLimits(1024, 60 << 10, 1000, 60 << 10, 1_000_000, 2, 16, 2);
 
     private SimKv() {
     }
