@@ -446,6 +446,8 @@ public class ReplicaCore {
         } else {
             recheckWaiting();
         }
+        // a seq accepted on its vouchers may have been decided before its operation came
+        tryExecute();
     }
 
     // ------------------------------------------------------------------ read-only fast path

@@ -166,6 +166,21 @@ class AuthenticatorTest {
     }
 
     @Test
+    void aBackupThatVotedOnVouchersRunsTheSeqAsSoonAsTheClientsOperationArrives() {
+        TestCluster c = new TestCluster(CONFIG);
+        ClientCore client = client(keys());
+        Request large = client.submit(new byte[CONFIG.leaderOnlyRequestBytesMax() + 1]);
+        for (int replica = 0; replica < 3; replica++) {
+            c.clientSendsTo(replica, large);
+        }
+        c.deliverAll();
+        assertEquals(1, c.services[2].applied.size());
+        assertEquals(0, c.services[3].applied.size(), "replica 3 voted on its peers' word but lacks the operation");
+        c.clientSendsTo(3, large);
+        assertEquals(1, c.services[3].applied.size(), "it runs the decided seq once the operation is here, not a status later");
+    }
+
+    @Test
     void entriesAreBoundToClientSeqAndOperation() {
         Authenticators.Key key = new Authenticators.Key(keys()[1]);
         Authenticators.Key[] perReplica = {null, key};
