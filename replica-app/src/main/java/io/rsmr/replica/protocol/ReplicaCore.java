@@ -446,8 +446,6 @@ public class ReplicaCore {
         } else {
             recheckWaiting();
         }
-        // a seq accepted on its vouchers may have been decided before its operation came
-        tryExecute();
     }
 
     // ------------------------------------------------------------------ read-only fast path
@@ -659,12 +657,15 @@ public class ReplicaCore {
     /**
      * A proposal still waiting for requests is accepted once the leader and k' backups vouch for it
      * (its pre-prepare and k' matching prepares): at most k' of these k'+1 replicas are faulty, so a
-     * correct one accepted it, knowing that the clients sent its requests.
+     * correct one accepted it, knowing that the clients sent its requests. Only when every operation
+     * that will run is here (carried by the proposal or received): a seq accepted without them could
+     * run only after fetching the batch, as the client's request may be replaced by its next one first.
      */
     private void acceptVouchedWaiting(Slot slot) {
         PrePrepare waiting = slot.waiting;
         if (waiting == null || waiting.view() != view || inViewChange
-                || 1 + slot.matchingPrepares(view, waiting.batch().digest(), leader()) < config.kPrime() + 1) {
+                || 1 + slot.matchingPrepares(view, waiting.batch().digest(), leader()) < config.kPrime() + 1
+                || missesOperations(withPendingOperations(waiting.batch()))) {
             return;
         }
         waitingSeqs.remove(slot.seq);
