@@ -35,7 +35,10 @@ import java.util.concurrent.atomic.AtomicLongArray;
  * <ol>
  * <li>raw loopback TCP throughput (one stream, 1 MiB writes), the reference for the transfer rate;</li>
  * <li>recovery with an empty data directory (everything but the "ran before" marker deleted), no client load;</li>
- * <li>recovery with {@code --corrupt-percent} of its chunk files overwritten with random bytes, no client load;</li>
+ * <li>recovery with {@code --corrupt-percent} of its chunk files overwritten with random bytes and its log and
+ *     checkpoint file gone, no client load: the disk a rejuvenated replica boots with (its log and checkpoint
+ *     file were written under the previous epoch's key, so it cannot use them and recovers from its peers,
+ *     keeping the chunks that match);</li>
  * <li>recovery with an empty data directory while {@code --load-clients} closed-loop clients write:
  *     committed requests per second, from {@code --steady-seconds} before the kill to 3 s after
  *     the replica reports it recovered.</li>
@@ -110,8 +113,10 @@ public final class RecoveryBenchmark {
         double tcpBytesPerSecond = loopbackTcpBytesPerSecond(stateBytes);
         emit("{\"measure\":\"loopback-tcp\",\"bytes\":" + stateBytes + ",\"MBps\":" + round(tcpBytesPerSecond / 1e6) + "}");
         String empty = recover("empty", () -> wipe(cluster.dataDir(VICTIM)), tcpBytesPerSecond);
-        String corrupt = recover("corrupt-" + corruptPercent + "%", () -> corruptChunks(cluster.dataDir(VICTIM),
-                corruptPercent), tcpBytesPerSecond);
+        String corrupt = recover("corrupt-" + corruptPercent + "%", () -> {
+            corruptChunks(cluster.dataDir(VICTIM), corruptPercent);
+            forgetLog(cluster.dataDir(VICTIM));
+        }, tcpBytesPerSecond);
         emit("{\"measure\":\"corrupt-vs-empty\",\"recoverMillisRatio\":" + round(
                 (double) LocalCluster.number(corrupt, "recoverMillis") / LocalCluster.number(empty, "recoverMillis"))
                 + "}");
@@ -298,7 +303,19 @@ public final class RecoveryBenchmark {
 
     /** Everything but the "ran before" marker: a replica that lost its disk's contents. */
     private static void wipe(Path dataDir) throws IOException {
-        for (String name : List.of("wal", "chunks", "checkpoint")) {
+        delete(dataDir, List.of("wal", "chunks", "checkpoint"));
+    }
+
+    /**
+     * The log and the checkpoint file: what a rejuvenated replica cannot trust (written under the old
+     * epoch's key; {@code BootRule}), so that it recovers like one rather than resuming from its log.
+     */
+    private static void forgetLog(Path dataDir) throws IOException {
+        delete(dataDir, List.of("wal", "checkpoint"));
+    }
+
+    private static void delete(Path dataDir, List<String> names) throws IOException {
+        for (String name : names) {
             Path path = dataDir.resolve(name);
             if (Files.exists(path)) {
                 try (var paths = Files.walk(path)) {

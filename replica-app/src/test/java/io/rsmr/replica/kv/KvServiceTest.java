@@ -247,6 +247,30 @@ class KvServiceTest {
         assertEquals(8, writer.snapshotParts().size());
     }
 
+    /**
+     * Writes between add and commit that change the bucket count (here: deletes that halve it): the
+     * install still gives the installed state, with its own count.
+     */
+    @Test
+    void anInstallOfOurOwnPartsGivesTheirStateWhenWritesMeanwhileResizeTheBuckets() throws Exception {
+        KvLimits growing = new KvLimits(64, 1024, 3, 4096, 1000, 2, 32, 100);
+        KvService target = new KvService(growing);
+        for (int i = 0; i < 40; i++) {
+            target.executeBatch(List.of(new KvOperation.Put(b("key" + i), new byte[40]).encode()));
+        }
+        List<byte[]> ours = target.snapshotParts();
+        byte[] expected = target.snapshot();
+        Service.PartInstall install = target.beginInstall(ours.size());
+        ours.forEach(install::add);
+        for (int i = 0; i < 36; i++) {
+            target.executeBatch(List.of(new KvOperation.Delete(b("key" + i)).encode()));
+        }
+        assertTrue(target.snapshotParts().size() < ours.size(), "the deletes meanwhile shrank the bucket count");
+        install.commit();
+        assertArrayEquals(expected, target.snapshot(), "the installed state, not the writes made meanwhile");
+        assertEquals(ours.size(), target.snapshotParts().size(), "the installed checkpoint's bucket count");
+    }
+
     @Test
     void aSnapshotWithABucketCountThisStoreCannotHaveIsRefused() {
         KvLimits growing = new KvLimits(64, 1024, 3, 4096, 1000, 2, 32, 100);
