@@ -4,6 +4,7 @@ import io.rsmr.common.crypto.Ed25519Keys;
 import io.rsmr.replica.crypto.ClientIds;
 import io.rsmr.replica.crypto.Peer;
 import io.rsmr.replica.protocol.ClientCore;
+import io.rsmr.replica.protocol.message.Authenticators;
 import io.rsmr.replica.protocol.message.DecodeException;
 import io.rsmr.replica.protocol.message.Message;
 import io.rsmr.replica.protocol.message.MessageCodec;
@@ -32,10 +33,11 @@ import java.util.logging.Level;
 import java.util.logging.Logger;
 
 /**
- * The Java client of a replicated service. Each request goes to every replica; its result is the
- * one that k'+1 replicas returned identically ({@link ClientCore} decides, the same pure logic the
- * simulator drives). A request without a result is re-sent to every replica every
- * {@code retransmitTicks}, and fails with a {@link TimeoutException} after
+ * The Java client of a replicated service. Each request goes to the replica the client believes
+ * leads, with an authenticator for every replica (their keys come from each connection's handshake);
+ * its result is the one that k'+1 replicas returned identically ({@link ClientCore} decides, the
+ * same pure logic the simulator drives). A request without a result is re-sent to every replica
+ * every {@code retransmitTicks}, and fails with a {@link TimeoutException} after
  * {@code requestTimeoutMillis}. Read-only operations ({@link #submitRead}) first try the fast
  * path: unordered answers from the replicas' own states, k+2k'+1 of them identical, else the ordered
  * way after {@code retransmitTicks}.
@@ -54,6 +56,8 @@ public final class RsmrClient implements AutoCloseable {
     private final MessageCodec codec;
     private final NioTransport transport;
     private final List<Session> sessions = new ArrayList<>();
+    /** Per client key (endpoint), per replica core index: the request key of the current session, or null. */
+    private final List<Authenticators.Key[]> requestKeys = new ArrayList<>();
     private final Map<Long, Session> sessionsById = new HashMap<>();
     private final BlockingQueue<Session> free;
     private final ConcurrentLinkedQueue<Submission> submissions = new ConcurrentLinkedQueue<>();
@@ -98,11 +102,12 @@ public final class RsmrClient implements AutoCloseable {
             int endpoint = i / ClientIds.SESSIONS_PER_KEY;
             if (endpoint == keys.size()) {
                 keys.add(Ed25519Keys.generate(random));
+                requestKeys.add(new Authenticators.Key[membership.n()]);
             }
             long clientId = ClientIds.session(ClientIds.of(keys.get(endpoint).publicKey()), i % ClientIds.SESSIONS_PER_KEY);
             // A fresh key gives fresh client ids, so request numbers may start at 1.
             Session session = new Session(endpoint, new ClientCore(settings.protocol(), clientId, 1,
-                    settings.retransmitTicks()));
+                    settings.retransmitTicks(), requestKeys.get(endpoint)));
             sessions.add(session);
             sessionsById.put(session.core.clientId(), session);
             free.add(session);
@@ -244,7 +249,7 @@ public final class RsmrClient implements AutoCloseable {
         try {
             while (running) {
                 long waitMillis = Transport.timeoutMillis(nextTick - System.nanoTime());
-                transport.poll(waitMillis, this::onMessage);
+                transport.poll(waitMillis, inbound);
                 startSubmitted();
                 long now = System.nanoTime();
                 if (now - nextTick >= 0) {
@@ -273,7 +278,17 @@ public final class RsmrClient implements AutoCloseable {
         session.completion = submission.completion();
         session.deadlineNanos = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(settings.requestTimeoutMillis());
         byte[] operation = submission.operation();
-        sendToAll(session, submission.readOnly() ? session.core.submitRead(operation) : session.core.submit(operation));
+        if (submission.readOnly()) {
+            sendToAll(session, session.core.submitRead(operation));
+        } else {
+            Message request = session.core.submit(operation);
+            int target = session.core.target();
+            if (target == ClientCore.ALL) {
+                sendToAll(session, request);
+            } else {
+                transport.sendAs(session.endpoint, membership.replicaId(target), codec.encode(request));
+            }
+        }
     }
 
     private void tick(long now) {
@@ -302,6 +317,21 @@ public final class RsmrClient implements AutoCloseable {
             transport.sendAs(session.endpoint, member.id(), bytes);
         }
     }
+
+    /** Messages from replicas, and each new session's request key. */
+    private final Transport.Inbound inbound = new Transport.Inbound() {
+        @Override
+        public void onMessage(Peer from, byte[] message) {
+            RsmrClient.this.onMessage(from, message);
+        }
+
+        @Override
+        public void onSession(Peer peer, int endpoint, byte[] requestKey) {
+            if (peer instanceof Peer.Replica replica) {
+                requestKeys.get(endpoint)[membership.coreIndex(replica.id())] = new Authenticators.Key(requestKey);
+            }
+        }
+    };
 
     private void onMessage(Peer from, byte[] frame) {
         Message message;

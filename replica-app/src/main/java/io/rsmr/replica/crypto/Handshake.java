@@ -23,6 +23,7 @@ import org.bouncycastle.math.ec.rfc7748.X25519;
  * initiator -> responder  AUTH_I  = magic, AUTH, Ed25519 sig over ("I", H)
  *   H = SHA-256(domain, HELLO_I, HELLO_R); party = a replica's epoch certificate or a client's key
  *   keys: HKDF(salt H, X25519 shared secret, "rsmr i2r" | "rsmr r2i") -> HMAC-SHA256 frame keys
+ *         HKDF(salt H, X25519 shared secret, "rsmr request") -> the client's request key
  * </pre>
  *
  * Each side signs the transcript with its static identity key, which proves it holds the key
@@ -30,6 +31,12 @@ import org.bouncycastle.math.ec.rfc7748.X25519;
  * learns nothing and a recorded handshake cannot be replayed (fresh ephemerals every time). The
  * role letter in the signed data stops a reflected signature. Only a replica responds; a replica
  * or a client initiates.
+ *
+ * <p>The request key is the key a client and a replica share for the replica's entry of the
+ * client's request authenticators (see {@code Authenticators}): only these two parties can compute
+ * it (it comes from their ephemeral X25519 secret, bound to both static identities by the signed
+ * transcript), it is fresh per connection, and the HKDF label keeps it independent of the frame keys,
+ * so a MAC under one key never serves as a MAC under another.
  */
 public final class Handshake {
     /** Longest handshake message; a certificate with the longest cluster name fits. */
@@ -72,6 +79,7 @@ public final class Handshake {
     private Peer peer;
     private byte[] transcriptHash;
     private FrameKeys keys;
+    private byte[] requestKey;
 
     private Handshake(boolean initiator, EpochIdentity replicaIdentity,
             Ed25519Keys.SigningKey staticKey, ReplicaKeyRing keyRing, int expectedResponderId,
@@ -152,6 +160,12 @@ public final class Handshake {
     public FrameKeys keys() {
         assert state == State.ESTABLISHED;
         return keys;
+    }
+
+    /** The key for this replica's entry of the client's request authenticators; only once established. */
+    public byte[] requestKey() {
+        assert state == State.ESTABLISHED;
+        return requestKey.clone();
     }
 
     private Step onHello(ByteBuffer in) {
@@ -248,6 +262,7 @@ public final class Handshake {
         byte[] i2r = Hmac.hkdf(transcriptHash, shared, "rsmr i2r".getBytes(StandardCharsets.US_ASCII));
         byte[] r2i = Hmac.hkdf(transcriptHash, shared, "rsmr r2i".getBytes(StandardCharsets.US_ASCII));
         keys = initiator ? new FrameKeys(i2r, r2i) : new FrameKeys(r2i, i2r);
+        requestKey = Hmac.hkdf(transcriptHash, shared, "rsmr request".getBytes(StandardCharsets.US_ASCII));
     }
 
     private static void expectHeader(ByteBuffer in, byte type) {

@@ -135,7 +135,7 @@ public final class ReplicaNode implements AutoCloseable {
         try {
             while (running) {
                 long waitNanos = Math.max(0, nextTick - nanoClock.getAsLong());
-                transport.poll(Transport.timeoutMillis(waitNanos), this::onMessage);
+                transport.poll(Transport.timeoutMillis(waitNanos), inbound);
                 long now = nanoClock.getAsLong();
                 for (int i = 0; i < TICKS_PER_TURN_MAX && now - nextTick >= 0; i++) {
                     execute(core.step(Input.TICK));
@@ -194,6 +194,21 @@ public final class ReplicaNode implements AutoCloseable {
             LOG.warning("replica " + settings.replicaId() + ": closing the log failed: " + e);
         }
     }
+
+    /** What the transport hands over: messages, and the request keys of client sessions. */
+    private final Transport.Inbound inbound = new Transport.Inbound() {
+        @Override
+        public void onMessage(Peer from, byte[] message) {
+            ReplicaNode.this.onMessage(from, message);
+        }
+
+        @Override
+        public void onSession(Peer peer, int endpoint, byte[] requestKey) {
+            if (peer instanceof Peer.Client client) {
+                execute(core.step(new Input.ClientSession(client.id(), requestKey)));
+            }
+        }
+    };
 
     private void onMessage(Peer from, byte[] frame) {
         Message message;
@@ -302,11 +317,11 @@ public final class ReplicaNode implements AutoCloseable {
     }
 
     private Reply wrongIfByzantine(Reply reply) {
-        return lyingToClients() ? new Reply(reply.clientId(), reply.requestSeq(), wrong(reply.result())) : reply;
+        return lyingToClients() ? new Reply(reply.clientId(), reply.requestSeq(), reply.view(), wrong(reply.result())) : reply;
     }
 
     private ReplyDigest wrongIfByzantine(ReplyDigest reply) {
-        return lyingToClients() ? new ReplyDigest(reply.clientId(), reply.requestSeq(), wrong(reply.resultDigest())) : reply;
+        return lyingToClients() ? new ReplyDigest(reply.clientId(), reply.requestSeq(), reply.view(), wrong(reply.resultDigest())) : reply;
     }
 
     private ReadReply wrongIfByzantine(ReadReply reply) {

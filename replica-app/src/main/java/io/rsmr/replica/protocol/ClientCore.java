@@ -1,5 +1,6 @@
 package io.rsmr.replica.protocol;
 
+import io.rsmr.replica.protocol.message.Authenticators;
 import io.rsmr.replica.protocol.message.Digests;
 import io.rsmr.replica.protocol.message.Message;
 import io.rsmr.replica.protocol.message.ReadReply;
@@ -11,12 +12,17 @@ import io.rsmr.replica.protocol.message.Request;
 import java.util.Arrays;
 
 /**
- * The pure client side: one outstanding request at a time, sent to every replica, accepted once
+ * The pure client side: one outstanding request at a time, sent to the replica it believes leads
+ * ({@link #leader}) with an authenticator for every replica ({@link Authenticators}), accepted once
  * k'+1 distinct replicas vouch for the same result (a full {@link Reply} or, with digest replies,
  * a {@link ReplyDigest} of it) and the full result is here; re-sent to every replica when no
  * result came in {@code retransmitTicks}, or at once when k'+1 digests agree but the one full
  * result is missing (replicas answer a re-sent request with full results). The real client
  * (client package) and the simulator both drive it.
+ *
+ * <p>The leader it believes in is that of the highest view that k'+1 replicas reported in the
+ * replies to one request: at least one of them is correct, so a faulty replica can neither send the
+ * client to a made-up view nor keep it at an old one. A wrong guess costs one retransmission period.
  *
  * <p>A read-only operation may first take the fast path ({@link #submitRead}): every replica
  * answers from its own state, unordered, and the client accepts {@link ProtocolConfig#readQuorum}
@@ -31,6 +37,12 @@ public final class ClientCore {
     private final ProtocolConfig config;
     private final long clientId;
     private final int retransmitTicks;
+    /** Per replica: the key for its authenticator entry, null until a session with it exists (the shell fills them in). */
+    private final Authenticators.Key[] requestKeys;
+    /** The view whose leader gets new requests. */
+    private long leaderView;
+    /** Per replica: the view in its reply to the request in flight (-1: none yet). */
+    private long[] replyViews;
     private long nextSeq;
     private long nextReadSeq = 1;
     private Request outstanding;
@@ -52,11 +64,16 @@ public final class ClientCore {
      * @param firstRequestSeq must be above every sequence number this client id ever used
      *        (replicas drop requests at or below the last one they executed for the client)
      */
-    public ClientCore(ProtocolConfig config, long clientId, long firstRequestSeq, int retransmitTicks) {
+    public ClientCore(ProtocolConfig config, long clientId, long firstRequestSeq, int retransmitTicks,
+                      Authenticators.Key[] requestKeys) {
         if (firstRequestSeq < 1 || retransmitTicks < 1) {
             throw new IllegalArgumentException("firstRequestSeq and retransmitTicks must be >= 1");
         }
+        if (requestKeys.length != config.n()) {
+            throw new IllegalArgumentException(requestKeys.length + " request keys for " + config.n() + " replicas");
+        }
         this.config = config;
+        this.requestKeys = requestKeys;
         this.clientId = clientId;
         this.nextSeq = firstRequestSeq;
         this.retransmitTicks = retransmitTicks;
@@ -80,7 +97,37 @@ public final class ClientCore {
         return outstandingRead;
     }
 
-    /** Starts a request; the caller sends the returned request to every replica. */
+    /** {@link #target()} for "every replica". */
+    public static final int ALL = -1;
+
+    /**
+     * Where the request just submitted goes: the leader (core index) when it carries an
+     * authenticator (see {@link #leaderOnly}), else every replica.
+     */
+    public int target() {
+        return outstanding != null && outstanding.authenticator().length > 0 ? config.leaderOf(leaderView) : ALL;
+    }
+
+    /**
+     * A request goes to the leader only, with an authenticator, when its operation is small
+     * ({@link ProtocolConfig#leaderOnlyRequestBytesMax}) and the client holds keys for at least q-1
+     * replicas besides the leader, so that enough backups can check it from the leader's proposal;
+     * otherwise (a large operation; sessions still being set up right after the client started) it
+     * goes to every replica.
+     */
+    private boolean leaderOnly(byte[] operation) {
+        if (operation.length > config.leaderOnlyRequestBytesMax()) {
+            return false;
+        }
+        int leader = config.leaderOf(leaderView);
+        int others = 0;
+        for (int i = 0; i < requestKeys.length; i++) {
+            others += i != leader && requestKeys[i] != null ? 1 : 0;
+        }
+        return others >= config.quorum() - 1;
+    }
+
+    /** Starts a request; the caller sends the returned request to {@link #target()}. */
     public Request submit(byte[] operation) {
         requireIdle(operation);
         return order(operation);
@@ -110,7 +157,11 @@ public final class ClientCore {
     }
 
     private Request order(byte[] operation) {
-        outstanding = new Request(clientId, nextSeq++, operation);
+        long seq = nextSeq++;
+        outstanding = new Request(clientId, seq, operation, leaderOnly(operation)
+                ? Authenticators.make(requestKeys, clientId, seq, Digests.sha256(operation)) : Authenticators.NONE);
+        replyViews = new long[config.n()];
+        Arrays.fill(replyViews, -1);
         vouched = new byte[config.n()][];
         fullResults = new byte[config.n()][];
         fullDigests = new byte[config.n()][];
@@ -129,6 +180,7 @@ public final class ClientCore {
             return null;
         }
         byte[] digest = Digests.sha256(reply.result());
+        replyViews[replicaId] = reply.view();
         vouched[replicaId] = digest;
         fullResults[replicaId] = reply.result();
         fullDigests[replicaId] = digest;
@@ -140,6 +192,7 @@ public final class ClientCore {
         if (!current(replicaId, reply.clientId(), reply.requestSeq())) {
             return null;
         }
+        replyViews[replicaId] = reply.view();
         vouched[replicaId] = reply.resultDigest();
         return complete(reply.resultDigest());
     }
@@ -200,6 +253,7 @@ public final class ClientCore {
             // the full result's own digest: a replica may vouch for one digest and send other bytes
             if (fullResults[i] != null && Arrays.equals(fullDigests[i], digest)) {
                 byte[] result = fullResults[i];
+                learnView();
                 outstanding = null;
                 vouched = null;
                 fullResults = null;
@@ -211,6 +265,14 @@ public final class ClientCore {
             ticksFullResultMissing = 0;
         }
         return null;
+    }
+
+    /** Moves to the highest view that k'+1 replies reported (when it is higher than the current one). */
+    private void learnView() {
+        long[] views = replyViews.clone();
+        Arrays.sort(views);
+        long vouchedView = views[views.length - 1 - config.kPrime()];
+        leaderView = Math.max(leaderView, vouchedView);
     }
 
     /**

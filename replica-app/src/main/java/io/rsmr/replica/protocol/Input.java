@@ -18,6 +18,14 @@ public sealed interface Input {
     record FromClientRead(long clientId, ReadRequest read) implements Input {
     }
 
+    /**
+     * A client key's connection to this replica completed its handshake: {@code requestKey} checks
+     * this replica's entry of the authenticators of that key's client ids ({@link
+     * io.rsmr.replica.crypto.ClientIds#keyOf}) from now on, replacing any earlier one.
+     */
+    record ClientSession(long keyId, byte[] requestKey) implements Input {
+    }
+
     /** One unit of time passed. */
     record Tick() implements Input {
     }

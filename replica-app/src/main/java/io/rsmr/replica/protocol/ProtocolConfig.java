@@ -1,5 +1,7 @@
 package io.rsmr.replica.protocol;
 
+import io.rsmr.replica.protocol.message.Authenticators;
+
 /**
  * Every parameter and limit of the ordering protocol. n, k, k' come from the cluster config;
  * the rest have defaults sized for a 2-core loopback benchmark. Ticks are the shell's timer unit
@@ -37,6 +39,11 @@ package io.rsmr.replica.protocol;
  *        client id and request seq, {@link #answersAtOnce}); the others answer only once the client
  *        re-sends it. n: all answer. Fewer replies cost the replicas and the client fewer frames and
  *        wake-ups per operation; at least 2k'+1 keep k'+1 correct ones among them when k' lie.
+ * @param leaderOnlyRequestBytesMax a client sends a request with an operation of at most this many
+ *        bytes to the leader only, with an authenticator, and a larger one to every replica without one
+ *        (the leader's proposal then names it only): for small operations the frames dominate the cost
+ *        and the leader relays them cheaply; for large ones the bytes do, and relaying them all through
+ *        the leader makes it the busiest process. -1: every request goes to every replica.
  */
 public record ProtocolConfig(
         int n, int k, int kPrime,
@@ -46,7 +53,7 @@ public record ProtocolConfig(
         int serveBytesPerTickMax, int verifyBytesPerTickMax, int messageBytesMax, int clientsMax,
         int requestTimeoutTicks, int viewChangeTimeoutTicks, int statusIntervalTicks,
         int retransmitSeqsMax, int prePreparedClaimsPerSeqMax, int signatureBytesMax, boolean digestReplies,
-        int repliersPerRequest) {
+        int repliersPerRequest, int leaderOnlyRequestBytesMax) {
 
     private static final int MESSAGE_OVERHEAD_BYTES = 1024;
 
@@ -70,8 +77,9 @@ public record ProtocolConfig(
                 "serveBytesPerTickMax and verifyBytesPerTickMax must be >= 1");
         require(messageBytesMax >= chunkBytesMax + MESSAGE_OVERHEAD_BYTES
                         && messageBytesMax >= (long) stateChunksMax * 36 + MESSAGE_OVERHEAD_BYTES
-                        && messageBytesMax >= batchBytesMax + batchRequestsMax * 32 + MESSAGE_OVERHEAD_BYTES,
-                "messageBytesMax must hold a chunk, a state manifest and a full batch");
+                        && messageBytesMax >= batchBytesMax + (long) batchRequestsMax * proposalBytesPerRequest(n)
+                                + MESSAGE_OVERHEAD_BYTES,
+                "messageBytesMax must hold a chunk, a state manifest and a full proposal");
         require(clientsMax >= 1, "clientsMax must be >= 1");
         require(requestTimeoutTicks >= 1 && viewChangeTimeoutTicks >= 1 && statusIntervalTicks >= 1,
                 "timeouts and intervals must be >= 1 tick");
@@ -80,7 +88,23 @@ public record ProtocolConfig(
         require(signatureBytesMax >= 1, "signatureBytesMax must be >= 1");
         require(repliersPerRequest >= kPrime + 1 && repliersPerRequest <= n,
                 "repliersPerRequest must be in [k'+1, n] (" + repliersPerRequest + ")");
+        require(leaderOnlyRequestBytesMax >= -1, "leaderOnlyRequestBytesMax must be >= -1");
     }
+
+    /**
+     * Bytes a pre-prepare spends per request besides its operation: the reference (client, seq,
+     * operation digest), a presence byte, two length prefixes and an authenticator entry per replica.
+     */
+    private static long proposalBytesPerRequest(int n) {
+        return 8 + 8 + 32 + 1 + 4 + 4 + (long) Authenticators.bytesFor(n);
+    }
+
+    /**
+     * Measured (bench/replica-throughput.md, session 5): 0-byte requests to the leader only cost all
+     * processes a fifth less CPU per operation at n = 6; 1 KiB ones cost the same at n = 6 and a few
+     * per cent more at n = 4 (the leader sends every operation n - 1 times). The threshold sits between.
+     */
+    public static final int LEADER_ONLY_REQUEST_BYTES_MAX_DEFAULT = 512;
 
     /** Defaults for a cluster of n replicas tolerating k silent and k' Byzantine ones. */
     public static ProtocolConfig defaults(int n, int k, int kPrime) {
@@ -90,7 +114,7 @@ public record ProtocolConfig(
                 64 << 20, 1 << 20, 1 << 16, 16,
                 1 << 20, 16 << 20, 4 << 20, 100_000,
                 200, 200, 10,
-                32, 4, 128, false, n);
+                32, 4, 128, false, n, LEADER_ONLY_REQUEST_BYTES_MAX_DEFAULT);
     }
 
     /** q = n - k - k': two quorums meet in at least k'+1 replicas. */
@@ -158,6 +182,12 @@ public record ProtocolConfig(
         return b.build();
     }
 
+    public ProtocolConfig withLeaderOnlyRequestBytesMax(int leaderOnlyRequestBytesMax) {
+        Builder b = toBuilder();
+        b.leaderOnlyRequestBytesMax = leaderOnlyRequestBytesMax;
+        return b.build();
+    }
+
     /** A copy to change some values of; {@link Builder#build()} validates them all again. */
     public Builder toBuilder() {
         return new Builder(this);
@@ -191,6 +221,7 @@ public record ProtocolConfig(
         public int signatureBytesMax;
         public boolean digestReplies;
         public int repliersPerRequest;
+        public int leaderOnlyRequestBytesMax;
 
         private Builder(ProtocolConfig c) {
             n = c.n;
@@ -219,6 +250,7 @@ public record ProtocolConfig(
             signatureBytesMax = c.signatureBytesMax;
             digestReplies = c.digestReplies;
             repliersPerRequest = c.repliersPerRequest;
+            leaderOnlyRequestBytesMax = c.leaderOnlyRequestBytesMax;
         }
 
         public ProtocolConfig build() {
@@ -226,7 +258,8 @@ public record ProtocolConfig(
                     batchRequestsMax, batchBytesMax, requestBytesMax, replyBytesMax, stateBytesMax, chunkBytesMax,
                     stateChunksMax, transferChunksInFlightMax, serveBytesPerTickMax, verifyBytesPerTickMax, messageBytesMax,
                     clientsMax, requestTimeoutTicks, viewChangeTimeoutTicks, statusIntervalTicks, retransmitSeqsMax,
-                    prePreparedClaimsPerSeqMax, signatureBytesMax, digestReplies, repliersPerRequest);
+                    prePreparedClaimsPerSeqMax, signatureBytesMax, digestReplies, repliersPerRequest,
+                    leaderOnlyRequestBytesMax);
         }
     }
 

@@ -2,6 +2,8 @@ package io.rsmr.replica.protocol;
 
 import io.rsmr.replica.protocol.NewViewDecision.Decided;
 import io.rsmr.replica.protocol.NewViewDecision.Decision;
+import io.rsmr.replica.crypto.ClientIds;
+import io.rsmr.replica.protocol.message.Authenticators;
 import io.rsmr.replica.protocol.message.Batch;
 import io.rsmr.replica.protocol.message.BatchData;
 import io.rsmr.replica.protocol.message.Checkpoint;
@@ -51,11 +53,12 @@ import java.util.TreeSet;
  * time arrives as {@link Input.Tick}. Not thread-safe: one caller at a time.
  *
  * <p>Normal case: the leader of a view (view mod n) batches the client requests it received and
- * proposes them (pre-prepare) for up to {@code pipelineInstancesMax} sequence numbers at once,
- * inside the window above the stable checkpoint. A backup accepts a proposal only if it received
- * every request in it from its client itself, then sends a prepare; pre-prepare plus q-1 matching
- * prepares make a prepared certificate and a commit; q matching commits decide the seq. Decided
- * batches run in seq order. These messages are only MAC-authenticated by the transport.
+ * proposes them (pre-prepare, with the operations and the clients' authenticators) for up to
+ * {@code pipelineInstancesMax} sequence numbers at once, inside the window above the stable
+ * checkpoint. A backup accepts a proposal only if it knows that the client sent every request in it
+ * (see {@link #clientSent}), then sends a prepare; pre-prepare plus q-1 matching prepares make a
+ * prepared certificate and a commit; q matching commits decide the seq. Decided batches run in seq
+ * order. These messages are only MAC-authenticated by the transport.
  *
  * <p>Every {@code checkpointIntervalSeqs} seqs the replica signs the digest of its checkpoint state
  * (service snapshot, reply cache, hash chain); q matching signatures are a stable checkpoint
@@ -111,6 +114,11 @@ public class ReplicaCore {
     private long nextProposalSeq = 1;
     private final Map<Long, Long> proposed = new HashMap<>();
     private final ArrayDeque<Long> proposalQueue = new ArrayDeque<>();
+    /**
+     * Per client key id: the key for this replica's entry of its requests' authenticators, from the
+     * latest handshake (least recently used first, at most clientsMax).
+     */
+    private final LinkedHashMap<Long, Authenticators.Key> requestKeys = new LinkedHashMap<>(16, 0.75f, true);
     /** Requests backups forwarded to this leader, per client and forwarding replica. */
     private final Map<Long, Request[]> forwards = new HashMap<>();
 
@@ -255,6 +263,8 @@ public class ReplicaCore {
             onReplicaMessage(fr.sender(), fr.message());
         } else if (input instanceof Input.StepDown) {
             onStepDown();
+        } else if (input instanceof Input.ClientSession cs) {
+            onClientSession(cs);
         }
         return out;
     }
@@ -393,6 +403,14 @@ public class ReplicaCore {
 
     // ------------------------------------------------------------------ client requests
 
+    private void onClientSession(Input.ClientSession cs) {
+        requestKeys.put(cs.keyId(), new Authenticators.Key(cs.requestKey()));
+        if (requestKeys.size() > config.clientsMax()) {
+            requestKeys.remove(requestKeys.keySet().iterator().next());
+        }
+        recheckWaiting();
+    }
+
     private void onClientRequest(long clientId, Request r) {
         if (r.clientId() != clientId) {
             drop(DropReason.CLIENT_ID_MISMATCH);
@@ -497,7 +515,7 @@ public class ReplicaCore {
 
     private void resendReply(long clientId, long requestSeq, ReplyCache.Entry done) {
         if (requestSeq == done.requestSeq()) {
-            out.reply(clientId, new Reply(clientId, requestSeq, done.result()));
+            out.reply(clientId, new Reply(clientId, requestSeq, view, done.result()));
         } else {
             drop(DropReason.OLD_REQUEST);
         }
@@ -518,7 +536,7 @@ public class ReplicaCore {
             }
             long seq = nextProposalSeq++;
             Batch b = Batch.of(batch);
-            out.broadcast(new PrePrepare(view, seq, b));
+            out.broadcast(new PrePrepare(view, seq, b.proposal()));
             accept(slot(seq), b);
         }
     }
@@ -599,18 +617,59 @@ public class ReplicaCore {
         return true;
     }
 
-    /** Every request was received from its client here, or already ran (and will be skipped). */
+    /** The client sent every request of the batch (see {@link #clientSent}), or it already ran (and will be skipped). */
     private boolean allRequestsKnown(Batch batch) {
-        for (RequestRef r : batch.refs()) {
-            if (replies.lastExecuted(r.clientId()) >= r.requestSeq()) {
-                continue;
-            }
-            Pending p = pending.get(r.clientId());
-            if (p == null || !p.matches(r)) {
+        for (int i = 0; i < batch.size(); i++) {
+            RequestRef r = batch.refs().get(i);
+            if (replies.lastExecuted(r.clientId()) < r.requestSeq() && !clientSent(batch, i)) {
                 return false;
             }
         }
         return true;
+    }
+
+    /**
+     * Whether this replica knows that the client sent request i of a proposal: it received it from
+     * the client itself, or the request's authenticator holds a valid entry for this replica, which
+     * only the client (sharing that key with this replica alone) can make. Either way the leader
+     * cannot have made the request up: "executed only if a client sent it" holds. A backup that
+     * knows neither waits (the client re-sends to every replica when it gets no result), unless
+     * k'+1 replicas vouch for the proposal ({@link #acceptVouchedWaiting}).
+     *
+     * <p>A Byzantine client may send authenticators that are valid for some replicas only. That
+     * cannot make anyone execute what it did not send; at worst the proposal holding its request
+     * waits at the backups whose entries are bad. If k' correct backups besides a correct leader
+     * can check theirs, their prepares vouch for it and the others follow; otherwise the seq waits
+     * until the client re-sends (a correct client does; a faulty one that does not is a client that
+     * stalls its own seq, which the request timeouts of the correct clients' re-sent requests turn into
+     * a view change, after which that request is no longer proposed unless it reaches the replicas).
+     */
+    private boolean clientSent(Batch batch, int i) {
+        RequestRef r = batch.refs().get(i);
+        Pending p = pending.get(r.clientId());
+        if (p != null && p.matches(r)) {
+            return true;
+        }
+        return batch.operation(i) != null && Authenticators.verify(requestKeys.get(ClientIds.keyOf(r.clientId())),
+                batch.authenticator(i), me, r.clientId(), r.requestSeq(), r.operationDigest());
+    }
+
+    /**
+     * A proposal still waiting for requests is accepted once the leader and k' backups vouch for it
+     * (its pre-prepare and k' matching prepares): at most k' of these k'+1 replicas are faulty, so a
+     * correct one accepted it, knowing that the clients sent its requests. Only when every operation
+     * that will run is here (carried by the proposal or received): a seq accepted without them could
+     * run only after fetching the batch, as the client's request may be replaced by its next one first.
+     */
+    private void acceptVouchedWaiting(Slot slot) {
+        PrePrepare waiting = slot.waiting;
+        if (waiting == null || waiting.view() != view || inViewChange
+                || 1 + slot.matchingPrepares(view, waiting.batch().digest(), leader()) < config.kPrime() + 1
+                || missesOperations(withPendingOperations(waiting.batch()))) {
+            return;
+        }
+        waitingSeqs.remove(slot.seq);
+        accept(slot, waiting.batch());
     }
 
     /** The batch with the operations we received from clients filled in (pre-prepares carry none). */
@@ -686,6 +745,7 @@ public class ReplicaCore {
             return;
         }
         slot.prepares[sender] = p;
+        acceptVouchedWaiting(slot);
         checkPrepared(slot);
     }
 
@@ -854,9 +914,9 @@ public class ReplicaCore {
             return;
         }
         if (config.digestReplies() && config.fullReplierOf(r.clientId(), r.requestSeq()) != me) {
-            out.replyDigest(r.clientId(), new ReplyDigest(r.clientId(), r.requestSeq(), Digests.sha256(result)));
+            out.replyDigest(r.clientId(), new ReplyDigest(r.clientId(), r.requestSeq(), view, Digests.sha256(result)));
         } else {
-            out.reply(r.clientId(), new Reply(r.clientId(), r.requestSeq(), result));
+            out.reply(r.clientId(), new Reply(r.clientId(), r.requestSeq(), view, result));
         }
     }
 

@@ -416,7 +416,7 @@ public final class NioTransport implements Transport {
 
     private void onFrame(Connection connection, byte[] bytes, int offset, int length, Inbound inbound) {
         if (!connection.established()) {
-            onHandshakeMessage(connection, Arrays.copyOfRange(bytes, offset, offset + length));
+            onHandshakeMessage(connection, Arrays.copyOfRange(bytes, offset, offset + length), inbound);
             return;
         }
         FrameOpener.Verdict verdict = connection.opener().open(bytes, offset, length);
@@ -444,7 +444,7 @@ public final class NioTransport implements Transport {
         }
     }
 
-    private void onHandshakeMessage(Connection connection, byte[] message) {
+    private void onHandshakeMessage(Connection connection, byte[] message, Inbound inbound) {
         if (connection.handshake == null) {
             drops.count(DropReason.MALFORMED);
             close(connection);
@@ -461,13 +461,14 @@ public final class NioTransport implements Transport {
         step.toSend().forEach(connection::queuePlain);
         dirty.add(connection);
         if (step.established()) {
-            onEstablished(connection);
+            onEstablished(connection, inbound);
         }
     }
 
-    private void onEstablished(Connection connection) {
+    private void onEstablished(Connection connection, Inbound inbound) {
         Handshake handshake = connection.handshake;
         connection.establish(handshake.peer(), handshake.keys());
+        inbound.onSession(connection.peer(), connection.dialer == null ? 0 : connection.dialer.endpoint, handshake.requestKey());
         handshaking.remove(connection);
         Dialer dialer = connection.dialer;
         if (dialer != null) {

@@ -19,6 +19,15 @@ public interface Transport extends AutoCloseable {
     @FunctionalInterface
     interface Inbound {
         void onMessage(Peer from, byte[] message);
+
+        /**
+         * A connection to or from {@code peer} completed its handshake, as local endpoint
+         * {@code endpoint} (a client key of a client transport; 0 for a replica); {@code requestKey}
+         * is the key this side and the peer share for request authenticators. Only clients and
+         * replicas serving clients need it.
+         */
+        default void onSession(Peer peer, int endpoint, byte[] requestKey) {
+        }
     }
 
     /** Queues a message for a replica; false when it was dropped (and counted). */

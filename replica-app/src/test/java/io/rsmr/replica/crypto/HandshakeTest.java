@@ -4,6 +4,7 @@ import io.rsmr.common.crypto.Ed25519Keys;
 import io.rsmr.common.crypto.EpochIdentity;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -57,6 +58,20 @@ class HandshakeTest {
         Handshake responder = Handshake.responder(keys.identity(0, 1), keys.keyRing(), keys.ephemeral());
         assertNull(run(initiator, responder));
         assertEquals(new Peer.Client(ClientIds.of(clientKey.publicKey())), responder.peer());
+    }
+
+    @Test
+    void clientAndReplicaShareARequestKeyThatIsNeitherFrameKeyAndNewPerConnection() {
+        Ed25519Keys.SigningKey clientKey = keys.clientKey();
+        Handshake initiator = Handshake.clientInitiator(clientKey, keys.keyRing(), 0, keys.ephemeral());
+        Handshake responder = Handshake.responder(keys.identity(0, 1), keys.keyRing(), keys.ephemeral());
+        assertNull(run(initiator, responder));
+        assertArrayEquals(initiator.requestKey(), responder.requestKey());
+        assertFalse(java.util.Arrays.equals(initiator.requestKey(), initiator.keys().sendKey()));
+        assertFalse(java.util.Arrays.equals(initiator.requestKey(), initiator.keys().receiveKey()));
+        Handshake again = Handshake.clientInitiator(clientKey, keys.keyRing(), 0, keys.ephemeral());
+        assertNull(run(again, Handshake.responder(keys.identity(0, 1), keys.keyRing(), keys.ephemeral())));
+        assertFalse(java.util.Arrays.equals(initiator.requestKey(), again.requestKey()), "fresh ephemerals, fresh key");
     }
 
     @Test

@@ -1,5 +1,6 @@
 package io.rsmr.replica.protocol;
 
+import io.rsmr.replica.protocol.message.Authenticators;
 import io.rsmr.replica.protocol.message.Batch;
 import io.rsmr.replica.protocol.message.BatchData;
 import io.rsmr.replica.protocol.message.Checkpoint;
@@ -60,9 +61,18 @@ class MessageCodecTest {
                 TestSignatures.mac(replica, MessageCodec.signedBytes(replica, 0, seq, digest)));
     }
 
-    /** One valid message of every type (the fuzz corpus). */
+    /** A request with an authenticator entry per replica (arbitrary bytes: the codec does not check them). */
+    private static Request authenticated(long client, long seq, String op) {
+        byte[] authenticator = new byte[Authenticators.bytesFor(CONFIG.n())];
+        for (int i = 0; i < authenticator.length; i++) {
+            authenticator[i] = (byte) (client + seq + i);
+        }
+        return new Request(client, seq, op.getBytes(StandardCharsets.UTF_8), authenticator);
+    }
+
+    /** One valid message of every type, with and without authenticators (the fuzz corpus). */
     static List<Message> samples() {
-        Batch batch = Batch.of(List.of(request(7, 1, "put a 1"), request(8, 3, "get a")));
+        Batch batch = Batch.of(List.of(authenticated(7, 1, "put a 1"), request(8, 3, "get a")));
         CheckpointCertificate cert = new CheckpointCertificate(4, digest(4),
                 List.of(checkpoint(0, 4, digest(4)), checkpoint(1, 4, digest(4)), checkpoint(2, 4, digest(4))));
         ViewChange vc = new ViewChange(2, 0, 3, cert,
@@ -70,8 +80,9 @@ class MessageCodecTest {
                 List.of(new SlotClaim(5, 1, batch.digest()), new SlotClaim(6, 2, digest(9))), digest(1));
         return List.of(
                 request(7, 1, "put a 1"),
-                new Reply(7, 1, "ok".getBytes(StandardCharsets.UTF_8)),
-                new ReplyDigest(7, 1, digest(3)),
+                authenticated(7, 2, "put a 2"),
+                new Reply(7, 1, 3, "ok".getBytes(StandardCharsets.UTF_8)),
+                new ReplyDigest(7, 1, 3, digest(3)),
                 new PrePrepare(1, 5, batch),
                 new Prepare(1, 5, batch.digest()),
                 new Commit(1, 5, batch.digest()),
@@ -101,15 +112,27 @@ class MessageCodecTest {
     }
 
     @Test
-    void aPrePrepareCarriesOnlyRequestReferencesAndBatchDataTheOperations() throws DecodeException {
-        Batch batch = Batch.of(List.of(request(1, 1, "x"), request(2, 1, "y")));
+    void aPrePrepareCarriesOperationsAndAuthenticatorsAndBatchDataOnlyTheOperations() throws DecodeException {
+        Request signed = authenticated(1, 1, "x");
+        Batch batch = Batch.of(List.of(signed, request(2, 1, "y")));
         PrePrepare back = (PrePrepare) codec.decode(codec.encode(new PrePrepare(0, 1, batch)));
         assertArrayEquals(batch.digest(), back.batch().digest());
         assertArrayEquals(MessageCodec.batchDigest(back.batch().refs()), back.batch().digest());
-        assertEquals(null, back.batch().operation(0), "no operation on the wire in a pre-prepare");
+        assertArrayEquals("x".getBytes(StandardCharsets.UTF_8), back.batch().operation(0));
+        assertArrayEquals(signed.authenticator(), back.batch().authenticator(0));
+        assertEquals(0, back.batch().authenticator(1).length, "a request without an authenticator has none");
         BatchData full = (BatchData) codec.decode(codec.encode(new BatchData(1, batch)));
         assertArrayEquals(batch.digest(), full.batch().digest());
         assertArrayEquals("y".getBytes(StandardCharsets.UTF_8), full.batch().operation(1));
+        assertEquals(0, full.batch().authenticator(0).length, "fetched batches carry no authenticators");
+    }
+
+    @Test
+    void anAuthenticatorOfAnotherLengthThanOneEntryPerReplicaIsRefused() {
+        byte[] shortOne = new byte[Authenticators.bytesFor(CONFIG.n()) - 1];
+        assertEquals(Reason.BAD_VALUE, reasonOf(codec.encode(new Request(1, 1, new byte[] {1}, shortOne))));
+        byte[] longOne = new byte[Authenticators.bytesFor(CONFIG.n() + 1)];
+        assertEquals(Reason.FIELD_TOO_LONG, reasonOf(codec.encode(new Request(1, 1, new byte[] {1}, longOne))));
     }
 
     @Test
@@ -189,6 +212,8 @@ class MessageCodecTest {
     void fuzzedFramesOfEveryDecoderNeverCrashTheDecoderOrTheCore() {
         SplittableRandom random = new SplittableRandom(20261124);
         ReplicaCore core = new ReplicaCore(CONFIG, 1, new MapService(), new TestSignatures(1));
+        // the samples' clients (key id 0) have a session: mutated authenticators in proposals get checked
+        core.step(new Input.ClientSession(0, new byte[Authenticators.KEY_BYTES]));
         Set<Reason> reasons = EnumSet.noneOf(Reason.class);
         int decoded = 0;
         for (Message m : samples()) {

@@ -1,5 +1,6 @@
 package io.rsmr.replica.protocol;
 
+import io.rsmr.replica.protocol.message.Authenticators;
 import io.rsmr.replica.protocol.message.Batch;
 import io.rsmr.replica.protocol.message.Digests;
 import io.rsmr.replica.protocol.message.PrePrepare;
@@ -46,7 +47,7 @@ class ReplicaCoreTest {
     @Test
     void normalCaseOrdersARequestOnEveryReplicaAndTheClientAcceptsKPrimePlusOneReplies() {
         TestCluster c = new TestCluster(CONFIG);
-        ClientCore client = new ClientCore(CONFIG, 7, 1, 10);
+        ClientCore client = newClient(CONFIG, 7, 1, 10);
         Request r = client.submit("put x 1".getBytes(StandardCharsets.UTF_8));
         c.clientSends(r);
         c.deliverAll();
@@ -64,16 +65,21 @@ class ReplicaCoreTest {
 
     @Test
     void clientRejectsMismatchingRepliesAndRetransmitsAfterItsTimeout() {
-        ClientCore client = new ClientCore(CONFIG, 7, 5, 3);
+        ClientCore client = newClient(CONFIG, 7, 5, 3);
         Request r = client.submit(new byte[] {1});
         assertEquals(5, r.requestSeq());
-        assertNull(client.onReply(0, new Reply(7, 5, new byte[] {9})));
-        assertNull(client.onReply(1, new Reply(7, 5, new byte[] {8})));
-        assertNull(client.onReply(2, new Reply(7, 4, new byte[] {8})), "an old seq does not count");
+        assertNull(client.onReply(0, new Reply(7, 5, 0, new byte[] {9})));
+        assertNull(client.onReply(1, new Reply(7, 5, 0, new byte[] {8})));
+        assertNull(client.onReply(2, new Reply(7, 4, 0, new byte[] {8})), "an old seq does not count");
         assertNull(client.onTick());
         assertNull(client.onTick());
         assertEquals(r, client.onTick());
-        assertArrayEquals(new byte[] {8}, client.onReply(3, new Reply(7, 5, new byte[] {8})));
+        assertArrayEquals(new byte[] {8}, client.onReply(3, new Reply(7, 5, 0, new byte[] {8})));
+    }
+
+    /** A client without sessions yet: its requests carry all-zero authenticators. */
+    private static ClientCore newClient(ProtocolConfig config, long clientId, long firstSeq, int retransmitTicks) {
+        return new ClientCore(config, clientId, firstSeq, retransmitTicks, new Authenticators.Key[config.n()]);
     }
 
     private static byte[] utf8(String s) {
@@ -119,7 +125,7 @@ class ReplicaCoreTest {
     void aFastReadNeedsKPlus2KPrimePlus1MatchingAnswersElseItGoesOrdered() {
         ProtocolConfig config = ProtocolConfig.defaults(6, 1, 1);
         assertEquals(4, config.readQuorum());
-        ClientCore client = new ClientCore(config, 7, 3, 5);
+        ClientCore client = newClient(config, 7, 3, 5);
         ReadRequest read = client.submitRead(utf8("count"));
         assertNull(client.onReadReply(0, new ReadReply(7, read.readSeq(), utf8("count:2"))));
         assertNull(client.onReadReply(1, new ReadReply(7, read.readSeq(), utf8("count:2"))));
@@ -140,13 +146,13 @@ class ReplicaCoreTest {
         assertEquals(3, ordered.requestSeq(), "4 different answers of 6: 4 can no longer agree, so it goes ordered");
         assertArrayEquals(utf8("count"), ordered.operation());
         assertNull(client.onReadReply(4, new ReadReply(7, second.readSeq(), utf8("count:0"))), "the fast path is over");
-        assertNull(client.onReply(0, new Reply(7, 3, utf8("count:5"))));
-        assertArrayEquals(utf8("count:5"), client.onReply(1, new Reply(7, 3, utf8("count:5"))));
+        assertNull(client.onReply(0, new Reply(7, 3, 0, utf8("count:5"))));
+        assertArrayEquals(utf8("count:5"), client.onReply(1, new Reply(7, 3, 0, utf8("count:5"))));
     }
 
     @Test
     void aFastReadWithoutEnoughAnswersGoesOrderedAfterTheRetransmitTicks() {
-        ClientCore client = new ClientCore(CONFIG, 7, 1, 2);
+        ClientCore client = newClient(CONFIG, 7, 1, 2);
         ReadRequest read = client.submitRead(utf8("count"));
         assertNull(client.onReadReply(0, new ReadReply(7, read.readSeq(), utf8("count:0"))));
         assertNull(client.onTick());
@@ -159,7 +165,7 @@ class ReplicaCoreTest {
     void withDigestRepliesOneReplicaSendsTheResultAndTheClientNeedsItPlusKPrimeMatchingDigests() {
         ProtocolConfig config = CONFIG.withDigestReplies(true);
         TestCluster c = new TestCluster(config);
-        ClientCore client = new ClientCore(config, 7, 1, 10);
+        ClientCore client = newClient(config, 7, 1, 10);
         Request r = client.submit("put".getBytes(StandardCharsets.UTF_8));
         c.clientSends(r);
         c.deliverAll();
@@ -183,21 +189,21 @@ class ReplicaCoreTest {
     @Test
     void aReplicaThatVouchesForTheRightDigestButSendsWrongBytesIsNotBelieved() {
         ProtocolConfig config = CONFIG.withDigestReplies(true);
-        ClientCore client = new ClientCore(config, 7, 1, 10);
+        ClientCore client = newClient(config, 7, 1, 10);
         client.submit(new byte[] {1});
         byte[] right = {42};
-        ReplyDigest rightDigest = new ReplyDigest(7, 1, Digests.sha256(right));
-        assertNull(client.onReply(3, new Reply(7, 1, new byte[] {66})));
+        ReplyDigest rightDigest = new ReplyDigest(7, 1, 0, Digests.sha256(right));
+        assertNull(client.onReply(3, new Reply(7, 1, 0, new byte[] {66})));
         assertNull(client.onReplyDigest(3, rightDigest), "replica 3 now vouches for the right digest");
         assertNull(client.onReplyDigest(1, rightDigest), "k'+1 digests, but the only full result has other bytes");
-        assertArrayEquals(right, client.onReply(2, new Reply(7, 1, right)));
+        assertArrayEquals(right, client.onReply(2, new Reply(7, 1, 0, right)));
     }
 
     @Test
     void onlyTheFirstRepliersAnswerARequestAndEveryReplicaAnswersOneTheClientSentTwice() {
         ProtocolConfig config = CONFIG.withRepliersPerRequest(2);
         TestCluster c = new TestCluster(config);
-        ClientCore client = new ClientCore(config, 7, 1, 10);
+        ClientCore client = newClient(config, 7, 1, 10);
         Request first = client.submit(utf8("a"));
         c.clientSends(first);
         c.deliverAll();
@@ -220,7 +226,7 @@ class ReplicaCoreTest {
         ProtocolConfig config = CONFIG.withRepliersPerRequest(2);
         TestCluster c = new TestCluster(config);
         c.dropLink = (from, to) -> from == 1 || to == 1;
-        ClientCore client = new ClientCore(config, 7, 1, 3);
+        ClientCore client = newClient(config, 7, 1, 3);
         Request r = client.submit(utf8("a"));
         c.clientSends(r);
         c.deliverAll();

@@ -58,6 +58,15 @@ final class TestCluster {
         }
     }
 
+    /** Client key {@code keyId} has a session with each replica i whose keys[i] is not null. */
+    void openSessions(long keyId, byte[][] keys) {
+        for (int i = 0; i < config.n(); i++) {
+            if (keys[i] != null) {
+                handle(i, replicas[i].step(new Input.ClientSession(keyId, keys[i])));
+            }
+        }
+    }
+
     void clientReads(int replica, ReadRequest r) {
         handle(replica, replicas[replica].step(new Input.FromClientRead(r.clientId(), r)));
     }

@@ -5,6 +5,7 @@ import io.rsmr.replica.protocol.Output;
 import io.rsmr.replica.protocol.ProtocolConfig;
 import io.rsmr.replica.protocol.ReplicaCore;
 import io.rsmr.replica.protocol.Signatures;
+import io.rsmr.replica.protocol.message.Authenticators;
 import io.rsmr.replica.protocol.message.Batch;
 import io.rsmr.replica.protocol.message.Checkpoint;
 import io.rsmr.replica.protocol.message.CheckpointCertificate;
@@ -125,7 +126,7 @@ final class ByzantineNode {
         for (Output.ClientReply r : out.toClients()) {
             Reply reply = r.reply();
             if (has(Behavior.WRONG_REPLY) && random.nextInt(3) != 0) {
-                reply = new Reply(reply.clientId(), reply.requestSeq(),
+                reply = new Reply(reply.clientId(), reply.requestSeq(), reply.view(),
                         new SimKv.Result((byte) random.nextInt(4), random.nextLong(3)).encode());
             }
             net.send(me, config.n() + (int) (r.clientId() - 1000), codec.encode(reply));
@@ -133,7 +134,7 @@ final class ByzantineNode {
         for (Output.ClientReplyDigest r : out.toClientsDigests()) {
             ReplyDigest reply = r.reply();
             if (has(Behavior.WRONG_REPLY) && random.nextInt(3) != 0) {
-                reply = new ReplyDigest(reply.clientId(), reply.requestSeq(), randomDigest());
+                reply = new ReplyDigest(reply.clientId(), reply.requestSeq(), reply.view(), randomDigest());
             }
             net.send(me, config.n() + (int) (r.clientId() - 1000), codec.encode(reply));
         }
@@ -197,15 +198,25 @@ final class ByzantineNode {
         CheckpointCertificate cert = new CheckpointCertificate(seq, digest,
                 Collections.nCopies(Math.min(config.n(), config.quorum()), fake));
         ViewChange vc = new ViewChange(other, 0, core.view() + 1, cert, List.of(), List.of(), randomDigest());
-        return switch (random.nextInt(6)) {
+        return switch (random.nextInt(7)) {
             case 0 -> cert;
             case 1 -> vc;
             case 2 -> new NewView(config.leaderOf(core.view() + 1), 0, core.view() + 1,
                     Collections.nCopies(config.quorum(), vc), randomDigest());
             case 3 -> new PrePrepare(core.view(), core.lastExecutedSeq() + 1, Batch.EMPTY);
             case 4 -> new Request(1000 + random.nextInt(4), 1 + random.nextInt(30), new SimKv.Op(SimKv.PUT, 0, 0, 666).encode());
+            case 5 -> new PrePrepare(core.view(), core.lastExecutedSeq() + 1 + random.nextInt(config.pipelineInstancesMax()),
+                    Batch.of(List.of(forgedRequest())));
             default -> new Commit(core.view(), core.lastExecutedSeq() + 1, digest);
         };
+    }
+
+    /** A request no client sent, with a made-up authenticator: as leader, it proposes it to a backup. */
+    private Request forgedRequest() {
+        byte[] authenticator = new byte[Authenticators.bytesFor(config.n())];
+        random.nextBytes(authenticator);
+        return new Request(1000 + random.nextInt(4), 1 + random.nextInt(30), new SimKv.Op(SimKv.PUT, 0, 0, 666).encode(),
+                authenticator);
     }
 
     private void flood(Network net) {

@@ -1,6 +1,7 @@
 package io.rsmr.replica.sim;
 
 import io.rsmr.replica.protocol.ClientCore;
+import io.rsmr.replica.protocol.message.Authenticators;
 import io.rsmr.replica.protocol.message.Message;
 import io.rsmr.replica.protocol.message.ReadReply;
 import io.rsmr.replica.protocol.message.Reply;
@@ -9,13 +10,22 @@ import io.rsmr.replica.protocol.message.Request;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 import java.util.SplittableRandom;
 
 /**
  * A closed-loop simulated client: random put/get/cas on a few keys, one at a time; half of its
- * gets take the read fast path (falling back to ordering as the real client does).
+ * gets take the read fast path (falling back to ordering as the real client does). A new request
+ * goes to the replica it believes leads, everything else to every replica, as the real client does.
+ * A client given {@code badEntries} is Byzantine: its requests' authenticator entries for those
+ * replicas are garbage.
  */
 final class SimClient {
+    /** A message for one replica, or for all ({@link #ALL}). */
+    record Send(Message message, int to) {
+        static final int ALL = ClientCore.ALL;
+    }
+
     private final int endpoint;
     private final long clientId;
     private final ClientCore core;
@@ -30,8 +40,11 @@ final class SimClient {
     private long lastTick;
     private int fastReads;
     private int readsOrdered;
+    private final Set<Integer> badEntries;
 
-    SimClient(int endpoint, long clientId, ClientCore core, SimParams params, SplittableRandom random, Checkers checkers) {
+    SimClient(int endpoint, long clientId, ClientCore core, SimParams params, SplittableRandom random, Checkers checkers,
+              Set<Integer> badEntries) {
+        this.badEntries = badEntries;
         this.endpoint = endpoint;
         this.clientId = clientId;
         this.core = core;
@@ -68,29 +81,38 @@ final class SimClient {
                 + (core.outstandingRead() != null ? " waiting read " + core.outstandingRead().readSeq() : "") + "]";
     }
 
-    /** What to send to every replica this tick: a new request or read, a retransmission, a read gone ordered. */
-    List<Message> tick(long now) {
+    /** What to send this tick: a new request (to the leader) or read, a retransmission, a read gone ordered (to all). */
+    List<Send> tick(long now) {
         lastTick = now;
         if (!core.busy() && !done() && now >= nextStartTick) {
             current = nextOp();
             checkers.onInvoke(clientId, current);
             if (current.type() == SimKv.GET && random.nextBoolean()) {
-                return List.of(core.submitRead(current.encode()));
+                return List.of(new Send(core.submitRead(current.encode()), Send.ALL));
             }
-            return List.of(sent(core.submit(current.encode())));
+            Request request = sent(core.submit(current.encode()));
+            return List.of(new Send(request, core.target()));
         }
         boolean reading = core.outstandingRead() != null;
         Message again = core.onTick();
         if (reading && again != null) {
             readsOrdered++;
         }
-        return again == null ? List.of() : List.of(again instanceof Request r ? sent(r) : again);
+        return again == null ? List.of() : List.of(new Send(again instanceof Request r ? sent(r) : again, Send.ALL));
     }
 
-    /** Tells the checkers which bytes the client sent under a request number. */
+    /** Tells the checkers which bytes the client sent under a request number; garbles the bad entries. */
     private Request sent(Request r) {
         checkers.onSent(clientId, r.requestSeq(), r.operation());
-        return r;
+        if (badEntries.isEmpty()) {
+            return r;
+        }
+        byte[] authenticator = r.authenticator().length == 0 ? new byte[Authenticators.bytesFor(params.config().n())]
+                : r.authenticator().clone();
+        for (int replica : badEntries) {
+            authenticator[replica * Authenticators.ENTRY_BYTES + random.nextInt(Authenticators.ENTRY_BYTES)] ^= 1;
+        }
+        return new Request(r.clientId(), r.requestSeq(), r.operation(), authenticator);
     }
 
     /** A full, digest-only or read reply from a replica; anything else a replica sends is ignored. */

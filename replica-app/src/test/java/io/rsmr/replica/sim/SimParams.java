@@ -7,6 +7,7 @@ import java.util.EnumSet;
 import java.util.List;
 import java.util.Set;
 import java.util.SplittableRandom;
+import java.util.TreeSet;
 
 /** Every setting of one simulation run, all derived from its seed. */
 record SimParams(
@@ -15,7 +16,8 @@ record SimParams(
         int clients, int opsPerClient, int keys, int thinkTicksMax, int clientRetransmitTicks,
         double lossRate, double duplicateRate, int delayTicksMax, int partitionsMax,
         List<Byzantine> byzantine, boolean crashes, boolean rejuvenations,
-        int safetyTicks, int livenessTicksMax, int floodMessagesPerTick, int slowInboundTicks) {
+        int safetyTicks, int livenessTicksMax, int floodMessagesPerTick, int slowInboundTicks,
+        Set<Integer> badEntries) {
 
     /** A Byzantine replica and what it does. */
     record Byzantine(int replicaId, Set<Behavior> behaviors) {
@@ -53,6 +55,19 @@ record SimParams(
         return r.nextBoolean() ? n : r.nextInt(kPrime + 1, n + 1);
     }
 
+    /**
+     * A quarter of the seeds send every request to every replica (as clients did before requests
+     * went to the leader only), a quarter only requests of up to 16 bytes to the leader (some of the
+     * simulated operations are longer), the others all of them. From a stream of its own.
+     */
+    private static int leaderOnlyRequestBytesMax(long seed) {
+        return switch (new SplittableRandom(seed ^ 0x1EAD_E40L).nextInt(4)) {
+            case 0 -> -1;
+            case 1 -> 16;
+            default -> ProtocolConfig.LEADER_ONLY_REQUEST_BYTES_MAX_DEFAULT;
+        };
+    }
+
     private static SimParams derive(long seed, SplittableRandom r, int n, int k, int kPrime) {
         int interval = 1 << r.nextInt(1, 4);
         int window = interval * r.nextInt(2, 4);
@@ -61,7 +76,8 @@ record SimParams(
                 .withBatch(r.nextInt(1, 9), 1 << 16)
                 .withTimeouts(60 + r.nextInt(60), 40 + r.nextInt(40), 5)
                 .withDigestReplies(r.nextBoolean())
-                .withRepliersPerRequest(repliersPerRequest(seed, n, kPrime));
+                .withRepliersPerRequest(repliersPerRequest(seed, n, kPrime))
+                .withLeaderOnlyRequestBytesMax(leaderOnlyRequestBytesMax(seed));
         int clients = r.nextInt(1, 5);
         int keys = r.nextInt(1, 4);
         int opsPerClient = r.nextInt(5, 26);
@@ -75,7 +91,25 @@ record SimParams(
         boolean rejuvenations = crashes && r.nextBoolean();
         return new SimParams(seed, config, clients, opsPerClient, keys, r.nextInt(0, 20), 25,
                 loss, duplicate, delayMax, partitions, byzantine, crashes, rejuvenations,
-                150 + r.nextInt(500), 40_000, 3, 0);
+                150 + r.nextInt(500), 40_000, 3, 0, badEntries(seed, n));
+    }
+
+    /**
+     * A quarter of the seeds make client 0 Byzantine: its authenticator entries for each replica are
+     * garbage with a chance of one half (a client that only some backups can check). From a stream
+     * of its own, so that every other parameter of a seed is what it was before this one existed.
+     */
+    private static Set<Integer> badEntries(long seed, int n) {
+        SplittableRandom r = new SplittableRandom(seed ^ 0xBAD_A077L);
+        Set<Integer> bad = new TreeSet<>();
+        if (r.nextInt(4) == 0) {
+            for (int i = 0; i < n; i++) {
+                if (r.nextBoolean()) {
+                    bad.add(i);
+                }
+            }
+        }
+        return Set.copyOf(bad);
     }
 
     private static List<Byzantine> chooseByzantine(SplittableRandom r, int n, int kPrime) {
@@ -102,7 +136,7 @@ record SimParams(
     SimParams withRejuvenations() {
         return new SimParams(seed, config, clients, opsPerClient, keys, thinkTicksMax, clientRetransmitTicks,
                 lossRate, duplicateRate, delayTicksMax, partitionsMax, byzantine, true, true,
-                safetyTicks, livenessTicksMax, floodMessagesPerTick, slowInboundTicks);
+                safetyTicks, livenessTicksMax, floodMessagesPerTick, slowInboundTicks, badEntries);
     }
 
     /**
@@ -115,7 +149,7 @@ record SimParams(
     SimParams withReadRaces() {
         return new SimParams(seed, config, 4, opsPerClient, 1, 0, clientRetransmitTicks, lossRate, duplicateRate,
                 delayTicksMax, partitionsMax, byzantine, crashes, rejuvenations, safetyTicks, livenessTicksMax,
-                floodMessagesPerTick, 20);
+                floodMessagesPerTick, 20, badEntries);
     }
 
     /**
@@ -127,7 +161,22 @@ record SimParams(
         List<Byzantine> liar = List.of(new Byzantine(config.n() - 1, EnumSet.of(Behavior.WRONG_REPLY)));
         return new SimParams(seed, config.withRepliersPerRequest(config.kPrime() + 1), clients, opsPerClient, keys,
                 thinkTicksMax, clientRetransmitTicks, lossRate, duplicateRate, delayTicksMax, partitionsMax, liar, crashes,
-                rejuvenations, safetyTicks, livenessTicksMax, floodMessagesPerTick, slowInboundTicks);
+                rejuvenations, safetyTicks, livenessTicksMax, floodMessagesPerTick, slowInboundTicks, badEntries);
+    }
+
+    /**
+     * The same run with client 0 Byzantine: its authenticator entries are garbage for every replica
+     * but the first (the leader of view 0, which gets its new requests directly), so no backup can
+     * check them and each of its requests waits at the backups until it re-sends them to all.
+     */
+    SimParams withBadAuthenticators() {
+        Set<Integer> bad = new TreeSet<>();
+        for (int i = 1; i < config.n(); i++) {
+            bad.add(i);
+        }
+        return new SimParams(seed, config, Math.max(2, clients), opsPerClient, keys, thinkTicksMax, clientRetransmitTicks,
+                lossRate, duplicateRate, delayTicksMax, partitionsMax, byzantine, crashes, rejuvenations, safetyTicks,
+                livenessTicksMax, floodMessagesPerTick, slowInboundTicks, Set.copyOf(bad));
     }
 
     /** Extra delay of what replica {@code to} receives from its peers (until the network heals). */
@@ -145,11 +194,12 @@ record SimParams(
                 + " K=" + config.checkpointIntervalSeqs() + " L=" + config.logWindowSeqs()
                 + " pipeline=" + config.pipelineInstancesMax() + " batch=" + config.batchRequestsMax()
                 + " digestReplies=" + config.digestReplies() + " repliers=" + config.repliersPerRequest()
+                + " leaderOnlyBytes=" + config.leaderOnlyRequestBytesMax()
                 + " clients=" + clients + "x" + opsPerClient + " keys=" + keys
                 + String.format(" loss=%.3f dup=%.3f", lossRate, duplicateRate) + " delayMax=" + delayTicksMax
                 + (slowInboundTicks > 0 ? " slowInbound=" + slowInboundTicks : "")
                 + " partitions=" + partitionsMax + " crashes=" + crashes + " rejuvenations=" + rejuvenations
-                + " byzantine=" + byzantine
+                + " byzantine=" + byzantine + (badEntries.isEmpty() ? "" : " badAuthenticatorEntries=" + badEntries)
                 + " safetyTicks=" + safetyTicks;
     }
 }

@@ -1,5 +1,6 @@
 package io.rsmr.replica.sim;
 
+import io.rsmr.replica.crypto.ClientIds;
 import io.rsmr.replica.protocol.ChunkStore;
 import io.rsmr.replica.protocol.ClientCore;
 import io.rsmr.replica.protocol.DropReason;
@@ -10,6 +11,7 @@ import io.rsmr.replica.protocol.ReplicaCore;
 import io.rsmr.replica.protocol.Signatures;
 import io.rsmr.replica.protocol.Start;
 import io.rsmr.replica.protocol.TestSignatures;
+import io.rsmr.replica.protocol.message.Authenticators;
 import io.rsmr.replica.protocol.message.DecodeException;
 import io.rsmr.replica.protocol.message.Message;
 import io.rsmr.replica.protocol.message.MessageCodec;
@@ -21,7 +23,9 @@ import java.util.Arrays;
 import java.util.EnumMap;
 import java.util.Map;
 import java.util.PriorityQueue;
+import java.util.Set;
 import java.util.SplittableRandom;
+import java.util.TreeMap;
 import java.util.function.IntFunction;
 
 /**
@@ -86,6 +90,8 @@ final class Simulator {
     private int restarts;
     private int nextRejuvenated;
     private final EnumMap<SimDisk.Damage, Integer> damages = new EnumMap<>(SimDisk.Damage.class);
+    /** Per client key id: the request key it shares with each replica (null: no session with it). */
+    private final Map<Long, byte[][]> requestKeys = new TreeMap<>();
 
     /** A simulation with the fast stand-in signatures. */
     Simulator(SimParams params, RecoveringCoreFactory factory) {
@@ -117,10 +123,51 @@ final class Simulator {
                     signaturesOf.apply(b.replicaId()));
         }
         this.clients = new SimClient[params.clients()];
+        SplittableRandom sessions = new SplittableRandom(params.seed() ^ 0xA17E_4711_C0DEL);
         for (int c = 0; c < clients.length; c++) {
-            clients[c] = new SimClient(n + c, 1000 + c,
-                    new ClientCore(params.config(), 1000 + c, 1, params.clientRetransmitTicks()),
-                    params, random.split(), checkers);
+            long clientId = 1000 + c;
+            byte[][] keys = requestKeys.computeIfAbsent(ClientIds.keyOf(clientId), id -> newRequestKeys(sessions));
+            Authenticators.Key[] clientKeys = new Authenticators.Key[n];
+            for (int i = 0; i < n; i++) {
+                clientKeys[i] = keys[i] == null ? null : new Authenticators.Key(keys[i]);
+            }
+            clients[c] = new SimClient(n + c, clientId,
+                    new ClientCore(params.config(), clientId, 1, params.clientRetransmitTicks(), clientKeys),
+                    params, random.split(), checkers, c == 0 ? params.badEntries() : Set.of());
+        }
+        for (int i = 0; i < n; i++) {
+            openSessions(i);
+        }
+    }
+
+    /**
+     * One key per replica; with a 1 in 6 chance per replica the client key has no session with it
+     * (as before its first connection): that replica must then get the client's requests directly.
+     * From a stream of its own, so that the other parameters of a seed stay what they were.
+     */
+    private byte[][] newRequestKeys(SplittableRandom sessions) {
+        byte[][] keys = new byte[n][];
+        for (int i = 0; i < n; i++) {
+            if (sessions.nextInt(6) != 0) {
+                keys[i] = new byte[Authenticators.KEY_BYTES];
+                sessions.nextBytes(keys[i]);
+            }
+        }
+        return keys;
+    }
+
+    /** Hands a (re)started replica the request keys of the clients it has sessions with (they reconnect). */
+    private void openSessions(int i) {
+        for (Map.Entry<Long, byte[][]> e : requestKeys.entrySet()) {
+            byte[] key = e.getValue()[i];
+            if (key != null) {
+                Input session = new Input.ClientSession(e.getKey(), key);
+                if (byzantine[i] != null) {
+                    byzantine[i].deliver(session, now, this::sendBytes);
+                } else {
+                    handleOutput(i, replicas[i].step(session));
+                }
+            }
         }
     }
 
@@ -252,8 +299,8 @@ final class Simulator {
             tickReplica(i);
         }
         for (SimClient c : clients) {
-            for (Message m : c.tick(now)) {
-                broadcastFromClient(c, m);
+            for (SimClient.Send send : c.tick(now)) {
+                sendFromClient(c, send);
             }
         }
         now++;
@@ -347,10 +394,12 @@ final class Simulator {
         }
     }
 
-    private void broadcastFromClient(SimClient c, Message m) {
-        byte[] bytes = codec.encode(m);
+    private void sendFromClient(SimClient c, SimClient.Send send) {
+        byte[] bytes = codec.encode(send.message());
         for (int to = 0; to < n; to++) {
-            sendBytes(c.endpoint(), to, bytes);
+            if (send.to() == SimClient.Send.ALL || send.to() == to) {
+                sendBytes(c.endpoint(), to, bytes);
+            }
         }
     }
 
@@ -458,5 +507,6 @@ final class Simulator {
             disks[i] = new SimDisk();
             replicas[i] = newCore(i, Start.RECOVER);
         }
+        openSessions(i);
     }
 }

@@ -3,6 +3,7 @@ package io.rsmr.replica.transport;
 import io.rsmr.common.crypto.EpochIdentity;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -35,6 +36,9 @@ class NioTransportTest {
     private final List<Received> received = new ArrayList<>();
 
     private record Received(NioTransport at, Peer from, String text) {}
+
+    /** The request key each transport got for each session, by (transport, peer). */
+    private final Map<List<Object>, byte[]> requestKeys = new HashMap<>();
 
     NioTransportTest() {
         for (int id = 0; id < addresses.size(); id++) {
@@ -70,8 +74,17 @@ class NioTransportTest {
             assertTrue(System.currentTimeMillis() < deadline, "timed out waiting for " + what);
             for (NioTransport transport : transports) {
                 if (!List.of(skipped).contains(transport)) {
-                    transport.poll(1, (from, message) ->
-                            received.add(new Received(transport, from, new String(message, StandardCharsets.UTF_8))));
+                    transport.poll(1, new Transport.Inbound() {
+                        @Override
+                        public void onMessage(Peer from, byte[] message) {
+                            received.add(new Received(transport, from, new String(message, StandardCharsets.UTF_8)));
+                        }
+
+                        @Override
+                        public void onSession(Peer peer, int endpoint, byte[] requestKey) {
+                            requestKeys.put(List.of(transport, peer), requestKey);
+                        }
+                    });
                 }
             }
         }
@@ -100,6 +113,9 @@ class NioTransportTest {
         pollUntil("replica 0 hears the client", () -> got(zero, new Peer.Client(clientId), "request"));
         assertTrue(zero.sendToClient(clientId, utf8("reply")));
         pollUntil("client hears replica 0", () -> got(client, new Peer.Replica(0, 1), "reply"));
+        byte[] clientSide = requestKeys.get(List.of(client, new Peer.Replica(0, 1)));
+        assertNotNull(clientSide, "the client learned its request key with replica 0");
+        assertArrayEquals(clientSide, requestKeys.get(List.of(zero, new Peer.Client(clientId))), "both ends hold the same key");
         assertTrue(zero.connectedToReplica(1));
         assertFalse(zero.sendToReplica(0, utf8("to myself")), "a replica has no link to itself");
         assertEquals(0, zero.drops().get(DropReason.HANDSHAKE_FAILED));

@@ -6,6 +6,7 @@ import io.rsmr.replica.protocol.message.DecodeException.Reason;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
 import java.util.List;
 
 /**
@@ -97,14 +98,10 @@ public final class MessageCodec {
 
     private static int initialSize(Message m) {
         if (m instanceof PrePrepare pp) {
-            return 32 + pp.batch().size() * 48;
+            return 32 + fullBatchBytes(pp.batch()) + pp.batch().size() * (4 + Authenticators.bytesFor(CLIENT_ENTRIES_GUESS));
         }
         if (m instanceof BatchData bd) {
-            int ops = 0;
-            for (byte[] op : bd.batch().operations()) {
-                ops += 53 + (op == null ? 0 : op.length);
-            }
-            return 32 + ops;
+            return 32 + fullBatchBytes(bd.batch());
         }
         if (m instanceof ChunkData cd) {
             return 24 + cd.bytes().length;
@@ -115,6 +112,17 @@ public final class MessageCodec {
         return 256;
     }
 
+    /** Replicas assumed per authenticator when sizing a buffer (it grows if there are more). */
+    private static final int CLIENT_ENTRIES_GUESS = 8;
+
+    private static int fullBatchBytes(Batch batch) {
+        int bytes = 4;
+        for (byte[] op : batch.operations()) {
+            bytes += 53 + (op == null ? 0 : op.length);
+        }
+        return bytes;
+    }
+
     private static void writeMessage(Writer w, Message message) {
         if (message instanceof Request r) {
             w.u8(REQUEST);
@@ -123,6 +131,7 @@ public final class MessageCodec {
             w.u8(REPLY);
             w.i64(r.clientId());
             w.i64(r.requestSeq());
+            w.i64(r.view());
             w.blob(r.result());
         } else if (message instanceof ReadRequest r) {
             w.u8(READ_REQUEST);
@@ -138,12 +147,16 @@ public final class MessageCodec {
             w.u8(REPLY_DIGEST);
             w.i64(r.clientId());
             w.i64(r.requestSeq());
+            w.i64(r.view());
             w.digest(r.resultDigest());
         } else if (message instanceof PrePrepare pp) {
             w.u8(PRE_PREPARE);
             w.i64(pp.view());
             w.i64(pp.seq());
-            writeRefs(w, pp.batch().refs());
+            writeFullBatch(w, pp.batch());
+            for (int i = 0; i < pp.batch().size(); i++) {
+                w.blob(pp.batch().authenticator(i));
+            }
         } else if (message instanceof Prepare p) {
             w.u8(PREPARE);
             w.i64(p.view());
@@ -209,6 +222,7 @@ public final class MessageCodec {
         w.i64(r.clientId());
         w.i64(r.requestSeq());
         w.blob(r.operation());
+        w.blob(r.authenticator());
     }
 
     private static void writeRefs(Writer w, List<RequestRef> refs) {
@@ -312,12 +326,14 @@ public final class MessageCodec {
         int type = r.u8("type");
         Message m = switch (type) {
             case REQUEST -> readRequest(r);
-            case REPLY -> new Reply(r.i64("clientId"), r.positive("requestSeq"), r.blob("result", config.replyBytesMax()));
+            case REPLY -> new Reply(r.i64("clientId"), r.positive("requestSeq"), r.seq("view"),
+                    r.blob("result", config.replyBytesMax()));
             case READ_REQUEST -> new ReadRequest(r.i64("clientId"), r.positive("readSeq"),
                     r.blob("operation", config.requestBytesMax()));
             case READ_REPLY -> new ReadReply(r.i64("clientId"), r.positive("readSeq"), r.blob("result", config.replyBytesMax()));
-            case REPLY_DIGEST -> new ReplyDigest(r.i64("clientId"), r.positive("requestSeq"), r.digest("resultDigest"));
-            case PRE_PREPARE -> new PrePrepare(r.seq("view"), r.seq("seq"), readRefsOnly(r));
+            case REPLY_DIGEST -> new ReplyDigest(r.i64("clientId"), r.positive("requestSeq"), r.seq("view"),
+                    r.digest("resultDigest"));
+            case PRE_PREPARE -> new PrePrepare(r.seq("view"), r.seq("seq"), readProposal(r));
             case PREPARE -> new Prepare(r.seq("view"), r.seq("seq"), r.digest("digest"));
             case COMMIT -> new Commit(r.seq("view"), r.seq("seq"), r.digest("digest"));
             case CHECKPOINT -> readCheckpoint(r);
@@ -340,7 +356,18 @@ public final class MessageCodec {
     }
 
     private Request readRequest(Reader r) throws DecodeException {
-        return new Request(r.i64("clientId"), r.positive("requestSeq"), r.blob("operation", config.requestBytesMax()));
+        return new Request(r.i64("clientId"), r.positive("requestSeq"), r.blob("operation", config.requestBytesMax()),
+                readAuthenticator(r));
+    }
+
+    /** Empty, or one entry per replica. */
+    private byte[] readAuthenticator(Reader r) throws DecodeException {
+        byte[] authenticator = r.blob("authenticator", Authenticators.bytesFor(config.n()));
+        if (authenticator.length != 0 && authenticator.length != Authenticators.bytesFor(config.n())) {
+            throw new DecodeException(Reason.BAD_VALUE, "authenticator of " + authenticator.length + " bytes, expected 0 or "
+                    + Authenticators.bytesFor(config.n()));
+        }
+        return authenticator.length == 0 ? Authenticators.NONE : authenticator;
     }
 
     private List<RequestRef> readRefs(Reader r) throws DecodeException {
@@ -352,11 +379,14 @@ public final class MessageCodec {
         return refs;
     }
 
-    private Batch readRefsOnly(Reader r) throws DecodeException {
-        int start = r.pos;
-        List<RequestRef> refs = readRefs(r);
-        byte[] digest = Digests.sha256(r.buf, start, r.pos - start);
-        return Batch.decoded(refs, java.util.Collections.<byte[]>nCopies(refs.size(), null), digest);
+    /** A leader's proposal: the batch with (some of) its operations, and an authenticator per request. */
+    private Batch readProposal(Reader r) throws DecodeException {
+        Batch batch = readFullBatch(r);
+        List<byte[]> authenticators = new ArrayList<>(batch.size());
+        for (int i = 0; i < batch.size(); i++) {
+            authenticators.add(readAuthenticator(r));
+        }
+        return Batch.decoded(batch.refs(), batch.operations(), authenticators, batch.digest());
     }
 
     /** A batch with (some of) its operations; each present operation must match its digest. */
@@ -380,7 +410,7 @@ public final class MessageCodec {
             }
             ops.add(op);
         }
-        return Batch.decoded(refs, ops, digest);
+        return Batch.decoded(refs, ops, Collections.nCopies(refs.size(), Authenticators.NONE), digest);
     }
 
     private Checkpoint readCheckpoint(Reader r) throws DecodeException {
