@@ -51,11 +51,21 @@ class HandshakeTest {
         assertTrue(!java.util.Arrays.equals(initiator.keys().sendKey(), initiator.keys().receiveKey()));
     }
 
+    /** A client's side of a handshake with replica 1 (core index 0). */
+    private Handshake clientInitiator(Ed25519Keys.SigningKey clientKey) {
+        return Handshake.clientInitiator(clientKey, keys.keyRing(), 0, keys.ephemeral());
+    }
+
+    /** Replica 1's side of a handshake a client starts. */
+    private Handshake replicaResponder() {
+        return Handshake.responder(keys.identity(0, 1), keys.keyRing(), keys.ephemeral());
+    }
+
     @Test
     void clientIdComesFromItsKey() {
         Ed25519Keys.SigningKey clientKey = keys.clientKey();
-        Handshake initiator = Handshake.clientInitiator(clientKey, keys.keyRing(), 0, keys.ephemeral());
-        Handshake responder = Handshake.responder(keys.identity(0, 1), keys.keyRing(), keys.ephemeral());
+        Handshake initiator = clientInitiator(clientKey);
+        Handshake responder = replicaResponder();
         assertNull(run(initiator, responder));
         assertEquals(new Peer.Client(ClientIds.of(clientKey.publicKey())), responder.peer());
     }
@@ -63,14 +73,14 @@ class HandshakeTest {
     @Test
     void clientAndReplicaShareARequestKeyThatIsNeitherFrameKeyAndNewPerConnection() {
         Ed25519Keys.SigningKey clientKey = keys.clientKey();
-        Handshake initiator = Handshake.clientInitiator(clientKey, keys.keyRing(), 0, keys.ephemeral());
-        Handshake responder = Handshake.responder(keys.identity(0, 1), keys.keyRing(), keys.ephemeral());
+        Handshake initiator = clientInitiator(clientKey);
+        Handshake responder = replicaResponder();
         assertNull(run(initiator, responder));
         assertArrayEquals(initiator.requestKey(), responder.requestKey());
         assertFalse(java.util.Arrays.equals(initiator.requestKey(), initiator.keys().sendKey()));
         assertFalse(java.util.Arrays.equals(initiator.requestKey(), initiator.keys().receiveKey()));
-        Handshake again = Handshake.clientInitiator(clientKey, keys.keyRing(), 0, keys.ephemeral());
-        assertNull(run(again, Handshake.responder(keys.identity(0, 1), keys.keyRing(), keys.ephemeral())));
+        Handshake again = clientInitiator(clientKey);
+        assertNull(run(again, replicaResponder()));
         assertFalse(java.util.Arrays.equals(initiator.requestKey(), again.requestKey()), "fresh ephemerals, fresh key");
     }
 
