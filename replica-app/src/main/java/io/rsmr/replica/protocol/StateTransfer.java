@@ -23,8 +23,9 @@ import java.util.TreeSet;
  * checkpoint certificate vouches for. First the manifest (its root must equal the certified
  * digest, so one manifest from anyone is as good as the certificate); then every chunk the local
  * store or an earlier transfer already holds intact (checked against the manifest, a bounded
- * number of bytes per tick); then the rest from the certificate's signers in parallel, a few chunks
- * in flight per peer. A chunk that does not match its digest proves its sender faulty: the peer is
+ * number of bytes per tick); then the rest in parallel, a few chunks in flight per peer, from the
+ * certificate's signers and every peer that sent the manifest (after crash-restarts the signers may
+ * have lost a state that a replica which adopted the certificate later still holds). A chunk that does not match its digest proves its sender faulty: the peer is
  * reported and never asked again, and its chunks go to others. A peer that stays silent only loses
  * its requests to another peer after a timeout.
  *
@@ -40,6 +41,12 @@ final class StateTransfer {
     private final int me;
     private final ChunkStore store;
     private final Set<Integer> badPeers = new TreeSet<>();
+    /**
+     * Peers that sent the target's manifest: they hold its image, signers or not. After crash-restarts
+     * the signers may all have lost it while a replica that adopted the certificate later still has
+     * it (seen in the simulator: n = 5, k = 2, both other signers restarted empty).
+     */
+    private final Set<Integer> holders = new TreeSet<>();
 
     private CheckpointCertificate target;
     private StateManifest manifest;
@@ -114,6 +121,7 @@ final class StateTransfer {
         chunksFetched = 0;
         Arrays.fill(inFlight, 0);
         manifestAskedTick = NEVER;
+        holders.clear();
         lastProgressTick = now;
     }
 
@@ -121,6 +129,7 @@ final class StateTransfer {
     void clear() {
         target = null;
         manifest = null;
+        holders.clear();
         held = null;
         stored = new HashSet<>();
         stableChunks = Map.of();
@@ -161,12 +170,16 @@ final class StateTransfer {
 
     /** A manifest from a peer; true when it is the one the target certifies (and is now used). */
     boolean onManifest(int sender, StateManifest m, long now) {
-        if (target == null || manifest != null || m.seq() != target.seq()) {
+        if (target == null || m.seq() != target.seq()) {
             return false;
         }
         if (!Arrays.equals(m.root(), target.stateDigest())) {
             badPeers.add(sender);
             return false;
+        }
+        holders.add(sender);
+        if (manifest != null) {
+            return true;
         }
         manifest = m;
         lastChunkCount = m.chunkCount();
@@ -234,14 +247,15 @@ final class StateTransfer {
     }
 
     /**
-     * The first ask goes to every signer (the first answer whose root matches is used, so a slow or
-     * silent peer costs nothing); a retry goes to one peer in turn.
+     * The first ask goes to every peer, signer or not (the first answer whose root matches is used,
+     * so a slow or silent peer costs nothing, and every peer that answers is a {@link #holders holder});
+     * a retry goes to one peer in turn.
      */
     private void askManifest(long now, Output out) {
         if (now - manifestAskedTick < 2L * config.statusIntervalTicks()) {
             return;
         }
-        List<Integer> peers = peers();
+        List<Integer> peers = others();
         if (peers.isEmpty()) {
             return;
         }
@@ -322,15 +336,26 @@ final class StateTransfer {
         return -1;
     }
 
-    /** The certificate's signers other than us and the peers caught serving bad data. */
+    /** Whom chunks are asked of: the certificate's signers and the holders, but us and the peers caught serving bad data. */
     private List<Integer> peers() {
-        List<Integer> peers = new ArrayList<>();
+        Set<Integer> peers = new TreeSet<>(holders);
         for (Checkpoint c : target.proofs()) {
-            if (c.replicaId() != me && !badPeers.contains(c.replicaId())) {
-                peers.add(c.replicaId());
+            peers.add(c.replicaId());
+        }
+        peers.remove(me);
+        peers.removeAll(badPeers);
+        return new ArrayList<>(peers);
+    }
+
+    /** Every replica but us and the peers caught serving bad data: the manifest is asked of all. */
+    private List<Integer> others() {
+        List<Integer> others = new ArrayList<>();
+        for (int peer = 0; peer < config.n(); peer++) {
+            if (peer != me && !badPeers.contains(peer)) {
+                others.add(peer);
             }
         }
-        return peers;
+        return others;
     }
 
     private void release(int i) {

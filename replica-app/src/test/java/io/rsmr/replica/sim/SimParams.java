@@ -138,6 +138,13 @@ record SimParams(
     }
 
     /** The same run with crashes as rejuvenations in turn on damaged disks (k must be > 0). */
+    /** The same run with requests of up to {@code bytes} of operation sent to the leader only. */
+    SimParams withLeaderOnlyRequests(int bytes) {
+        return new SimParams(seed, config.withLeaderOnlyRequestBytesMax(bytes), clients, opsPerClient, keys, thinkTicksMax,
+                clientRetransmitTicks, lossRate, duplicateRate, delayTicksMax, partitionsMax, byzantine, crashes,
+                rejuvenations, safetyTicks, livenessTicksMax, floodMessagesPerTick, slowInboundTicks, badEntries);
+    }
+
     SimParams withRejuvenations() {
         return new SimParams(seed, config, clients, opsPerClient, keys, thinkTicksMax, clientRetransmitTicks,
                 lossRate, duplicateRate, delayTicksMax, partitionsMax, byzantine, true, true,

@@ -108,6 +108,19 @@ class SimulationTest {
         }
     }
 
+    /**
+     * A random seed that once ended with clients waiting forever: n = 5, k = 2, crash-restarts. The
+     * signers of the newest certificate had all lost its state (two restarted empty, one resumed
+     * from an older checkpoint) while a replica that had adopted the certificate later still held
+     * it; state transfer asked only the signers. Now every peer that sends the manifest serves too.
+     */
+    @Test
+    void aCertifiedStateHeldOnlyByANonSignerIsFetchedFromIt() {
+        SimParams params = SimParams.derive(-1522635864360615633L).withLeaderOnlyRequests(16);
+        assertTrue(params.config().n() == 5 && params.config().k() == 2, params.toString());
+        assertTrue(runOrExplain("aCertifiedStateHeldOnlyByANonSignerIsFetchedFromIt", params).executedSeqs() > 0);
+    }
+
     @Test
     void fixedSeedsOfTheTwoNamedShapes() {
         Long replay = replaySeed();
