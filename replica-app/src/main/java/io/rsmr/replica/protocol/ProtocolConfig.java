@@ -100,21 +100,11 @@ public record ProtocolConfig(
     }
 
     /**
-     * Requests to the leader only, with authenticators, below this many bytes of operation: measured
-     * (bench/replica-throughput.md, session 5) 0-byte requests cost all processes a fifth less CPU per
-     * operation at n = 6, 1 KiB ones the same at n = 6 and a few per cent more at n = 4 (the leader
-     * sends every operation n - 1 times), so 512 sat between.
+     * Measured (bench/replica-throughput.md, session 5): 0-byte requests to the leader only cost all
+     * processes a fifth less CPU per operation at n = 6; 1 KiB ones cost the same at n = 6 and a few
+     * per cent more at n = 4 (the leader sends every operation n - 1 times). The threshold sits between.
      */
-    public static final int LEADER_ONLY_REQUEST_BYTES_MAX_MEASURED = 512;
-
-    /**
-     * Off (every request to every replica) until a liveness failure is understood: the simulator's
-     * seed -1522635864360615633 (n = 5, k = 2, k' = 0, crash-restarts, requests of up to 16 bytes to
-     * the leader) leaves clients waiting after the network heals, with the replicas in a view change
-     * whose leader is recovering; the same seed passes with every request sent to every replica. Replay
-     * it with {@code -Dsim.leaderOnly=true -Dsim.seed=-1522635864360615633}.
-     */
-    public static final int LEADER_ONLY_REQUEST_BYTES_MAX_DEFAULT = -1;
+    public static final int LEADER_ONLY_REQUEST_BYTES_MAX_DEFAULT = 512;
 
     /** Defaults for a cluster of n replicas tolerating k silent and k' Byzantine ones. */
     public static ProtocolConfig defaults(int n, int k, int kPrime) {

@@ -19,9 +19,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** Requests sent to the leader only, with PBFT authenticators: who accepts what. */
 class AuthenticatorTest {
-    /** With requests to the leader only (off by default, see {@link ProtocolConfig#LEADER_ONLY_REQUEST_BYTES_MAX_DEFAULT}). */
-    private static final ProtocolConfig CONFIG = ProtocolConfig.defaults(4, 0, 1)
-            .withLeaderOnlyRequestBytesMax(ProtocolConfig.LEADER_ONLY_REQUEST_BYTES_MAX_MEASURED);
+    private static final ProtocolConfig CONFIG = ProtocolConfig.defaults(4, 0, 1);
     /** Client 7's key id (its key owns ids 0..255). */
     private static final long KEY_ID = 0;
     private static final int LEADER = 0;

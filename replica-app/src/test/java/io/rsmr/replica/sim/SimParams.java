@@ -56,20 +56,15 @@ record SimParams(
     }
 
     /**
-     * Every request to every replica, the default since a seed found a liveness failure with requests
-     * to the leader only ({@link ProtocolConfig#LEADER_ONLY_REQUEST_BYTES_MAX_DEFAULT}). With
-     * {@code -Dsim.leaderOnly=true} (to work on that failure): a quarter of the seeds send every
-     * request to every replica, a quarter only requests of up to 16 bytes to the leader (some of the
+     * A quarter of the seeds send every request to every replica (as clients did before requests
+     * went to the leader only), a quarter only requests of up to 16 bytes to the leader (some of the
      * simulated operations are longer), the others all of them. From a stream of its own.
      */
     private static int leaderOnlyRequestBytesMax(long seed) {
-        if (!Boolean.getBoolean("sim.leaderOnly")) {
-            return ProtocolConfig.LEADER_ONLY_REQUEST_BYTES_MAX_DEFAULT;
-        }
         return switch (new SplittableRandom(seed ^ 0x1EAD_E40L).nextInt(4)) {
             case 0 -> -1;
             case 1 -> 16;
-            default -> ProtocolConfig.LEADER_ONLY_REQUEST_BYTES_MAX_MEASURED;
+            default -> ProtocolConfig.LEADER_ONLY_REQUEST_BYTES_MAX_DEFAULT;
         };
     }
 
@@ -186,8 +181,7 @@ record SimParams(
         for (int i = 1; i < config.n(); i++) {
             bad.add(i);
         }
-        ProtocolConfig leaderOnly = config.withLeaderOnlyRequestBytesMax(ProtocolConfig.LEADER_ONLY_REQUEST_BYTES_MAX_MEASURED);
-        return new SimParams(seed, leaderOnly, Math.max(2, clients), opsPerClient, keys, thinkTicksMax, clientRetransmitTicks,
+        return new SimParams(seed, config, Math.max(2, clients), opsPerClient, keys, thinkTicksMax, clientRetransmitTicks,
                 lossRate, duplicateRate, delayTicksMax, partitionsMax, byzantine, crashes, rejuvenations, safetyTicks,
                 livenessTicksMax, floodMessagesPerTick, slowInboundTicks, Set.copyOf(bad));
     }
