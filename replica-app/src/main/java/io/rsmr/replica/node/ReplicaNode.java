@@ -60,7 +60,17 @@ import java.util.logging.Logger;
  * manifest or a chunk is checked by its receiver against a certificate of q signatures, whoever
  * sends it. Waiting for the sync of the ordering's log before each hop of a transfer capped
  * it at a few in-flight chunks per sync (~53 MB/s for 100 MB at n = 4, bench/replica-recovery.md).
+ * They do not wait for the end of the turn's poll either: the step that made them is followed by a
+ * flush, so a chunk request leaves as soon as a chunk arrived, and a chunk as soon as it was asked
+ * for, not after the rest of a turn's input (up to several MB of chunks) was handled — which let the
+ * transfer's pipeline run dry once per turn.
  *
+ * <p>Chunks travel in detached frames ({@link Transport#sendDetachedToReplica}): the transport
+ * authenticates their head (seq, index, length and the SHA-256 of the bytes) but not their bytes,
+ * which the receiving core hashes anyway to check them against the certified manifest; so each chunk
+ * byte is hashed once on arrival instead of twice, and not at all when sent. A detached frame is
+ * accepted only as such a chunk (see {@link #onDetached}; {@link io.rsmr.replica.crypto.FrameOpener}
+ * says what an attacker on the wire can and cannot do with it).
  *
  * <p>At boot the store decides how the core starts (fresh, resume from its own log, or recover from
  * peers); the shell times the recovery and reports it to the agent ({@link RecoveryTimer}).
@@ -95,6 +105,8 @@ public final class ReplicaNode implements AutoCloseable {
     private final List<Outgoing> outbox = new ArrayList<>();
     private final RecoveryTimer recovery;
     private boolean recoveryReported;
+    /** A step queued a state transfer message in the transport: flushed right after that step. */
+    private boolean transferQueued;
     private long nextProgressNanos;
     private volatile boolean running = true;
 
@@ -203,6 +215,11 @@ public final class ReplicaNode implements AutoCloseable {
         }
 
         @Override
+        public boolean onDetached(Peer from, byte[] message, int authenticatedBytes) {
+            return ReplicaNode.this.onDetached(from, message, authenticatedBytes);
+        }
+
+        @Override
         public void onSession(Peer peer, int endpoint, byte[] requestKey) {
             if (peer instanceof Peer.Client client) {
                 execute(core.step(new Input.ClientSession(client.id(), requestKey)));
@@ -225,6 +242,39 @@ public final class ReplicaNode implements AutoCloseable {
             return;
         }
         execute(core.step(input));
+        flushTransferMessages();
+    }
+
+    /**
+     * A detached frame is taken only as a chunk from a replica whose unauthenticated part is exactly
+     * the chunk's bytes: its authenticated head names their SHA-256, which the core checks (with the
+     * manifest's) before it uses them. Anything else is refused, so an attacker on the wire can alter
+     * nothing but bytes that are checked against an authenticated digest.
+     */
+    private boolean onDetached(Peer from, byte[] frame, int authenticatedBytes) {
+        if (!(from instanceof Peer.Replica) || authenticatedBytes != MessageCodec.CHUNK_HEAD_BYTES) {
+            return false;
+        }
+        Message message;
+        try {
+            message = codec.decode(frame);
+        } catch (DecodeException e) {
+            decodeDrops.merge(e.reason(), 1L, Long::sum);
+            return false;
+        }
+        if (!(message instanceof ChunkData)) {
+            return false;
+        }
+        execute(core.step(toInput(from, message)));
+        flushTransferMessages();
+        return true;
+    }
+
+    private void flushTransferMessages() {
+        if (transferQueued) {
+            transferQueued = false;
+            transport.flush();
+        }
     }
 
     /** Null for what a peer may not send: a client sends only requests and reads, under ids its key owns. */
@@ -254,9 +304,14 @@ public final class ReplicaNode implements AutoCloseable {
             return;
         }
         for (Output.Outbound outbound : output.toReplicas()) {
+            if (outbound.message() instanceof ChunkData chunk && settings.byzantineMode() != ByzantineMode.GARBLE) {
+                sendChunk(outbound.to(), chunk);
+                continue;
+            }
             byte[] bytes = misbehave(codec.encode(outbound.message()));
             if (carriesNoVote(outbound.message())) {
                 sendToReplicas(outbound.to(), bytes);
+                transferQueued = true;
             } else {
                 outbox.add(new Outgoing(false, outbound.to(), bytes));
             }
@@ -290,6 +345,18 @@ public final class ReplicaNode implements AutoCloseable {
     static boolean carriesNoVote(Message message) {
         return message instanceof ChunkData || message instanceof StateManifest || message instanceof FetchChunks
                 || message instanceof FetchState;
+    }
+
+    /** A chunk in a detached frame (see the class comment); sent at once, like every transfer message. */
+    private void sendChunk(long to, ChunkData chunk) {
+        byte[] head = codec.encodeChunkHead(chunk);
+        byte[] bytes = settings.byzantineMode() == ByzantineMode.SPOILED_CHUNKS ? wrong(chunk.bytes()) : chunk.bytes();
+        for (Membership.Member member : membership.members()) {
+            if (member.id() != settings.replicaId() && (to == Output.ALL || member.id() == membership.replicaId((int) to))) {
+                transport.sendDetachedToReplica(member.id(), head, bytes);
+            }
+        }
+        transferQueued = true;
     }
 
     private void sendToReplicas(long to, byte[] bytes) {

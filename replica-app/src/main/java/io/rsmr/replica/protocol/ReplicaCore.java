@@ -1184,7 +1184,7 @@ public class ReplicaCore {
             byte[] chunk = image == null ? null : image.chunk(s.index(), store);
             if (chunk != null) {
                 serveBudgetBytes -= chunk.length;
-                out.send(s.peer(), new ChunkData(s.seq(), s.index(), chunk));
+                out.send(s.peer(), new ChunkData(s.seq(), s.index(), image.manifest.chunkDigests().get(s.index()), chunk));
             }
         }
     }

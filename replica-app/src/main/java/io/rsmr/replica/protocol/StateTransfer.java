@@ -200,7 +200,10 @@ final class StateTransfer {
             return ChunkResult.UNEXPECTED;
         }
         int i = c.index();
-        if (!StateImage.matches(manifest, i, c.bytes())) {
+        // the digest is what the sender vouched for (the transport authenticates it, not the bytes):
+        // a wrong one is the sender's lie; bytes that do not hash to it were sent wrong or altered on
+        // the way, which the sender cannot prove otherwise, so it is avoided either way
+        if (!Arrays.equals(c.digest(), manifest.chunkDigests().get(i)) || !StateImage.matches(manifest, i, c.bytes())) {
             badPeers.add(sender);
             releaseAll(sender);
             return ChunkResult.BAD;

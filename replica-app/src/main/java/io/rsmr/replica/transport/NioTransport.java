@@ -169,6 +169,34 @@ public final class NioTransport implements Transport {
         return hold(dialer, message);
     }
 
+    /** Before the link is up, the message is held whole and later sent in an ordinary sealed frame. */
+    @Override
+    public boolean sendDetachedToReplica(int replicaId, byte[] head, byte[] tail) {
+        Dialer dialer = dialers.get(link(0, replicaId));
+        if (dialer == null) {
+            drops.count(DropReason.NOT_CONNECTED);
+            return false;
+        }
+        if (head.length + tail.length > config.messageBytesMax()) {
+            drops.count(DropReason.OVERSIZED);
+            return false;
+        }
+        Connection connection = dialer.connection;
+        if (connection == null || !connection.established()) {
+            byte[] whole = Arrays.copyOf(head, head.length + tail.length);
+            System.arraycopy(tail, 0, whole, head.length, tail.length);
+            return hold(dialer, whole);
+        }
+        if (connection.queuedBytes() + FrameSealer.DETACHED_OVERHEAD_BYTES + head.length + tail.length
+                > config.sendQueueBytesMax()) {
+            drops.count(DropReason.SEND_QUEUE_FULL);
+            return false;
+        }
+        connection.queueDetached(head, tail);
+        dirty.add(connection);
+        return true;
+    }
+
     /** Sends on the connection of the key that owns {@code clientId} ({@link ClientIds#keyOf}). */
     @Override
     public boolean sendToClient(long clientId, byte[] message) {
@@ -420,6 +448,10 @@ public final class NioTransport implements Transport {
             return;
         }
         FrameOpener.Verdict verdict = connection.opener().open(bytes, offset, length);
+        if (verdict == FrameOpener.Verdict.ACCEPTED_DETACHED) {
+            onDetachedFrame(connection, bytes, offset, length, inbound);
+            return;
+        }
         if (verdict == FrameOpener.Verdict.ACCEPTED) {
             // the messages before a bad length prefix were handed on: they are authenticated, and
             // only a faulty peer sends such a frame
@@ -435,6 +467,20 @@ public final class NioTransport implements Transport {
             case BAD_MAC -> DropReason.UNAUTHENTICATED;
             default -> DropReason.REPLAYED;
         });
+    }
+
+    /** Joins an accepted detached frame's head and tail (one copy, as a bundle's messages get) and hands it on. */
+    private void onDetachedFrame(Connection connection, byte[] bytes, int offset, int length, Inbound inbound) {
+        int head = FrameOpener.headLength(bytes, offset);
+        int headAt = offset + FrameOpener.DETACHED_HEAD_AT;
+        int tailAt = headAt + head + Hmac.TAG_BYTES;
+        int tail = offset + length - tailAt;
+        byte[] message = new byte[head + tail];
+        System.arraycopy(bytes, headAt, message, 0, head);
+        System.arraycopy(bytes, tailAt, message, head, tail);
+        if (!inbound.onDetached(connection.peer(), message, head)) {
+            badFrame(connection, DropReason.MALFORMED);
+        }
     }
 
     private void badFrame(Connection connection, DropReason reason) {

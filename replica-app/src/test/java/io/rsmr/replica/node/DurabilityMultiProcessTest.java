@@ -90,6 +90,38 @@ class DurabilityMultiProcessTest {
         }
     }
 
+    /**
+     * Over real TCP, a peer that serves chunks in detached frames whose bytes do not hash to the
+     * digest it authenticated (what an attacker on the wire could also cause): the recovering
+     * replica refuses them, reports and avoids that peer, and fetches the state from the others.
+     */
+    @Test
+    void aRecoveringReplicaRefusesChunksThatDoNotMatchTheirAuthenticatedDigestAndAvoidsTheirSender() throws Exception {
+        int spoiler = 2;
+        try (LocalCluster cluster = startCluster(Map.of(spoiler, ByzantineMode.SPOILED_CHUNKS))) {
+            try (RsmrClient client = client(cluster)) {
+                KvClient kv = new KvClient(client, KvLimits.defaults());
+                writers.start(kv, WRITERS);
+                awaitAcknowledged(LOADED_WRITES);
+                await("replica " + VICTIM + " holds a stable checkpoint",
+                        () -> cluster.status(VICTIM).map(s -> s.stableCheckpointSeq() > 0).orElse(false));
+                writers.stop();
+
+                cluster.kill(VICTIM);
+                for (String name : List.of("wal", ChunkPacks.DIRECTORY, "checkpoint")) {
+                    deleteTree(cluster.dataDir(VICTIM).resolve(name));
+                }
+                String recovered = restartAndAwaitRecovery(cluster, 1);
+                assertTrue(recovered.contains("\"badPeers\":[" + spoiler + "]"), "replica " + spoiler
+                        + " served spoiled chunks and must be the one bad peer: " + recovered);
+                String log = Files.readString(dir.resolve("replica-" + VICTIM + ".log"));
+                assertTrue(log.contains("peer replica " + spoiler + " served state that does not match"), log);
+                writeMore(kv);
+                awaitSameStableCheckpoint(cluster);
+            }
+        }
+    }
+
     @Test
     void noAcknowledgedWriteIsLostWhenEveryReplicaIsKilledAtOnce() throws Exception {
         try (LocalCluster cluster = startCluster()) {
@@ -114,7 +146,11 @@ class DurabilityMultiProcessTest {
     }
 
     private LocalCluster startCluster() throws Exception {
-        LocalCluster cluster = LocalCluster.create(dir, new LocalCluster.Spec("dur-test", 4, 0, 1, REPLICA_JVM, Map.of()));
+        return startCluster(Map.of());
+    }
+
+    private LocalCluster startCluster(Map<Integer, ByzantineMode> byzantine) throws Exception {
+        LocalCluster cluster = LocalCluster.create(dir, new LocalCluster.Spec("dur-test", 4, 0, 1, REPLICA_JVM, byzantine));
         cluster.startAll();
         return cluster;
     }
@@ -170,6 +206,16 @@ class DurabilityMultiProcessTest {
         Random random = new Random(42);
         for (ChunkPacks.Body chunk : storedChunks(cluster)) {
             chunk.overwrite(random, 64);
+        }
+    }
+
+    private static void deleteTree(Path path) throws IOException {
+        if (Files.exists(path)) {
+            try (var paths = Files.walk(path)) {
+                for (Path p : paths.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                    Files.delete(p);
+                }
+            }
         }
     }
 

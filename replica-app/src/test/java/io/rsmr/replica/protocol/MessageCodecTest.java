@@ -96,7 +96,7 @@ class MessageCodecTest {
                 new FetchState(8),
                 new StateManifest(8, List.of(digest(5), digest(6), digest(7)), List.of(1, 2)),
                 new FetchChunks(8, List.of(0, 2)),
-                new ChunkData(8, 2, new byte[] {1, 2, 3}),
+                new ChunkData(8, 2, digest(8), new byte[] {1, 2, 3}),
                 new ReadRequest(7, 2, "get a".getBytes(StandardCharsets.UTF_8)),
                 new ReadReply(7, 2, "1".getBytes(StandardCharsets.UTF_8)));
     }
@@ -109,6 +109,22 @@ class MessageCodecTest {
             assertEquals(m.getClass(), back.getClass());
             assertArrayEquals(bytes, codec.encode(back), "re-encoding " + m.getClass().getSimpleName());
         }
+    }
+
+    /** The transport authenticates a chunk's head and sends its bytes after it: together they are the chunk's encoding. */
+    @Test
+    void aChunksHeadFollowedByItsBytesIsItsEncoding() throws DecodeException {
+        ChunkData chunk = new ChunkData(8, 2, digest(8), new byte[] {1, 2, 3});
+        byte[] head = codec.encodeChunkHead(chunk);
+        assertEquals(MessageCodec.CHUNK_HEAD_BYTES, head.length);
+        byte[] joined = Arrays.copyOf(head, head.length + 3);
+        System.arraycopy(chunk.bytes(), 0, joined, head.length, 3);
+        assertArrayEquals(codec.encode(chunk), joined);
+        ChunkData back = (ChunkData) codec.decode(joined);
+        assertArrayEquals(chunk.digest(), back.digest());
+        assertArrayEquals(chunk.bytes(), back.bytes());
+        assertThrows(DecodeException.class, () -> codec.decode(Arrays.copyOf(joined, joined.length - 1)),
+                "the head fixes how many bytes follow it");
     }
 
     @Test

@@ -89,11 +89,25 @@ class StateTransferTest {
         assertSameStateAsThePeers();
     }
 
+    /** Bytes that do not hash to the digest their sender vouched for (which is the certified one). */
     @Test
-    void chunksThatDoNotMatchTheCertificateAreRejectedAndTheirSenderAvoided() {
+    void chunksThatDoNotMatchTheirDigestAreRejectedAndTheirSenderAvoided() {
+        chunksFromReplicaOneAreRejectedAndItIsAvoided(c -> new ChunkData(c.seq(), c.index(), c.digest(), flipped(c.bytes())));
+    }
+
+    /** Bytes that match the digest their sender vouched for, but that digest is not the certified one. */
+    @Test
+    void chunksWhoseDigestIsNotTheCertifiedOneAreRejectedAndTheirSenderAvoided() {
+        chunksFromReplicaOneAreRejectedAndItIsAvoided(c -> {
+            byte[] other = flipped(c.bytes());
+            return new ChunkData(c.seq(), c.index(), Digests.sha256(other), other);
+        });
+    }
+
+    private void chunksFromReplicaOneAreRejectedAndItIsAvoided(UnaryOperator<ChunkData> lie) {
         write(0, 100);
         network = e -> e.from() == 1 && e.to() == RECOVERING && e.message() instanceof ChunkData c
-                ? new Envelope(1, RECOVERING, new ChunkData(c.seq(), c.index(), flipped(c.bytes()))) : e;
+                ? new Envelope(1, RECOVERING, lie.apply(c)) : e;
         rejuvenate(new MemoryChunkStore());
         recover();
         RecoveryProgress progress = replicas[RECOVERING].recovery();
@@ -150,7 +164,7 @@ class StateTransferTest {
             if (e.to() == RECOVERING && e.message() instanceof ChunkData c) {
                 byte[] copy = c.bytes().clone();
                 received.add(new WeakReference<>(copy));
-                return new Envelope(e.from(), e.to(), new ChunkData(c.seq(), c.index(), copy));
+                return new Envelope(e.from(), e.to(), new ChunkData(c.seq(), c.index(), c.digest(), copy));
             }
             return e;
         };
