@@ -13,7 +13,7 @@ import javax.crypto.Mac;
  * can change bytes on the wire can change its tail undetected here. The head must therefore say
  * what the tail is — a state-transfer chunk's head holds the SHA-256 of its bytes, which the
  * receiver checks before it uses them — and the receiver must refuse a detached frame whose head is
- * anything else (see the replica's shell). What such an attacker still cannot do: forge or alter a
+ * anything else (see the replica's shell, {@code ReplicaNode}). What such an attacker still cannot do: forge or alter a
  * head (seq, index, digest, length), replay or reorder frames, or make a replica use a chunk that is
  * not the certified one. What it can: spoil a chunk in transit, which the receiver cannot tell from
  * a sender that sent wrong bytes, so it avoids that sender for the rest of its recovery — the same

@@ -60,17 +60,18 @@ import java.util.logging.Logger;
  * manifest or a chunk is checked by its receiver against a certificate of q signatures, whoever
  * sends it. Waiting for the sync of the ordering's log before each hop of a transfer capped
  * it at a few in-flight chunks per sync (~53 MB/s for 100 MB at n = 4, bench/replica-recovery.md).
- * They do not wait for the end of the turn's poll either: the step that made them is followed by a
- * flush, so a chunk request leaves as soon as a chunk arrived, and a chunk as soon as it was asked
- * for, not after the rest of a turn's input (up to several MB of chunks) was handled — which let the
- * transfer's pipeline run dry once per turn.
+ * They do not wait for the end of the turn's poll either: the transport writes what is queued after
+ * each connection's input, so a chunk request leaves once the chunks that came with it were handled,
+ * and a chunk as soon as it was asked for, not after the rest of a turn's input (up to several MB of
+ * chunks from every peer).
  *
  * <p>Chunks travel in detached frames ({@link Transport#sendDetachedToReplica}): the transport
  * authenticates their head (seq, index, length and the SHA-256 of the bytes) but not their bytes,
  * which the receiving core hashes anyway to check them against the certified manifest; so each chunk
  * byte is hashed once on arrival instead of twice, and not at all when sent. A detached frame is
  * accepted only as such a chunk (see {@link #onDetached}; {@link io.rsmr.replica.crypto.FrameOpener}
- * says what an attacker on the wire can and cannot do with it).
+ * says what an attacker on the wire can and cannot do with it). Their bytes are hashed on a thread of
+ * their own ({@link ChunkHasher}), overlapping with this loop's work on the next chunks.
  *
  * <p>At boot the store decides how the core starts (fresh, resume from its own log, or recover from
  * peers); the shell times the recovery and reports it to the agent ({@link RecoveryTimer}).
@@ -105,8 +106,7 @@ public final class ReplicaNode implements AutoCloseable {
     private final List<Outgoing> outbox = new ArrayList<>();
     private final RecoveryTimer recovery;
     private boolean recoveryReported;
-    /** A step queued a state transfer message in the transport: flushed right after that step. */
-    private boolean transferQueued;
+    private final ChunkHasher chunkHasher;
     private long nextProgressNanos;
     private volatile boolean running = true;
 
@@ -134,6 +134,7 @@ public final class ReplicaNode implements AutoCloseable {
         this.status = new StatusFile(settings.dataDir().resolve(StatusFile.NAME));
         this.transport = NioTransport.forReplica(settings.transport(), settings.identity(), keyRing,
                 membership.addresses().get(settings.replicaId()), membership.addresses());
+        this.chunkHasher = new ChunkHasher("chunk-hasher-" + settings.replicaId(), transport::wakeup);
         if (settings.byzantineMode() != ByzantineMode.NONE) {
             LOG.warning("TEST ONLY: replica " + settings.replicaId() + " runs Byzantine mode " + settings.byzantineMode());
         }
@@ -148,6 +149,7 @@ public final class ReplicaNode implements AutoCloseable {
             while (running) {
                 long waitNanos = Math.max(0, nextTick - nanoClock.getAsLong());
                 transport.poll(Transport.timeoutMillis(waitNanos), inbound);
+                chunkHasher.drain(chunk -> execute(core.step(chunk)));
                 long now = nanoClock.getAsLong();
                 for (int i = 0; i < TICKS_PER_TURN_MAX && now - nextTick >= 0; i++) {
                     execute(core.step(Input.TICK));
@@ -168,6 +170,7 @@ public final class ReplicaNode implements AutoCloseable {
             throw new UncheckedIOException("replica " + settings.replicaId() + " event loop failed",
                     e instanceof IOException io ? io : ((UncheckedIOException) e).getCause());
         } finally {
+            chunkHasher.close();
             transport.close();
             closeStore();
         }
@@ -215,8 +218,8 @@ public final class ReplicaNode implements AutoCloseable {
         }
 
         @Override
-        public boolean onDetached(Peer from, byte[] message, int authenticatedBytes) {
-            return ReplicaNode.this.onDetached(from, message, authenticatedBytes);
+        public boolean onDetached(Peer from, byte[] head, byte[] tail) {
+            return ReplicaNode.this.onDetached(from, head, tail);
         }
 
         @Override
@@ -242,39 +245,30 @@ public final class ReplicaNode implements AutoCloseable {
             return;
         }
         execute(core.step(input));
-        flushTransferMessages();
     }
 
     /**
-     * A detached frame is taken only as a chunk from a replica whose unauthenticated part is exactly
-     * the chunk's bytes: its authenticated head names their SHA-256, which the core checks (with the
-     * manifest's) before it uses them. Anything else is refused, so an attacker on the wire can alter
-     * nothing but bytes that are checked against an authenticated digest.
+     * A detached frame is taken only as a chunk from a replica, its head a chunk's head and its
+     * unauthenticated tail exactly the chunk's bytes: the head names their SHA-256, which the core
+     * checks (with the manifest's) before it uses them. Anything else is refused, so an attacker on
+     * the wire can alter nothing but bytes that are checked against an authenticated digest.
      */
-    private boolean onDetached(Peer from, byte[] frame, int authenticatedBytes) {
-        if (!(from instanceof Peer.Replica) || authenticatedBytes != MessageCodec.CHUNK_HEAD_BYTES) {
+    private boolean onDetached(Peer from, byte[] head, byte[] tail) {
+        if (!(from instanceof Peer.Replica replica)) {
             return false;
         }
-        Message message;
+        ChunkData chunk;
         try {
-            message = codec.decode(frame);
+            chunk = codec.decodeChunk(head, tail);
         } catch (DecodeException e) {
             decodeDrops.merge(e.reason(), 1L, Long::sum);
             return false;
         }
-        if (!(message instanceof ChunkData)) {
-            return false;
+        int sender = membership.coreIndex(replica.id());
+        if (!chunkHasher.submit(sender, chunk)) {
+            execute(core.step(new Input.FromReplica(sender, chunk)));
         }
-        execute(core.step(toInput(from, message)));
-        flushTransferMessages();
         return true;
-    }
-
-    private void flushTransferMessages() {
-        if (transferQueued) {
-            transferQueued = false;
-            transport.flush();
-        }
     }
 
     /** Null for what a peer may not send: a client sends only requests and reads, under ids its key owns. */
@@ -311,7 +305,6 @@ public final class ReplicaNode implements AutoCloseable {
             byte[] bytes = misbehave(codec.encode(outbound.message()));
             if (carriesNoVote(outbound.message())) {
                 sendToReplicas(outbound.to(), bytes);
-                transferQueued = true;
             } else {
                 outbox.add(new Outgoing(false, outbound.to(), bytes));
             }
@@ -356,7 +349,6 @@ public final class ReplicaNode implements AutoCloseable {
                 transport.sendDetachedToReplica(member.id(), head, bytes);
             }
         }
-        transferQueued = true;
     }
 
     private void sendToReplicas(long to, byte[] bytes) {

@@ -194,7 +194,8 @@ final class StateTransfer {
         return true;
     }
 
-    ChunkResult onChunk(int sender, ChunkData c, long now, Output out) {
+    /** A chunk from sender whose bytes hash to {@code bytesDigest} (computed by this replica). */
+    ChunkResult onChunk(int sender, ChunkData c, byte[] bytesDigest, long now, Output out) {
         if (manifest == null || c.seq() != target.seq() || c.index() >= held.length || held[c.index()]
                 || askedPeer[c.index()] < 0) {
             return ChunkResult.UNEXPECTED;
@@ -203,7 +204,8 @@ final class StateTransfer {
         // the digest is what the sender vouched for (the transport authenticates it, not the bytes):
         // a wrong one is the sender's lie; bytes that do not hash to it were sent wrong or altered on
         // the way, which the sender cannot prove otherwise, so it is avoided either way
-        if (!Arrays.equals(c.digest(), manifest.chunkDigests().get(i)) || !StateImage.matches(manifest, i, c.bytes())) {
+        byte[] certified = manifest.chunkDigests().get(i);
+        if (!Arrays.equals(c.digest(), certified) || !Arrays.equals(bytesDigest, certified)) {
             badPeers.add(sender);
             releaseAll(sender);
             return ChunkResult.BAD;

@@ -35,6 +35,8 @@ final class Connection {
     long handshakeDeadlineNanos;
     ByteBuffer readBuffer;
     int badFrames;
+    /** Bytes of the last whole frame read (length prefix included). */
+    int lastFrameBytes;
     boolean closed;
     private Peer peer;
     private FrameSealer sealer;

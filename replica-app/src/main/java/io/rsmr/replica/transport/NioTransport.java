@@ -287,6 +287,7 @@ public final class NioTransport implements Transport {
             }
             if (!connection.closed && key.isReadable()) {
                 read(connection, inbound);
+                flushDirty();
             }
             if (!connection.closed && key.isValid() && key.isWritable()) {
                 flush(connection);
@@ -412,11 +413,12 @@ public final class NioTransport implements Transport {
                 break;
             }
             buffer.position(start + 4 + length);
+            connection.lastFrameBytes = 4 + length;
             onFrame(connection, buffer.array(), start + 4, length, inbound);
         }
         if (!connection.closed) {
             buffer.compact();
-            connection.readBuffer = resized(buffer, needed);
+            connection.readBuffer = resized(buffer, needed, connection.lastFrameBytes);
         }
     }
 
@@ -431,12 +433,17 @@ public final class NioTransport implements Transport {
         return config.messageBytesMax() + Bundles.PREFIX_BYTES;
     }
 
-    /** Grows the buffer for a frame bigger than it, and shrinks it back once it is empty. */
-    private ByteBuffer resized(ByteBuffer buffer, int needed) {
+    /**
+     * Grows the buffer for a frame bigger than it, and shrinks it back once it is empty and the last
+     * frame fitted the usual size: while a peer sends big frames (a state transfer's chunks) the
+     * buffer stays big, instead of being allocated anew, and the start of each frame copied into it, per frame.
+     */
+    private ByteBuffer resized(ByteBuffer buffer, int needed, int lastFrameBytes) {
         if (needed > buffer.capacity()) {
             return ByteBuffer.allocate(needed).put(buffer.flip());
         }
-        if (buffer.position() == 0 && buffer.capacity() > config.readBufferBytes()) {
+        if (buffer.position() == 0 && buffer.capacity() > config.readBufferBytes()
+                && lastFrameBytes <= config.readBufferBytes()) {
             return ByteBuffer.allocate(config.readBufferBytes());
         }
         return buffer;
@@ -469,16 +476,13 @@ public final class NioTransport implements Transport {
         });
     }
 
-    /** Joins an accepted detached frame's head and tail (one copy, as a bundle's messages get) and hands it on. */
+    /** Hands on an accepted detached frame's head and tail, each copied once out of the read buffer. */
     private void onDetachedFrame(Connection connection, byte[] bytes, int offset, int length, Inbound inbound) {
-        int head = FrameOpener.headLength(bytes, offset);
         int headAt = offset + FrameOpener.DETACHED_HEAD_AT;
-        int tailAt = headAt + head + Hmac.TAG_BYTES;
-        int tail = offset + length - tailAt;
-        byte[] message = new byte[head + tail];
-        System.arraycopy(bytes, headAt, message, 0, head);
-        System.arraycopy(bytes, tailAt, message, head, tail);
-        if (!inbound.onDetached(connection.peer(), message, head)) {
+        int tailAt = headAt + FrameOpener.headLength(bytes, offset) + Hmac.TAG_BYTES;
+        byte[] head = Arrays.copyOfRange(bytes, headAt, tailAt - Hmac.TAG_BYTES);
+        byte[] tail = Arrays.copyOfRange(bytes, tailAt, offset + length);
+        if (!inbound.onDetached(connection.peer(), head, tail)) {
             badFrame(connection, DropReason.MALFORMED);
         }
     }

@@ -30,13 +30,12 @@ public interface Transport extends AutoCloseable {
         }
 
         /**
-         * A message of a detached frame ({@link #sendDetachedToReplica}): only its first
-         * {@code authenticatedBytes} came from {@code from} for sure; whoever can change bytes on the
-         * wire may have changed the rest. True when the receiver accepts such a message (its
-         * authenticated part vouches for the rest, e.g. by a digest it checks); false makes the
-         * transport count the frame as malformed. By default none is accepted.
+         * A detached frame ({@link #sendDetachedToReplica}): {@code head} came from {@code from} for
+         * sure; whoever can change bytes on the wire may have changed {@code tail}. True when the
+         * receiver accepts it (the head vouches for the tail, e.g. by a digest it checks); false makes
+         * the transport count the frame as malformed. By default none is accepted.
          */
-        default boolean onDetached(Peer from, byte[] message, int authenticatedBytes) {
+        default boolean onDetached(Peer from, byte[] head, byte[] tail) {
             return false;
         }
     }

@@ -127,6 +127,24 @@ class MessageCodecTest {
                 "the head fixes how many bytes follow it");
     }
 
+    /** Head and bytes apart (a detached frame): the chunk keeps the bytes' array; any other head is refused. */
+    @Test
+    void aChunkDecodedFromItsHeadAndBytesKeepsThemAndOnlyAChunksHeadIsTaken() throws DecodeException {
+        ChunkData chunk = new ChunkData(8, 2, digest(8), new byte[] {1, 2, 3});
+        byte[] head = codec.encodeChunkHead(chunk);
+        byte[] bytes = {1, 2, 3};
+        ChunkData back = codec.decodeChunk(head, bytes);
+        assertEquals(8, back.seq());
+        assertEquals(2, back.index());
+        assertArrayEquals(chunk.digest(), back.digest());
+        assertTrue(back.bytes() == bytes, "no copy of the bytes");
+        assertEquals(Reason.BAD_VALUE, assertThrows(DecodeException.class, () -> codec.decodeChunk(head, new byte[4])).reason());
+        assertEquals(Reason.TRAILING_BYTES, assertThrows(DecodeException.class,
+                () -> codec.decodeChunk(Arrays.copyOf(head, head.length + 1), bytes)).reason());
+        assertEquals(Reason.UNKNOWN_TYPE, assertThrows(DecodeException.class,
+                () -> codec.decodeChunk(codec.encode(new FetchState(8)), bytes)).reason());
+    }
+
     @Test
     void aPrePrepareCarriesOperationsAndAuthenticatorsAndBatchDataOnlyTheOperations() throws DecodeException {
         Request signed = authenticated(1, 1, "x");

@@ -9,6 +9,8 @@ import io.rsmr.replica.protocol.message.Message;
 import io.rsmr.replica.protocol.message.Request;
 import io.rsmr.replica.protocol.message.StateManifest;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import java.lang.ref.WeakReference;
 import java.nio.charset.StandardCharsets;
@@ -86,6 +88,18 @@ class StateTransferTest {
         assertSameStateAsThePeers();
     }
 
+    /** Chunks whose bytes the shell hashed before the core's step are used as they are: the whole state arrives. */
+    @Test
+    void chunksHashedByTheShellBringTheCertifiedState() {
+        hashedByTheShell = true;
+        write(0, 100);
+        rejuvenate(new MemoryChunkStore());
+        recover();
+        RecoveryProgress progress = replicas[RECOVERING].recovery();
+        assertTrue(progress.chunksFetched() > 0 && progress.badPeers().isEmpty(), progress.toString());
+        assertSameStateAsThePeers();
+    }
+
     @Test
     void aRecoveringReplicaAsksForTheCertificateAtOnceNotAtTheNextStatusRound() {
         write(0, 50);
@@ -97,15 +111,22 @@ class StateTransferTest {
         assertSameStateAsThePeers();
     }
 
-    /** Bytes that do not hash to the digest their sender vouched for (which is the certified one). */
-    @Test
-    void chunksThatDoNotMatchTheirDigestAreRejectedAndTheirSenderAvoided() {
+    /**
+     * Bytes that do not hash to the digest their sender vouched for (which is the certified one);
+     * hashed by the core, or (as the replica's shell does, off its event loop) before the core's step.
+     */
+    @ParameterizedTest(name = "hashed by the shell: {0}")
+    @ValueSource(booleans = {false, true})
+    void chunksThatDoNotMatchTheirDigestAreRejectedAndTheirSenderAvoided(boolean hashedByTheShell) {
+        this.hashedByTheShell = hashedByTheShell;
         chunksFromReplicaOneAreRejectedAndItIsAvoided(c -> new ChunkData(c.seq(), c.index(), c.digest(), flipped(c.bytes())));
     }
 
     /** Bytes that match the digest their sender vouched for, but that digest is not the certified one. */
-    @Test
-    void chunksWhoseDigestIsNotTheCertifiedOneAreRejectedAndTheirSenderAvoided() {
+    @ParameterizedTest(name = "hashed by the shell: {0}")
+    @ValueSource(booleans = {false, true})
+    void chunksWhoseDigestIsNotTheCertifiedOneAreRejectedAndTheirSenderAvoided(boolean hashedByTheShell) {
+        this.hashedByTheShell = hashedByTheShell;
         chunksFromReplicaOneAreRejectedAndItIsAvoided(c -> {
             byte[] other = flipped(c.bytes());
             return new ChunkData(c.seq(), c.index(), Digests.sha256(other), other);
@@ -405,10 +426,16 @@ class StateTransferTest {
         }
     }
 
+    /** Chunks reach the core as {@link Input.HashedChunk}, hashed before its step (as ReplicaNode does). */
+    private boolean hashedByTheShell;
+
     private void deliverAll() {
         for (int i = 0; i < 1_000_000 && !queue.isEmpty(); i++) {
             Envelope e = queue.poll();
-            handle(e.to(), replicas[e.to()].step(new Input.FromReplica(e.from(), e.message())));
+            Input input = hashedByTheShell && e.message() instanceof ChunkData c
+                    ? new Input.HashedChunk(e.from(), c, Digests.sha256(c.bytes()))
+                    : new Input.FromReplica(e.from(), e.message());
+            handle(e.to(), replicas[e.to()].step(input));
         }
     }
 

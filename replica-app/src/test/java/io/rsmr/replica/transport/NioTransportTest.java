@@ -40,7 +40,7 @@ class NioTransportTest {
 
     /** The request key each transport got for each session, by (transport, peer). */
     private final Map<List<Object>, byte[]> requestKeys = new HashMap<>();
-    /** Whether the receivers take detached frames (recorded as {@code "detached <authenticated bytes>:<text>"}). */
+    /** Whether the receivers take detached frames (recorded as {@code "detached <head>|<tail>"}). */
     private boolean acceptDetached = true;
 
     NioTransportTest() {
@@ -89,10 +89,10 @@ class NioTransportTest {
                         }
 
                         @Override
-                        public boolean onDetached(Peer from, byte[] message, int authenticatedBytes) {
+                        public boolean onDetached(Peer from, byte[] head, byte[] tail) {
                             if (acceptDetached) {
-                                received.add(new Received(transport, from, "detached " + authenticatedBytes + ":"
-                                        + new String(message, StandardCharsets.UTF_8)));
+                                received.add(new Received(transport, from, "detached " + new String(head, StandardCharsets.UTF_8)
+                                        + "|" + new String(tail, StandardCharsets.UTF_8)));
                             }
                             return acceptDetached;
                         }
@@ -207,11 +207,11 @@ class NioTransportTest {
             assertTrue(one.sendDetachedToReplica(0, utf8("head:"), utf8("tail one")));
             pollUntil("held before the link was up, it arrives whole and sealed", () -> got(zero, from, "head:tail one"));
             assertTrue(one.sendDetachedToReplica(0, utf8("head:"), utf8("tail two")));
-            pollUntil("a detached frame arrives", () -> got(zero, from, "detached 5:head:tail two"));
+            pollUntil("a detached frame arrives", () -> got(zero, from, "detached head:|tail two"));
 
             proxy.flipByteInNextFrame(-1);
             assertTrue(one.sendDetachedToReplica(0, utf8("head:"), utf8("tail three")));
-            pollUntil("a changed tail arrives changed", () -> got(zero, from, "detached 5:head:tail thred"));
+            pollUntil("a changed tail arrives changed", () -> got(zero, from, "detached head:|tail thred"));
 
             int headAt = 4 + FrameOpener.DETACHED_HEAD_AT;
             for (int at : List.of(headAt, 4, headAt + 5)) {

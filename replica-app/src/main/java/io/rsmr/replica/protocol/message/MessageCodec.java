@@ -81,6 +81,29 @@ public final class MessageCodec {
         return w.toByteArray();
     }
 
+    /**
+     * The chunk whose head ({@link #encodeChunkHead}) and bytes arrived apart (a detached frame):
+     * the head must be exactly a chunk's head naming {@code bytes.length} bytes. The chunk keeps
+     * {@code bytes} itself, not a copy.
+     */
+    public ChunkData decodeChunk(byte[] head, byte[] bytes) throws DecodeException {
+        Reader r = new Reader(head, 0, head.length);
+        int type = r.u8("type");
+        if (type != CHUNK_DATA) {
+            throw new DecodeException(Reason.UNKNOWN_TYPE, "a detached frame holds message type " + type + ", not a chunk");
+        }
+        long seq = r.seq("seq");
+        int index = r.index("chunk index", config.stateChunksMax());
+        byte[] digest = r.digest("chunk digest");
+        int length = r.i32("chunk length");
+        r.end();
+        if (length != bytes.length || length > config.chunkBytesMax()) {
+            throw new DecodeException(Reason.BAD_VALUE, "chunk head names " + length + " bytes, " + bytes.length
+                    + " follow it (at most " + config.chunkBytesMax() + ")");
+        }
+        return new ChunkData(seq, index, digest, bytes);
+    }
+
     private static void writeChunkHead(Writer w, ChunkData c) {
         w.u8(CHUNK_DATA);
         w.i64(c.seq());
