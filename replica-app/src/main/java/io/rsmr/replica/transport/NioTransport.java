@@ -44,8 +44,10 @@ import java.util.logging.Logger;
  * ({@link FrameSealer}). A frame longer than the limit closes its connection (the stream cannot
  * be trusted to resynchronise); a frame that fails its check is dropped and counted, and a
  * connection with too many such frames is closed. A sealed frame carries a bundle of the messages
- * queued for its connection during one turn ({@link Connection}). A dialed link that fails is redialed with
- * exponential backoff.
+ * queued for its connection during one turn ({@link Connection}); a detached frame carries one message
+ * whose tail is not MACed ({@link #sendDetachedToReplica}: state-transfer chunks). What is queued is
+ * written after each connection's input is handled, so that an answer does not wait for the other
+ * connections' input. A dialed link that fails is redialed with exponential backoff.
  */
 public final class NioTransport implements Transport {
     private static final Logger LOG = Logger.getLogger(NioTransport.class.getName());
