@@ -13,11 +13,14 @@ import javax.crypto.Mac;
  * can change bytes on the wire can change its tail undetected here. The head must therefore say
  * what the tail is — a state-transfer chunk's head holds the SHA-256 of its bytes, which the
  * receiver checks before it uses them — and the receiver must refuse a detached frame whose head is
- * anything else (see the replica's shell, {@code ReplicaNode}). What such an attacker still cannot do: forge or alter a
- * head (seq, index, digest, length), replay or reorder frames, or make a replica use a chunk that is
- * not the certified one. What it can: spoil a chunk in transit, which the receiver cannot tell from
- * a sender that sent wrong bytes, so it avoids that sender for the rest of its recovery — the same
- * loss of that peer that cutting the connection causes, which such an attacker can always do.
+ * anything else (see the replica's shell, {@code ReplicaNode}). What such an attacker still cannot
+ * do: forge or alter a head (seq, index, digest, length), replay or reorder frames, or make a replica
+ * use a chunk that is not the certified one. What it can: spoil a chunk's bytes in transit. The
+ * receiver cannot tell that from a sender that sent wrong bytes, so it treats it as it treats a frame
+ * with a bad MAC: the chunk is refused and asked for again, and nobody is blamed (blaming the sender
+ * would let such an attacker make a replica avoid correct peers for the rest of its recovery, which
+ * cutting connections cannot: they come back). A sender whose authenticated head vouches for a
+ * digest other than the certified one has lied under its own key and is avoided.
  */
 public final class FrameOpener {
     /** Counter and MAC. */

@@ -12,6 +12,7 @@ import io.rsmr.replica.protocol.RecoveryProgress;
 import io.rsmr.replica.protocol.ReplicaCore;
 import io.rsmr.replica.protocol.message.ChunkData;
 import io.rsmr.replica.protocol.message.DecodeException;
+import io.rsmr.replica.protocol.message.Digests;
 import io.rsmr.replica.protocol.message.FetchChunks;
 import io.rsmr.replica.protocol.message.FetchState;
 import io.rsmr.replica.protocol.message.Message;
@@ -342,8 +343,11 @@ public final class ReplicaNode implements AutoCloseable {
 
     /** A chunk in a detached frame (see the class comment); sent at once, like every transfer message. */
     private void sendChunk(long to, ChunkData chunk) {
-        byte[] head = codec.encodeChunkHead(chunk);
-        byte[] bytes = settings.byzantineMode() == ByzantineMode.SPOILED_CHUNKS ? wrong(chunk.bytes()) : chunk.bytes();
+        ByzantineMode mode = settings.byzantineMode();
+        byte[] bytes = mode == ByzantineMode.SPOILED_CHUNKS || mode == ByzantineMode.FORGED_CHUNKS
+                ? wrong(chunk.bytes()) : chunk.bytes();
+        byte[] head = codec.encodeChunkHead(mode == ByzantineMode.FORGED_CHUNKS
+                ? new ChunkData(chunk.seq(), chunk.index(), Digests.sha256(bytes), bytes) : chunk);
         for (Membership.Member member : membership.members()) {
             if (member.id() != settings.replicaId() && (to == Output.ALL || member.id() == membership.replicaId((int) to))) {
                 transport.sendDetachedToReplica(member.id(), head, bytes);

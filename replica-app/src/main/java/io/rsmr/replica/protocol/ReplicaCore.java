@@ -1279,6 +1279,8 @@ public class ReplicaCore {
         StateTransfer.ChunkResult result = transfer.onChunk(sender, c, bytesDigest, now, out);
         if (result == StateTransfer.ChunkResult.BAD) {
             drop(DropReason.BAD_STATE);
+        } else if (result == StateTransfer.ChunkResult.SPOILED) {
+            drop(DropReason.CHUNK_SPOILED);
         } else if (result == StateTransfer.ChunkResult.UNEXPECTED) {
             drop(DropReason.UNEXPECTED);
         }
