@@ -68,8 +68,9 @@ import java.util.logging.Logger;
  *
  * <p>Chunks travel in detached frames ({@link Transport#sendDetachedToReplica}): the transport
  * authenticates their head (seq, index, length and the SHA-256 of the bytes) but not their bytes,
- * which the receiving core hashes anyway to check them against the certified manifest; so each chunk
- * byte is hashed once on arrival instead of twice, and not at all when sent. A detached frame is
+ * which the receiver hashes anyway to check them against the certified manifest; so each chunk byte
+ * is hashed once on arrival instead of twice, and not at all when sent (nor copied: the image's
+ * arrays are never changed: {@link io.rsmr.replica.service.Service#snapshotParts}). A detached frame is
  * accepted only as such a chunk (see {@link #onDetached}; {@link io.rsmr.replica.crypto.FrameOpener}
  * says what an attacker on the wire can and cannot do with it). Their bytes are hashed on a thread of
  * their own ({@link ChunkHasher}), overlapping with this loop's work on the next chunks.
