@@ -51,6 +51,7 @@ import java.util.concurrent.atomic.AtomicLongArray;
  * <pre>
  * java -cp rsmr-replica.jar io.rsmr.replica.bench.RecoveryBenchmark --shape 6:1:1 --state-mb 100 --value-bytes 60000 \
  *      --jvm "-Xmx1g -XX:+UseParallelGC" --corrupt-percent 1 --load-clients 16 --warmup-seconds 20 --steady-seconds 10 \
+ *      [--victim-nice 10] \
  *      [--serve-mib-per-second 100] --out replica-recovery.jsonl [--dir DIR]
  * </pre>
  */
@@ -78,7 +79,8 @@ public final class RecoveryBenchmark {
         double corruptPercent = Double.parseDouble(options.getOrDefault("corrupt-percent", "1"));
         Load load = new Load(Integer.parseInt(options.getOrDefault("load-clients", "16")),
                 Integer.parseInt(options.getOrDefault("warmup-seconds", "20")),
-                Integer.parseInt(options.getOrDefault("steady-seconds", "10")));
+                Integer.parseInt(options.getOrDefault("steady-seconds", "10")),
+                Integer.parseInt(options.getOrDefault("victim-nice", "0")));
         List<String> jvm = Arrays.asList(options.getOrDefault("jvm", "-Xmx1g").split(" "));
         Path dir = Path.of(options.getOrDefault("dir", Files.createTempDirectory("rsmr-recovery").toString()));
         Path out = Path.of(options.getOrDefault("out", "replica-recovery.jsonl"));
@@ -91,7 +93,7 @@ public final class RecoveryBenchmark {
                 serveMiBPerSecond);
         String setup = ("{\"measure\":\"setup\",\"n\":" + shape[0] + ",\"k\":" + shape[1] + ",\"kPrime\":"
                 + shape[2] + ",\"serveMiBPerSecond\":" + (serveMiBPerSecond > 0 ? serveMiBPerSecond : "\"default\"")
-                + ",\"jvm\":\"" + String.join(" ", jvm) + "\"}");
+                + ",\"jvm\":\"" + String.join(" ", jvm) + "\",\"load\":\"" + load + "\"}");
         try (LocalCluster cluster = LocalCluster.create(dir, spec)) {
             cluster.startAll();
             Membership membership = Membership.of(new ClusterConfigLoader().load(cluster.configFile()));
@@ -106,8 +108,12 @@ public final class RecoveryBenchmark {
         System.out.println("results in " + out.toAbsolutePath() + ", replica logs in " + dir);
     }
 
-    /** The client load during the last recovery: closed-loop clients, seconds of warm-up, seconds measured before the kill. */
-    private record Load(int clients, int warmupSeconds, int steadySeconds) {
+    /**
+     * The client load during the last recovery: closed-loop clients, seconds of warm-up, seconds measured before
+     * the kill; and the niceness the victim restarts with then (on this one machine it shares the serving
+     * replicas' two cores, its JIT's and transfer's work included; a rejuvenated replica has its own host's).
+     */
+    private record Load(int clients, int warmupSeconds, int steadySeconds, int victimNice) {
     }
 
     private void run(long stateBytes, int valueBytes, double corruptPercent, Load load)
@@ -232,12 +238,16 @@ public final class RecoveryBenchmark {
 
     /** Kills the victim, damages its directory, restarts it and waits for its "recovered" line. */
     private String recover(String name, Damage damage, double tcpBytesPerSecond) throws Exception {
+        return recover(name, damage, tcpBytesPerSecond, 0);
+    }
+
+    private String recover(String name, Damage damage, double tcpBytesPerSecond, int victimNice) throws Exception {
         int before = lines("\"recovered\"").size();
         int progressBefore = lines("\"recovery-progress\"").size();
         cluster.kill(VICTIM);
         damage.apply();
         long began = System.nanoTime();
-        cluster.start(VICTIM);
+        cluster.start(VICTIM, victimNice);
         String recovered = awaitRecovered(before);
         double wallSeconds = (System.nanoTime() - began) / 1e9;
         double transferring = transferringSeconds(lines("\"recovery-progress\"").subList(progressBefore,
@@ -357,7 +367,8 @@ public final class RecoveryBenchmark {
         List<Thread> threads = startLoad(load.clients(), commits, running, start);
         Thread.sleep(TimeUnit.SECONDS.toMillis(load.warmupSeconds() + load.steadySeconds()));
         int killSecond = second(start);
-        String recovered = recover("empty-under-load", () -> wipe(cluster.dataDir(VICTIM)), tcpBytesPerSecond);
+        String recovered = recover("empty-under-load", () -> wipe(cluster.dataDir(VICTIM)), tcpBytesPerSecond,
+                load.victimNice());
         int recoveredSecond = second(start);
         Thread.sleep(TimeUnit.SECONDS.toMillis(load.steadySeconds() + 1));
         running.set(false);

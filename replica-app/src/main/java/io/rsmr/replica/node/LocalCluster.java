@@ -123,11 +123,23 @@ public final class LocalCluster implements AutoCloseable {
     }
 
     /** Starts replica {@code id} (again, after a kill: same identity and data directory). */
-    public synchronized void start(int id) throws IOException {
+    public void start(int id) throws IOException {
+        start(id, 0);
+    }
+
+    /**
+     * Starts replica {@code id} at a lower CPU priority ({@code nice -n niceness}, 0: as this
+     * process): on one machine, a stand-in for a replica whose host's cores are its own.
+     */
+    public synchronized void start(int id, int niceness) throws IOException {
         if (processes.containsKey(id) && processes.get(id).isAlive()) {
             throw new IllegalStateException("replica " + id + " is already running");
         }
         List<String> command = new ArrayList<>();
+        if (niceness != 0) {
+            // nice execs the JVM, so the process (and its pid) is the replica's
+            command.addAll(List.of("nice", "-n", Integer.toString(niceness)));
+        }
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         command.addAll(spec.jvmOptions());
         command.addAll(List.of("-cp", System.getProperty("java.class.path"), ReplicaMain.class.getName(),
