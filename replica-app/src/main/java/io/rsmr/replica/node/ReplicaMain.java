@@ -24,7 +24,8 @@ import java.util.Set;
  *
  * <pre>
  * java -Xmx128m -jar rsmr-replica.jar --config cluster.yaml --id 1 --identity replica-1.key --data-dir /data
- *      [--tick-millis 10] [--pipeline-instances-max 4] [--repliers-per-request N] [--report-to PATH]
+ *      [--tick-millis 10] [--pipeline-instances-max 4] [--repliers-per-request N]
+ *      [--busy-batch-requests-per-peer-min N] [--report-to PATH]
  *      [--fsync always|none] [--state-bytes-max 67108864] [--byzantine-test-mode none|silent|wrong-replies|garble]
  * </pre>
  *
@@ -33,7 +34,8 @@ import java.util.Set;
  * raises the bound on one checkpoint state (every replica of a cluster must use the same, and its
  * heap must hold the service's state and the checkpoint images of it). The rate at which a replica
  * serves state transfers is the cluster config's {@code replication.stateTransferMiBPerSecond}.
- * {@code --repliers-per-request} is {@link io.rsmr.replica.protocol.ProtocolConfig#repliersPerRequest}.
+ * {@code --repliers-per-request} is {@link io.rsmr.replica.protocol.ProtocolConfig#repliersPerRequest},
+ * {@code --busy-batch-requests-per-peer-min} {@link io.rsmr.replica.protocol.ProtocolConfig#busyBatchRequestsPerPeerMin}.
  *
  * {@code --report-to} (default: the environment variable {@code RSMR_SMW_PORT}, if set) is where
  * the replica writes one-line JSON events for its host agent, first
@@ -149,6 +151,9 @@ public final class ReplicaMain {
             if (options.containsKey("pipeline-instances-max")) {
                 protocol = protocol.withWindow(protocol.checkpointIntervalSeqs(), protocol.logWindowSeqs(),
                         integer(options, "pipeline-instances-max"));
+            }
+            if (options.containsKey("busy-batch-requests-per-peer-min")) {
+                protocol = protocol.withBusyBatchRequestsPerPeerMin(integer(options, "busy-batch-requests-per-peer-min"));
             }
             if (options.containsKey("repliers-per-request")) {
                 protocol = protocol.withRepliersPerRequest(integer(options, "repliers-per-request"));
