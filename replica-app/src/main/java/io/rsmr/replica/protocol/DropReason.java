@@ -20,6 +20,8 @@ public enum DropReason {
     BAD_VIEW_CHANGE,
     BAD_NEW_VIEW,
     BAD_STATE,
+    /** A chunk a peer asked for of an image we serve that neither memory nor the store holds intact. */
+    CHUNK_UNAVAILABLE,
     UNEXPECTED,
     DUPLICATE
 }

@@ -70,10 +70,23 @@ public final class Output {
 
     /**
      * A new stable checkpoint whose chunks were all persisted (this step or before). Once durable,
-     * log entries at or below its seq may be dropped, and chunks it does not list may be deleted
-     * (except those of a transfer in progress, which the core re-fetches if they go missing).
+     * log entries at or below its seq may be dropped, and chunks that neither it nor
+     * {@code alsoServed} lists may be deleted, as {@link ChunkRetention} says (which also keeps
+     * those of a transfer in progress).
+     *
+     * @param alsoServed manifests of the older images the core still serves to recovering peers:
+     *        their chunks are read from the store once the service replaced their parts
      */
-    public record StableCheckpoint(CheckpointCertificate certificate, StateManifest manifest) implements Persist {
+    public record StableCheckpoint(CheckpointCertificate certificate, StateManifest manifest,
+                                   List<StateManifest> alsoServed) implements Persist {
+        public StableCheckpoint {
+            alsoServed = List.copyOf(alsoServed);
+        }
+
+        /** A stable checkpoint with no older image served. */
+        public StableCheckpoint(CheckpointCertificate certificate, StateManifest manifest) {
+            this(certificate, manifest, List.of());
+        }
     }
 
     /**

@@ -37,6 +37,7 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
+import java.util.Comparator;
 import java.util.EnumMap;
 import java.util.HashMap;
 import java.util.IdentityHashMap;
@@ -1088,10 +1089,11 @@ public class ReplicaCore {
      * took it, as they arrived in a transfer, or read from there at a resume.
      */
     private void makeStable(CheckpointCertificate cert, StateImage image) {
-        out.persist(new Output.StableCheckpoint(cert, image.manifest));
+        keepServable(image);
+        out.persist(new Output.StableCheckpoint(cert, image.manifest, servable.headMap(cert.seq(), false).values()
+                .stream().map(older -> older.manifest).toList()));
         stableCert = cert;
         stableImage = image;
-        keepServable(image);
         slots.keySet().removeIf(seq -> seq <= cert.seq());
         waitingSeqs.headSet(cert.seq(), true).clear();
         ownImages.headMap(cert.seq(), true).clear();
@@ -1116,8 +1118,10 @@ public class ReplicaCore {
      * Adds the new stable image to what we serve. An older image stays while a peer fetched from it
      * in the last {@code 8 * statusIntervalTicks} (a peer may ask for one that was just superseded:
      * each gets {@code 2 * statusIntervalTicks} of grace), and never more than
-     * {@link #SERVED_OLDER_IMAGES_MAX} of them: under writes that touch every part, each costs a
-     * whole state of memory.
+     * {@link #SERVED_OLDER_IMAGES_MAX} of them, the least recently fetched going first (under
+     * writes several checkpoints pass within one long transfer, and its target must outlive the
+     * images nobody asked for): under writes that touch every part, each costs a whole state of
+     * memory, or of disk once the service replaced its parts (the store keeps their chunks for it).
      */
     private void keepServable(StateImage image) {
         long seq = image.manifest.seq();
@@ -1126,7 +1130,10 @@ public class ReplicaCore {
         long idleMax = 8L * config.statusIntervalTicks();
         servable.headMap(seq, false).keySet().removeIf(older -> now - servedTick.get(older) > idleMax);
         while (servable.size() > SERVED_OLDER_IMAGES_MAX + 1) {
-            servable.pollFirstEntry();
+            long leastRecent = servable.headMap(seq, false).keySet().stream()
+                    .min(Comparator.comparingLong((Long older) -> servedTick.get(older)).thenComparing(older -> older))
+                    .orElseThrow();
+            servable.remove(leastRecent);
         }
         servedTick.keySet().retainAll(servable.keySet());
     }
@@ -1191,6 +1198,8 @@ public class ReplicaCore {
             if (chunk != null) {
                 serveBudgetBytes -= chunk.length;
                 out.send(s.peer(), new ChunkData(s.seq(), s.index(), chunk));
+            } else {
+                drop(DropReason.CHUNK_UNAVAILABLE);
             }
         }
     }

@@ -1,21 +1,18 @@
 package io.rsmr.replica.storage;
 
+import io.rsmr.replica.protocol.ChunkRetention;
 import io.rsmr.replica.protocol.ChunkStore;
 import io.rsmr.replica.protocol.Output;
 import io.rsmr.replica.protocol.Start;
 import io.rsmr.replica.protocol.message.CheckpointCertificate;
 import io.rsmr.replica.protocol.message.MessageCodec;
 import java.io.IOException;
-import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
-import java.util.ArrayDeque;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
-import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.logging.Logger;
 
@@ -52,15 +49,8 @@ public final class DurableStore implements AutoCloseable {
     private final String startReason;
     private final long loadMillis;
     private Output.StableCheckpoint pendingCheckpoint;
-    /**
-     * Checkpoint writes whose chunks stay: the manifests of the latest ones and every chunk written
-     * since the oldest of them. The core serves its two previous stable images to peers still
-     * fetching them and takes an image's chunks before it is stable; both read those chunks from here.
-     */
-    private static final int KEPT_CHECKPOINTS = 3;
-    private final ArrayDeque<List<byte[]>> keptManifests = new ArrayDeque<>();
-    /** Chunk digests written per interval between checkpoint writes, the current interval last. */
-    private final ArrayDeque<Set<ByteBuffer>> writtenPerInterval = new ArrayDeque<>(List.of(new HashSet<>()));
+    /** Which chunks stay at each checkpoint write: the rule the simulator's disk applies too. */
+    private final ChunkRetention retention = new ChunkRetention();
     /** Seq of the latest checkpoint file written under this log (0: none). */
     private long durableCheckpointSeq;
     /** The stable seq at which the core finished recovering (-1: not yet, or it never recovered). */
@@ -184,7 +174,7 @@ public final class DurableStore implements AutoCloseable {
             wal.append(WalRecord.VIEW, WalRecord.view(view));
         } else if (entry instanceof Output.StateChunk chunk) {
             chunks.write(chunk.digest(), chunk.bytes());
-            writtenPerInterval.getLast().add(ByteBuffer.wrap(chunk.digest()));
+            retention.written(chunk.digest());
         } else if (entry instanceof Output.StableCheckpoint checkpoint) {
             pendingCheckpoint = checkpoint;
         } else {
@@ -218,8 +208,8 @@ public final class DurableStore implements AutoCloseable {
     }
 
     /**
-     * Its chunks durable, then the checkpoint file, then the log drops what it covers, then chunks
-     * neither the last {@link #KEPT_CHECKPOINTS} checkpoints list nor were written since the oldest go.
+     * Its chunks durable, then the checkpoint file, then the log drops what it covers, then the
+     * chunks {@link ChunkRetention} does not keep go.
      */
     private void writeCheckpoint(Output.StableCheckpoint checkpoint) throws IOException {
         chunks.syncListed(checkpoint.manifest().chunkDigests());
@@ -227,18 +217,7 @@ public final class DurableStore implements AutoCloseable {
         CheckpointFile.write(dataDir, new CheckpointFile.Contents(owner, certificate, checkpoint.manifest()), codec,
                 policy);
         wal.compact(certificate.seq(), certificate.stateDigest());
-        keptManifests.addLast(checkpoint.manifest().chunkDigests());
-        while (keptManifests.size() > KEPT_CHECKPOINTS) {
-            keptManifests.removeFirst();
-        }
-        Set<ByteBuffer> keep = new HashSet<>();
-        writtenPerInterval.forEach(keep::addAll);
-        keptManifests.forEach(digests -> digests.forEach(digest -> keep.add(ByteBuffer.wrap(digest))));
-        writtenPerInterval.addLast(new HashSet<>());
-        while (writtenPerInterval.size() > KEPT_CHECKPOINTS - 1) {
-            writtenPerInterval.removeFirst();
-        }
-        chunks.deleteAllBut(keep);
+        chunks.deleteAllBut(retention.keepAt(checkpoint));
         durableCheckpointSeq = certificate.seq();
     }
 

@@ -14,6 +14,8 @@ import java.util.Map;
  */
 final class MemoryChunkStore implements ChunkStore {
     final Map<ByteBuffer, byte[]> chunks = new HashMap<>();
+    /** Deletes what a real store would at each stable checkpoint. */
+    private final ChunkRetention retention = new ChunkRetention();
     StateManifest stable;
     /** Bytes returned by reads since {@link #newStep}; and the most in any one step. */
     long bytesReadThisStep;
@@ -57,8 +59,10 @@ final class MemoryChunkStore implements ChunkStore {
         for (Output.Persist p : entries) {
             if (p instanceof Output.StateChunk c) {
                 chunks.put(ByteBuffer.wrap(c.digest().clone()), c.bytes().clone());
+                retention.written(c.digest());
             } else if (p instanceof Output.StableCheckpoint s) {
                 stable = s.manifest();
+                chunks.keySet().retainAll(retention.keepAt(s));
             }
         }
     }

@@ -43,6 +43,7 @@ class StateTransferTest {
     private record Envelope(int from, int to, Message message) {
     }
 
+    private ProtocolConfig config;
     private final ReplicaCore[] replicas = new ReplicaCore[4];
     private final KvService[] services = new KvService[4];
     private final MemoryChunkStore[] stores = new MemoryChunkStore[4];
@@ -52,14 +53,21 @@ class StateTransferTest {
     /** Chunks the recovering replica persisted, and of those, how many did not match their digest. */
     private int chunksPersistedByRecovering;
     private int unverifiedChunksPersisted;
+    /** What the network does to each message: delivers, alters, or (null) loses it. */
     private UnaryOperator<Envelope> network = e -> e;
     private long clientSeq;
 
     StateTransferTest() {
+        start(CONFIG);
+    }
+
+    /** A fresh cluster whose replicas all run with config. */
+    private void start(ProtocolConfig replicaConfig) {
+        config = replicaConfig;
         for (int i = 0; i < 4; i++) {
             stores[i] = new MemoryChunkStore();
             services[i] = new KvService(LIMITS);
-            replicas[i] = new ReplicaCore(CONFIG, i, services[i], new TestSignatures(i), stores[i], Start.FRESH);
+            replicas[i] = new ReplicaCore(config, i, services[i], new TestSignatures(i), stores[i], Start.FRESH);
         }
     }
 
@@ -111,7 +119,7 @@ class StateTransferTest {
         StateManifest manifest = stores[RECOVERING].stable;
         Start resume = new Start.Resume(before.stableCertificate(), manifest, before.view(), false, List.of(), List.of());
         services[RECOVERING] = new KvService(LIMITS);
-        replicas[RECOVERING] = new ReplicaCore(CONFIG, RECOVERING, services[RECOVERING], new TestSignatures(RECOVERING),
+        replicas[RECOVERING] = new ReplicaCore(config, RECOVERING, services[RECOVERING], new TestSignatures(RECOVERING),
                 stores[RECOVERING], resume);
         assertFalse(replicas[RECOVERING].recovering(), "a trusted log lets it vote at once");
         assertEquals(before.stableCertificate().seq(), replicas[RECOVERING].lastExecutedSeq());
@@ -195,6 +203,65 @@ class StateTransferTest {
         assertSameStateAsThePeers();
     }
 
+    /**
+     * A transfer slow enough (a link to the recovering replica that passes one chunk every few
+     * ticks) that the peers take many stable checkpoints meanwhile, one every few ticks, under
+     * writes that replace every part of the target state: the peers keep serving the target from
+     * their stores (the chunks of an image being fetched stay, and it outlives the newer images
+     * nobody fetched), so the transfer ends on its target instead of stalling and moving on.
+     */
+    @Test
+    void aLongTransferUnderWritesEndsOnItsTargetWhosePartsThePeersKeepServingFromTheirStores() {
+        ProtocolConfig.Builder oneChunkAtATime = CONFIG.toBuilder();
+        oneChunkAtATime.transferChunksInFlightMax = 1;
+        start(oneChunkAtATime.build());
+        write(0, 100);
+        ArrayDeque<Envelope> slowLink = new ArrayDeque<>();
+        network = e -> {
+            if (e.to() != RECOVERING || !(e.message() instanceof ChunkData)) {
+                return e;
+            }
+            slowLink.add(e);
+            return null;
+        };
+        rejuvenate(new MemoryChunkStore());
+        long firstTarget = 0;
+        List<String> transitions = new ArrayList<>();
+        long stableBefore = replicas[0].stableCertificate().seq();
+        for (int round = 0; round < 1_000 && replicas[RECOVERING].recovering(); round++) {
+            for (int key = 0; key < config.checkpointIntervalSeqs(); key++) {
+                submit((round * config.checkpointIntervalSeqs() + key) % 100);
+            }
+            tick(4);
+            if (!slowLink.isEmpty()) {
+                queue.add(slowLink.poll());
+                deliverAll();
+            }
+            RecoveryProgress progress = replicas[RECOVERING].recovery();
+            if (firstTarget == 0 && progress.phase() == RecoveryProgress.Phase.TRANSFERRING) {
+                firstTarget = progress.targetSeq();
+            }
+            String now = progress.phase() + "@" + progress.targetSeq();
+            if (transitions.isEmpty() || !transitions.get(transitions.size() - 1).equals(now)) {
+                transitions.add(now);
+            }
+        }
+        network = e -> e;
+        recover();
+        long checkpointsDuring = (replicas[0].stableCertificate().seq() - stableBefore)
+                / config.checkpointIntervalSeqs();
+        assertTrue(checkpointsDuring > 5, "the peers took several checkpoints during the transfer: " + checkpointsDuring);
+        for (int peer = 0; peer < RECOVERING; peer++) {
+            assertEquals(0, replicas[peer].dropCount(DropReason.CHUNK_UNAVAILABLE),
+                    "replica " + peer + " could serve every chunk asked for");
+        }
+        assertTrue(firstTarget > 0, "a transfer ran: " + transitions);
+        int end = transitions.indexOf(RecoveryProgress.Phase.TRANSFERRING + "@" + firstTarget) + 1;
+        assertTrue(transitions.get(end).startsWith(RecoveryProgress.Phase.REPLAYING.name()),
+                "the transfer to " + firstTarget + " was installed, not abandoned: " + transitions);
+        assertSameStateAsThePeers();
+    }
+
     @Test
     void aResumeWithDamagedChunksKeepsTheViewChangeItsLogPromised() {
         write(0, 60);
@@ -240,29 +307,34 @@ class StateTransferTest {
         Start.Resume log = loggedResume(replicas[RECOVERING], view, inViewChange);
         stores[RECOVERING].chunks.replaceAll((digest, chunk) -> flipped(chunk));
         services[RECOVERING] = new KvService(LIMITS);
-        replicas[RECOVERING] = new ReplicaCore(CONFIG, RECOVERING, services[RECOVERING], new TestSignatures(RECOVERING),
+        replicas[RECOVERING] = new ReplicaCore(config, RECOVERING, services[RECOVERING], new TestSignatures(RECOVERING),
                 stores[RECOVERING], log);
         return log;
     }
 
     private void write(int firstKey, int count) {
         for (int i = firstKey; i < firstKey + count; i++) {
-            byte[] op = new KvOperation.Put(("key" + i).getBytes(StandardCharsets.UTF_8),
-                    ("value" + i + "-" + clientSeq).getBytes(StandardCharsets.UTF_8)).encode();
-            Request r = new Request(7, ++clientSeq, op);
-            for (int replica = 0; replica < 4; replica++) {
-                handle(replica, replicas[replica].step(new Input.FromClient(7, r)));
-            }
-            deliverAll();
+            submit(i);
         }
         tick(20);
+    }
+
+    /** A client puts a new value under key; every message it causes is delivered. */
+    private void submit(int key) {
+        byte[] op = new KvOperation.Put(("key" + key).getBytes(StandardCharsets.UTF_8),
+                ("value" + key + "-" + clientSeq).getBytes(StandardCharsets.UTF_8)).encode();
+        Request r = new Request(7, ++clientSeq, op);
+        for (int replica = 0; replica < 4; replica++) {
+            handle(replica, replicas[replica].step(new Input.FromClient(7, r)));
+        }
+        deliverAll();
     }
 
     /** Replica 3 boots rejuvenated: empty service, untrusted store. */
     private void rejuvenate(MemoryChunkStore disk) {
         stores[RECOVERING] = disk;
         services[RECOVERING] = new KvService(LIMITS);
-        replicas[RECOVERING] = new ReplicaCore(CONFIG, RECOVERING, services[RECOVERING], new TestSignatures(RECOVERING),
+        replicas[RECOVERING] = new ReplicaCore(config, RECOVERING, services[RECOVERING], new TestSignatures(RECOVERING),
                 disk, Start.RECOVER);
     }
 
@@ -310,8 +382,10 @@ class StateTransferTest {
         }
         for (Output.Outbound o : out.toReplicas()) {
             for (int to = 0; to < 4; to++) {
-                if (to != from && (o.to() == Output.ALL || o.to() == to)) {
-                    queue.add(network.apply(new Envelope(from, to, o.message())));
+                Envelope sent = to != from && (o.to() == Output.ALL || o.to() == to)
+                        ? network.apply(new Envelope(from, to, o.message())) : null;
+                if (sent != null) {
+                    queue.add(sent);
                 }
             }
         }

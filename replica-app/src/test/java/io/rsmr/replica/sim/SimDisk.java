@@ -1,5 +1,6 @@
 package io.rsmr.replica.sim;
 
+import io.rsmr.replica.protocol.ChunkRetention;
 import io.rsmr.replica.protocol.ChunkStore;
 import io.rsmr.replica.protocol.Output;
 import io.rsmr.replica.protocol.Start;
@@ -7,13 +8,10 @@ import io.rsmr.replica.protocol.message.CheckpointCertificate;
 import io.rsmr.replica.protocol.message.StateManifest;
 
 import java.nio.ByteBuffer;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.SplittableRandom;
 
 /**
@@ -38,11 +36,8 @@ final class SimDisk {
         EMPTY
     }
 
-    /** As DurableStore.KEPT_CHECKPOINTS. */
-    private static final int KEPT_CHECKPOINTS = 3;
     private Map<ByteBuffer, byte[]> chunks = new HashMap<>();
-    private final ArrayDeque<StateManifest> keptManifests = new ArrayDeque<>();
-    private final ArrayDeque<Set<ByteBuffer>> writtenPerInterval = new ArrayDeque<>(List.of(new HashSet<>()));
+    private final ChunkRetention retention = new ChunkRetention();
     private Map<ByteBuffer, byte[]> chunksAtPreviousCheckpoint = new HashMap<>();
     private CheckpointCertificate stable = CheckpointCertificate.genesis();
     private StateManifest manifest;
@@ -63,35 +58,21 @@ final class SimDisk {
                 inViewChange = e.inViewChange();
             } else if (p instanceof Output.StateChunk c) {
                 chunks.put(ByteBuffer.wrap(c.digest()), c.bytes());
-                writtenPerInterval.getLast().add(ByteBuffer.wrap(c.digest()));
+                retention.written(c.digest());
             } else if (p instanceof Output.StableCheckpoint s) {
                 stabilise(s);
             }
         }
     }
 
-    /**
-     * Like the real store: the log up to the checkpoint goes, and the chunks that neither the last
-     * KEPT_CHECKPOINTS checkpoints list nor were written since the oldest of them.
-     */
+    /** Like the real store: the log up to the checkpoint goes, and the chunks ChunkRetention does not keep. */
     private void stabilise(Output.StableCheckpoint s) {
         chunksAtPreviousCheckpoint = new HashMap<>(chunks);
         stable = s.certificate();
         manifest = s.manifest();
         accepted.removeIf(e -> e.seq() <= stable.seq());
         prepared.removeIf(e -> e.seq() <= stable.seq());
-        keptManifests.addLast(manifest);
-        while (keptManifests.size() > KEPT_CHECKPOINTS) {
-            keptManifests.removeFirst();
-        }
-        Set<ByteBuffer> keep = new HashSet<>();
-        writtenPerInterval.forEach(keep::addAll);
-        keptManifests.forEach(m -> m.chunkDigests().forEach(d -> keep.add(ByteBuffer.wrap(d))));
-        writtenPerInterval.addLast(new HashSet<>());
-        while (writtenPerInterval.size() > KEPT_CHECKPOINTS - 1) {
-            writtenPerInterval.removeFirst();
-        }
-        chunks.keySet().retainAll(keep);
+        chunks.keySet().retainAll(retention.keepAt(s));
     }
 
     /** The chunk store the core reads; copies, so that later damage cannot reach into a core. */

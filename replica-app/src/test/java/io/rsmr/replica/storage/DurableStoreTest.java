@@ -327,6 +327,33 @@ class DurableStoreTest {
         }
     }
 
+    /**
+     * The chunks of an older image the core still serves to a recovering peer stay through any
+     * number of checkpoint writes, and go once it is no longer served.
+     */
+    @Test
+    void theChunksOfAnOlderImageStillServedStayUntilItIsNoLongerServed() throws IOException {
+        Fixture f = new Fixture();
+        byte[] older = "a replaced part of an image a peer is fetching".getBytes(StandardCharsets.UTF_8);
+        StateManifest served = new StateManifest(f.checkpoint.seq() - 4, List.of(Digests.sha256(older)), List.of(1));
+        try (DurableStore store = open(1)) {
+            ChunkPacks chunks = (ChunkPacks) store.chunks();
+            store.persist(new Output.StateChunk(Digests.sha256(older), older));
+            store.commit();
+            f.writeHistory(store);
+            for (int write = 0; write < 10; write++) {
+                store.persist(new Output.StableCheckpoint(f.checkpoint, f.manifest, List.of(served)));
+                store.commit();
+                assertArrayEquals(older, chunks.read(Digests.sha256(older)), "served, kept at write " + write);
+            }
+            for (int write = 0; write < 3; write++) {
+                store.persist(new Output.StableCheckpoint(f.checkpoint, f.manifest));
+                store.commit();
+            }
+            assertNull(chunks.read(Digests.sha256(older)), "no longer served nor listed: collected");
+        }
+    }
+
     @Test
     void segmentsRotateAndACheckpointLetsTheOldOnesGo() throws IOException {
         Fixture f = new Fixture();
