@@ -50,9 +50,11 @@ import java.util.Set;
 public final class ReplicaMain {
     private static final Set<String> OPTIONS =
             Set.of("config", "id", "identity", "data-dir", "tick-millis", "pipeline-instances-max", "report-to",
-                    "fsync", "repliers-per-request", "state-bytes-max", "byzantine-test-mode");
+                    "fsync", "repliers-per-request", "busy-batch-requests-per-peer-min", "state-bytes-max",
+                    "byzantine-test-mode");
     private static final String USAGE = "usage: rsmr-replica --config FILE --id N --identity FILE --data-dir DIR"
-            + " [--tick-millis N] [--pipeline-instances-max N] [--repliers-per-request N] [--report-to PATH]"
+            + " [--tick-millis N] [--pipeline-instances-max N] [--repliers-per-request N]"
+            + " [--busy-batch-requests-per-peer-min N] [--report-to PATH]"
             + " [--fsync always|none]"
             + " [--state-bytes-max N] [--byzantine-test-mode MODE]";
 
