@@ -113,8 +113,13 @@ public record ProtocolConfig(
      */
     public static final int LEADER_ONLY_REQUEST_BYTES_MAX_DEFAULT = 512;
 
-    /** See {@link #busyBatchRequestsPerPeerMin}; 0 until a benchmark shows a better value. */
-    public static final int BUSY_BATCH_REQUESTS_PER_PEER_MIN_DEFAULT = 0;
+    /**
+     * See {@link #busyBatchRequestsPerPeerMin}. Measured (bench/replica-throughput.md, session 6, 64
+     * clients): 3 (batches of at least 9 at n = 4 and 15 at n = 6 while one is in flight) lowered the
+     * CPU per operation of both shapes at 0 B and 1 KiB by about a tenth and cost n = 4 neither
+     * throughput nor p50.
+     */
+    public static final int BUSY_BATCH_REQUESTS_PER_PEER_MIN_DEFAULT = 3;
 
     /** Defaults for a cluster of n replicas tolerating k silent and k' Byzantine ones. */
     public static ProtocolConfig defaults(int n, int k, int kPrime) {

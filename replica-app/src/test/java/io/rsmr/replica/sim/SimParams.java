@@ -69,12 +69,13 @@ record SimParams(
     }
 
     /**
-     * Half the seeds let the leader propose whenever its pipeline has room, the others make it wait
-     * for 1 to 3 requests per peer while an instance is in flight. From a stream of its own.
+     * Half the seeds keep the default wait for a fuller batch while an instance is in flight, the
+     * others draw 0 (propose whenever the pipeline has room) to 3 requests per peer. From a stream
+     * of its own.
      */
     private static int busyBatchRequestsPerPeerMin(long seed) {
         SplittableRandom r = new SplittableRandom(seed ^ 0xB0_5EBA7CL);
-        return r.nextBoolean() ? 0 : r.nextInt(1, 4);
+        return r.nextBoolean() ? ProtocolConfig.BUSY_BATCH_REQUESTS_PER_PEER_MIN_DEFAULT : r.nextInt(0, 4);
     }
 
     private static SimParams derive(long seed, SplittableRandom r, int n, int k, int kPrime) {
