@@ -38,7 +38,8 @@ import io.rsmr.replica.protocol.message.Authenticators;
  * @param repliersPerRequest replicas that answer a request the first time they hear of it (chosen by
  *        client id and request seq, {@link #answersAtOnce}); the others answer only once the client
  *        re-sends it. n: all answer. Fewer replies cost the replicas and the client fewer frames and
- *        wake-ups per operation; at least 2k'+1 keep k'+1 correct ones among them when k' lie.
+ *        wake-ups per operation; the default, 2k'+k+1, keeps k'+1 correct ones among them when k are
+ *        silent and k' lie.
  * @param busyBatchRequestsPerPeerMin while an instance is in flight the leader starts another only
  *        with at least this many requests per peer at hand (times n - 1, at most batchRequestsMax);
  *        with none in flight it proposes at once. A batch costs every replica about 2(n - 1) protocol
