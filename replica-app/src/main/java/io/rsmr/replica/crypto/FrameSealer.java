@@ -9,10 +9,18 @@ import javax.crypto.ShortBufferException;
  * where the length counts everything after itself and the MAC is HMAC-SHA256 over counter and
  * payload. The counter starts at 1 and rises by one per frame, so the receiver spots a replay.
  * Not thread-safe: one sealer per connection, used by the thread that orders its frames.
+ *
+ * <p>A <em>detached</em> frame ({@link #sealDetachedInto}) authenticates a head but not the tail
+ * that follows it: {@code length(4) counter|DETACHED(8) headLength(4) head mac(32) tail}, the MAC
+ * over counter, head length and head. It carries state-transfer chunks, whose head holds the
+ * SHA-256 of the tail; hashing the tail for a MAC as well as for that digest made every chunk
+ * byte pass through SHA-256 twice on arrival (see {@link FrameOpener} for what this allows).
  */
 public final class FrameSealer {
     /** Bytes a sealed frame adds to its payload: length prefix, counter and MAC. */
     public static final int OVERHEAD_BYTES = 4 + FrameOpener.BODY_OVERHEAD_BYTES;
+    /** Bytes a detached frame adds to its head and tail: length prefix, counter, head length and MAC. */
+    public static final int DETACHED_OVERHEAD_BYTES = 4 + FrameOpener.DETACHED_HEAD_AT + Hmac.TAG_BYTES;
 
     private final Mac mac;
     private long counter;
@@ -40,6 +48,28 @@ public final class FrameSealer {
         out.putLong(counter);
         out.put(payload);
         mac.update(out.array(), start + 4, 8 + payload.length);
+        try {
+            mac.doFinal(out.array(), out.arrayOffset() + out.position());
+        } catch (ShortBufferException e) {
+            throw new AssertionError("frame buffer sized for the MAC", e);
+        }
+        out.position(out.position() + Hmac.TAG_BYTES);
+    }
+
+    /**
+     * Appends a detached frame's length prefix, counter, head and MAC to a heap buffer with at
+     * least {@link #DETACHED_OVERHEAD_BYTES} {@code + head.length} bytes remaining; the caller
+     * writes the {@code tailLength} bytes of the tail right after it.
+     */
+    public void sealDetachedInto(ByteBuffer out, byte[] head, int tailLength) {
+        assert out.hasArray() && out.remaining() >= DETACHED_OVERHEAD_BYTES + head.length && tailLength >= 0;
+        counter++;
+        int start = out.arrayOffset() + out.position();
+        out.putInt(FrameOpener.DETACHED_HEAD_AT + head.length + Hmac.TAG_BYTES + tailLength);
+        out.putLong(counter | FrameOpener.DETACHED);
+        out.putInt(head.length);
+        out.put(head);
+        mac.update(out.array(), start + 4, FrameOpener.DETACHED_HEAD_AT + head.length);
         try {
             mac.doFinal(out.array(), out.arrayOffset() + out.position());
         } catch (ShortBufferException e) {

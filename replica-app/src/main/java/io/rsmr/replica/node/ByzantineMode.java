@@ -12,7 +12,14 @@ public enum ByzantineMode {
     /** Sends every client a wrong result. */
     WRONG_REPLIES,
     /** Wrong results to clients and bytes flipped in every message to replicas (MACs still valid). */
-    GARBLE;
+    GARBLE,
+    /**
+     * Serves state-transfer chunks whose bytes are not the ones the SHA-256 in their authenticated
+     * head names (valid MACs), as a faulty sender — or an attacker on the wire — could.
+     */
+    SPOILED_CHUNKS,
+    /** Serves other bytes than the certified chunks', vouching for their own SHA-256 (valid MACs). */
+    FORGED_CHUNKS;
 
     /** Parses a command-line value such as {@code wrong-replies}. */
     public static ByzantineMode parse(String text) {
@@ -20,7 +27,7 @@ public enum ByzantineMode {
             return valueOf(text.strip().toUpperCase(java.util.Locale.ROOT).replace('-', '_'));
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException("unknown Byzantine test mode '" + text
-                    + "'; one of none, silent, wrong-replies, garble", e);
+                    + "'; one of none, silent, wrong-replies, garble, spoiled-chunks, forged-chunks", e);
         }
     }
 }

@@ -25,8 +25,8 @@ import java.util.Set;
  * <pre>
  * java -Xmx128m -jar rsmr-replica.jar --config cluster.yaml --id 1 --identity replica-1.key --data-dir /data
  *      [--tick-millis 10] [--pipeline-instances-max 4] [--repliers-per-request N]
- *      [--busy-batch-requests-per-peer-min N] [--report-to PATH]
- *      [--fsync always|none] [--state-bytes-max 67108864] [--byzantine-test-mode none|silent|wrong-replies|garble]
+ *      [--busy-batch-requests-per-peer-min N] [--report-to PATH] [--fsync always|none]
+ *      [--state-bytes-max 67108864] [--byzantine-test-mode none|silent|wrong-replies|garble|spoiled-chunks|forged-chunks]
  * </pre>
  *
  * {@code --fsync} is the {@link io.rsmr.replica.storage.FsyncPolicy}: {@code always} (the default,

@@ -12,6 +12,7 @@ import io.rsmr.replica.protocol.RecoveryProgress;
 import io.rsmr.replica.protocol.ReplicaCore;
 import io.rsmr.replica.protocol.message.ChunkData;
 import io.rsmr.replica.protocol.message.DecodeException;
+import io.rsmr.replica.protocol.message.Digests;
 import io.rsmr.replica.protocol.message.FetchChunks;
 import io.rsmr.replica.protocol.message.FetchState;
 import io.rsmr.replica.protocol.message.Message;
@@ -60,7 +61,19 @@ import java.util.logging.Logger;
  * manifest or a chunk is checked by its receiver against a certificate of q signatures, whoever
  * sends it. Waiting for the sync of the ordering's log before each hop of a transfer capped
  * it at a few in-flight chunks per sync (~53 MB/s for 100 MB at n = 4, bench/replica-recovery.md).
+ * They do not wait for the end of the turn's poll either: the transport writes what is queued after
+ * each connection's input, so a chunk request leaves once the chunks that came with it were handled,
+ * and a chunk as soon as it was asked for, not after the rest of a turn's input (up to several MB of
+ * chunks from every peer).
  *
+ * <p>Chunks travel in detached frames ({@link Transport#sendDetachedToReplica}): the transport
+ * authenticates their head (seq, index, length and the SHA-256 of the bytes) but not their bytes,
+ * which the receiver hashes anyway to check them against the certified manifest; so each chunk byte
+ * is hashed once on arrival instead of twice, and not at all when sent (nor copied: the image's
+ * arrays are never changed: {@link io.rsmr.replica.service.Service#snapshotParts}). A detached frame is
+ * accepted only as such a chunk (see {@link #onDetached}; {@link io.rsmr.replica.crypto.FrameOpener}
+ * says what an attacker on the wire can and cannot do with it). Their bytes are hashed on a thread of
+ * their own ({@link ChunkHasher}), overlapping with this loop's work on the next chunks.
  *
  * <p>At boot the store decides how the core starts (fresh, resume from its own log, or recover from
  * peers); the shell times the recovery and reports it to the agent ({@link RecoveryTimer}).
@@ -95,6 +108,7 @@ public final class ReplicaNode implements AutoCloseable {
     private final List<Outgoing> outbox = new ArrayList<>();
     private final RecoveryTimer recovery;
     private boolean recoveryReported;
+    private final ChunkHasher chunkHasher;
     private long nextProgressNanos;
     private volatile boolean running = true;
 
@@ -122,6 +136,7 @@ public final class ReplicaNode implements AutoCloseable {
         this.status = new StatusFile(settings.dataDir().resolve(StatusFile.NAME));
         this.transport = NioTransport.forReplica(settings.transport(), settings.identity(), keyRing,
                 membership.addresses().get(settings.replicaId()), membership.addresses());
+        this.chunkHasher = new ChunkHasher("chunk-hasher-" + settings.replicaId(), transport::wakeup);
         if (settings.byzantineMode() != ByzantineMode.NONE) {
             LOG.warning("TEST ONLY: replica " + settings.replicaId() + " runs Byzantine mode " + settings.byzantineMode());
         }
@@ -136,6 +151,7 @@ public final class ReplicaNode implements AutoCloseable {
             while (running) {
                 long waitNanos = Math.max(0, nextTick - nanoClock.getAsLong());
                 transport.poll(Transport.timeoutMillis(waitNanos), inbound);
+                chunkHasher.drain(chunk -> execute(core.step(chunk)));
                 long now = nanoClock.getAsLong();
                 for (int i = 0; i < TICKS_PER_TURN_MAX && now - nextTick >= 0; i++) {
                     execute(core.step(Input.TICK));
@@ -156,6 +172,7 @@ public final class ReplicaNode implements AutoCloseable {
             throw new UncheckedIOException("replica " + settings.replicaId() + " event loop failed",
                     e instanceof IOException io ? io : ((UncheckedIOException) e).getCause());
         } finally {
+            chunkHasher.close();
             transport.close();
             closeStore();
         }
@@ -203,6 +220,11 @@ public final class ReplicaNode implements AutoCloseable {
         }
 
         @Override
+        public boolean onDetached(Peer from, byte[] head, byte[] tail) {
+            return ReplicaNode.this.onDetached(from, head, tail);
+        }
+
+        @Override
         public void onSession(Peer peer, int endpoint, byte[] requestKey) {
             if (peer instanceof Peer.Client client) {
                 execute(core.step(new Input.ClientSession(client.id(), requestKey)));
@@ -225,6 +247,30 @@ public final class ReplicaNode implements AutoCloseable {
             return;
         }
         execute(core.step(input));
+    }
+
+    /**
+     * A detached frame is taken only as a chunk from a replica, its head a chunk's head and its
+     * unauthenticated tail exactly the chunk's bytes: the head names their SHA-256, which the core
+     * checks (with the manifest's) before it uses them. Anything else is refused, so an attacker on
+     * the wire can alter nothing but bytes that are checked against an authenticated digest.
+     */
+    private boolean onDetached(Peer from, byte[] head, byte[] tail) {
+        if (!(from instanceof Peer.Replica replica)) {
+            return false;
+        }
+        ChunkData chunk;
+        try {
+            chunk = codec.decodeChunk(head, tail);
+        } catch (DecodeException e) {
+            decodeDrops.merge(e.reason(), 1L, Long::sum);
+            return false;
+        }
+        int sender = membership.coreIndex(replica.id());
+        if (!chunkHasher.submit(sender, chunk)) {
+            execute(core.step(new Input.FromReplica(sender, chunk)));
+        }
+        return true;
     }
 
     /** Null for what a peer may not send: a client sends only requests and reads, under ids its key owns. */
@@ -254,6 +300,10 @@ public final class ReplicaNode implements AutoCloseable {
             return;
         }
         for (Output.Outbound outbound : output.toReplicas()) {
+            if (outbound.message() instanceof ChunkData chunk && settings.byzantineMode() != ByzantineMode.GARBLE) {
+                sendChunk(outbound.to(), chunk);
+                continue;
+            }
             byte[] bytes = misbehave(codec.encode(outbound.message()));
             if (carriesNoVote(outbound.message())) {
                 sendToReplicas(outbound.to(), bytes);
@@ -290,6 +340,20 @@ public final class ReplicaNode implements AutoCloseable {
     static boolean carriesNoVote(Message message) {
         return message instanceof ChunkData || message instanceof StateManifest || message instanceof FetchChunks
                 || message instanceof FetchState;
+    }
+
+    /** A chunk in a detached frame (see the class comment); sent at once, like every transfer message. */
+    private void sendChunk(long to, ChunkData chunk) {
+        ByzantineMode mode = settings.byzantineMode();
+        byte[] bytes = mode == ByzantineMode.SPOILED_CHUNKS || mode == ByzantineMode.FORGED_CHUNKS
+                ? wrong(chunk.bytes()) : chunk.bytes();
+        byte[] head = codec.encodeChunkHead(mode == ByzantineMode.FORGED_CHUNKS
+                ? new ChunkData(chunk.seq(), chunk.index(), Digests.sha256(bytes), bytes) : chunk);
+        for (Membership.Member member : membership.members()) {
+            if (member.id() != settings.replicaId() && (to == Output.ALL || member.id() == membership.replicaId((int) to))) {
+                transport.sendDetachedToReplica(member.id(), head, bytes);
+            }
+        }
     }
 
     private void sendToReplicas(long to, byte[] bytes) {

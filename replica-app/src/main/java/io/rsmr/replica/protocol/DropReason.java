@@ -22,6 +22,12 @@ public enum DropReason {
     BAD_STATE,
     /** A chunk a peer asked for of an image we serve that neither memory nor the store holds intact. */
     CHUNK_UNAVAILABLE,
+    /**
+     * A chunk whose sender vouched for the certified digest but whose bytes do not hash to it: spoiled
+     * on the wire or by the sender, which cannot be told apart, so it is refused and asked again, like
+     * a frame with a bad MAC, and the sender is not blamed.
+     */
+    CHUNK_SPOILED,
     UNEXPECTED,
     DUPLICATE
 }

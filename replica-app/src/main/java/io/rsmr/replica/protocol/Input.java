@@ -1,5 +1,6 @@
 package io.rsmr.replica.protocol;
 
+import io.rsmr.replica.protocol.message.ChunkData;
 import io.rsmr.replica.protocol.message.Message;
 import io.rsmr.replica.protocol.message.ReadRequest;
 import io.rsmr.replica.protocol.message.Request;
@@ -8,6 +9,14 @@ import io.rsmr.replica.protocol.message.Request;
 public sealed interface Input {
     /** A message from replica {@code sender}, authenticated by the transport. */
     record FromReplica(int sender, Message message) implements Input {
+    }
+
+    /**
+     * A chunk from replica {@code sender} (as {@link FromReplica} would carry it) whose bytes the
+     * shell has already hashed: {@code bytesDigest} is their SHA-256, computed by this replica (off
+     * the event loop), so the core checks it against the manifest without hashing the bytes again.
+     */
+    record HashedChunk(int sender, ChunkData chunk, byte[] bytesDigest) implements Input {
     }
 
     /** A request from the client whose id the transport derived from its authenticated key. */

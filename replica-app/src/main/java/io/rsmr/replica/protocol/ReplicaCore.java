@@ -262,6 +262,8 @@ public class ReplicaCore {
             onClientRead(fr.clientId(), fr.read());
         } else if (input instanceof Input.FromReplica fr) {
             onReplicaMessage(fr.sender(), fr.message());
+        } else if (input instanceof Input.HashedChunk hc) {
+            onHashedChunk(hc);
         } else if (input instanceof Input.StepDown) {
             onStepDown();
         } else if (input instanceof Input.ClientSession cs) {
@@ -394,7 +396,7 @@ public class ReplicaCore {
         } else if (m instanceof StateManifest sm) {
             onManifest(sender, sm);
         } else if (m instanceof ChunkData c) {
-            onChunk(sender, c);
+            onChunk(sender, c, Digests.sha256(c.bytes()));
         } else if (m instanceof Request r) {
             onForwardedRequest(sender, r);
         } else {
@@ -1197,7 +1199,7 @@ public class ReplicaCore {
             byte[] chunk = image == null ? null : image.chunk(s.index(), store);
             if (chunk != null) {
                 serveBudgetBytes -= chunk.length;
-                out.send(s.peer(), new ChunkData(s.seq(), s.index(), chunk));
+                out.send(s.peer(), new ChunkData(s.seq(), s.index(), image.manifest.chunkDigests().get(s.index()), chunk));
             } else {
                 drop(DropReason.CHUNK_UNAVAILABLE);
             }
@@ -1270,10 +1272,21 @@ public class ReplicaCore {
         transfer.onTick(now, out);
     }
 
-    private void onChunk(int sender, ChunkData c) {
-        StateTransfer.ChunkResult result = transfer.onChunk(sender, c, now, out);
+    private void onHashedChunk(Input.HashedChunk hc) {
+        if (hc.sender() < 0 || hc.sender() >= config.n() || hc.sender() == me) {
+            drop(DropReason.NOT_FROM_REPLICA);
+            return;
+        }
+        onChunk(hc.sender(), hc.chunk(), hc.bytesDigest());
+    }
+
+    /** A chunk whose bytes hash to {@code bytesDigest}. */
+    private void onChunk(int sender, ChunkData c, byte[] bytesDigest) {
+        StateTransfer.ChunkResult result = transfer.onChunk(sender, c, bytesDigest, now, out);
         if (result == StateTransfer.ChunkResult.BAD) {
             drop(DropReason.BAD_STATE);
+        } else if (result == StateTransfer.ChunkResult.SPOILED) {
+            drop(DropReason.CHUNK_SPOILED);
         } else if (result == StateTransfer.ChunkResult.UNEXPECTED) {
             drop(DropReason.UNEXPECTED);
         }

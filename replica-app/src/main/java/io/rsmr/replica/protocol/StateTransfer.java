@@ -25,8 +25,10 @@ import java.util.TreeSet;
  * store or an earlier transfer already holds intact (checked against the manifest, a bounded
  * number of bytes per tick); then the rest in parallel, a few chunks in flight per peer, from the
  * certificate's signers and every peer that sent the manifest (after crash-restarts the signers may
- * have lost a state that a replica which adopted the certificate later still holds). A chunk that does not match its digest proves its sender faulty: the peer is
- * reported and never asked again, and its chunks go to others. A peer that stays silent only loses
+ * have lost a state that a replica which adopted the certificate later still holds). A chunk whose
+ * sender vouches for a digest other than the certified one proves its sender faulty: the peer is
+ * reported and never asked again, and its chunks go to others. A chunk whose bytes do not hash to the
+ * certified digest its sender vouched for is asked for again (see {@link #onChunk}). A peer that stays silent only loses
  * its requests to another peer after a timeout.
  *
  * <p>Memory stays bounded whatever the state's size: a verified chunk goes to the chunk store (a
@@ -79,7 +81,7 @@ final class StateTransfer {
     private long bytesFetched;
 
     /** What a chunk from a peer did. */
-    enum ChunkResult { USED, UNEXPECTED, BAD }
+    enum ChunkResult { USED, UNEXPECTED, BAD, SPOILED }
 
     StateTransfer(ProtocolConfig config, int me, ChunkStore store) {
         this.config = config;
@@ -194,16 +196,28 @@ final class StateTransfer {
         return true;
     }
 
-    ChunkResult onChunk(int sender, ChunkData c, long now, Output out) {
+    /** A chunk from sender whose bytes hash to {@code bytesDigest} (computed by this replica). */
+    ChunkResult onChunk(int sender, ChunkData c, byte[] bytesDigest, long now, Output out) {
         if (manifest == null || c.seq() != target.seq() || c.index() >= held.length || held[c.index()]
                 || askedPeer[c.index()] < 0) {
             return ChunkResult.UNEXPECTED;
         }
         int i = c.index();
-        if (!StateImage.matches(manifest, i, c.bytes())) {
+        // the digest is what the sender vouched for (the transport authenticates it, not the bytes):
+        // a wrong one is the sender's own lie, so it is avoided; bytes that do not hash to a right one
+        // were spoiled by the sender or on the wire, which cannot be told apart, so they are treated
+        // like a frame with a bad MAC: refused and asked for again, the sender not blamed (an attacker
+        // on the wire must not be able to make us avoid correct peers for the rest of the recovery)
+        byte[] certified = manifest.chunkDigests().get(i);
+        if (!Arrays.equals(c.digest(), certified)) {
             badPeers.add(sender);
             releaseAll(sender);
             return ChunkResult.BAD;
+        }
+        if (!Arrays.equals(bytesDigest, certified)) {
+            release(i);
+            assign(now, out);
+            return ChunkResult.SPOILED;
         }
         release(i);
         held[i] = true;

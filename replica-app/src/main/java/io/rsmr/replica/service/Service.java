@@ -32,7 +32,9 @@ public interface Service {
      * that {@link #beginInstall} restores it exactly. The core hashes each part into the
      * checkpoint's chunks, so a replica whose state differs in a few parts transfers only those.
      * Return the same array instance for a part that did not change since the previous call: the
-     * core then reuses its digests instead of hashing the part again, and keeps no copy of it.
+     * core then reuses its digests instead of hashing the part again, and keeps no copy of it. Never
+     * change an array once returned (a changed part is a new array): checkpoint images keep them and
+     * serve their bytes to recovering peers as they are, while later checkpoints are taken.
      */
     default List<byte[]> snapshotParts() {
         return List.of(snapshot());

@@ -35,6 +35,8 @@ final class Connection {
     long handshakeDeadlineNanos;
     ByteBuffer readBuffer;
     int badFrames;
+    /** Bytes of the last whole frame read (length prefix included). */
+    int lastFrameBytes;
     boolean closed;
     private Peer peer;
     private FrameSealer sealer;
@@ -118,6 +120,25 @@ final class Connection {
         bundleBytes = 0;
     }
 
+    /**
+     * Queues a detached frame ({@link FrameSealer#sealDetachedInto}): the head sealed, the tail
+     * written after it as it is, without a copy (the caller must not change it until it is sent).
+     * The bundle so far is sealed first, so frames leave in the order of their counters.
+     */
+    void queueDetached(byte[] head, byte[] tail) {
+        assert established();
+        sealBundle();
+        if (filling != null && filling.position() > 0) {
+            queued.add(filling.flip());
+            filling = null;
+        }
+        ByteBuffer frame = ByteBuffer.allocate(FrameSealer.DETACHED_OVERHEAD_BYTES + head.length);
+        sealer.sealDetachedInto(frame, head, tail.length);
+        queued.add(frame.flip());
+        queued.add(ByteBuffer.wrap(tail).asReadOnlyBuffer());
+        queuedBytes += FrameSealer.DETACHED_OVERHEAD_BYTES + head.length + tail.length;
+    }
+
     /** Appends a handshake message, framed but not sealed (there are no keys yet). */
     void queuePlain(byte[] message) {
         int bytes = 4 + message.length;
@@ -162,8 +183,9 @@ final class Connection {
         }
     }
 
+    /** Keeps one of our own buffers for reuse (never a detached frame's tail: the caller's bytes). */
     private void recycle(ByteBuffer chunk) {
-        if (chunk.capacity() == CHUNK_BYTES) {
+        if (chunk.capacity() == CHUNK_BYTES && !chunk.isReadOnly()) {
             spare = chunk.clear();
         }
     }

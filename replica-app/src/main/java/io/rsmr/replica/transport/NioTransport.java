@@ -44,8 +44,10 @@ import java.util.logging.Logger;
  * ({@link FrameSealer}). A frame longer than the limit closes its connection (the stream cannot
  * be trusted to resynchronise); a frame that fails its check is dropped and counted, and a
  * connection with too many such frames is closed. A sealed frame carries a bundle of the messages
- * queued for its connection during one turn ({@link Connection}). A dialed link that fails is redialed with
- * exponential backoff.
+ * queued for its connection during one turn ({@link Connection}); a detached frame carries one message
+ * whose tail is not MACed ({@link #sendDetachedToReplica}: state-transfer chunks). What is queued is
+ * written after each connection's input is handled, so that an answer does not wait for the other
+ * connections' input. A dialed link that fails is redialed with exponential backoff.
  */
 public final class NioTransport implements Transport {
     private static final Logger LOG = Logger.getLogger(NioTransport.class.getName());
@@ -169,6 +171,34 @@ public final class NioTransport implements Transport {
         return hold(dialer, message);
     }
 
+    /** Before the link is up, the message is held whole and later sent in an ordinary sealed frame. */
+    @Override
+    public boolean sendDetachedToReplica(int replicaId, byte[] head, byte[] tail) {
+        Dialer dialer = dialers.get(link(0, replicaId));
+        if (dialer == null) {
+            drops.count(DropReason.NOT_CONNECTED);
+            return false;
+        }
+        if (head.length + tail.length > config.messageBytesMax()) {
+            drops.count(DropReason.OVERSIZED);
+            return false;
+        }
+        Connection connection = dialer.connection;
+        if (connection == null || !connection.established()) {
+            byte[] whole = Arrays.copyOf(head, head.length + tail.length);
+            System.arraycopy(tail, 0, whole, head.length, tail.length);
+            return hold(dialer, whole);
+        }
+        if (connection.queuedBytes() + FrameSealer.DETACHED_OVERHEAD_BYTES + head.length + tail.length
+                > config.sendQueueBytesMax()) {
+            drops.count(DropReason.SEND_QUEUE_FULL);
+            return false;
+        }
+        connection.queueDetached(head, tail);
+        dirty.add(connection);
+        return true;
+    }
+
     /** Sends on the connection of the key that owns {@code clientId} ({@link ClientIds#keyOf}). */
     @Override
     public boolean sendToClient(long clientId, byte[] message) {
@@ -259,6 +289,7 @@ public final class NioTransport implements Transport {
             }
             if (!connection.closed && key.isReadable()) {
                 read(connection, inbound);
+                flushDirty();
             }
             if (!connection.closed && key.isValid() && key.isWritable()) {
                 flush(connection);
@@ -384,11 +415,12 @@ public final class NioTransport implements Transport {
                 break;
             }
             buffer.position(start + 4 + length);
+            connection.lastFrameBytes = 4 + length;
             onFrame(connection, buffer.array(), start + 4, length, inbound);
         }
         if (!connection.closed) {
             buffer.compact();
-            connection.readBuffer = resized(buffer, needed);
+            connection.readBuffer = resized(buffer, needed, connection.lastFrameBytes);
         }
     }
 
@@ -403,12 +435,17 @@ public final class NioTransport implements Transport {
         return config.messageBytesMax() + Bundles.PREFIX_BYTES;
     }
 
-    /** Grows the buffer for a frame bigger than it, and shrinks it back once it is empty. */
-    private ByteBuffer resized(ByteBuffer buffer, int needed) {
+    /**
+     * Grows the buffer for a frame bigger than it, and shrinks it back once it is empty and the last
+     * frame fitted the usual size: while a peer sends big frames (a state transfer's chunks) the
+     * buffer stays big, instead of being allocated anew, and the start of each frame copied into it, per frame.
+     */
+    private ByteBuffer resized(ByteBuffer buffer, int needed, int lastFrameBytes) {
         if (needed > buffer.capacity()) {
             return ByteBuffer.allocate(needed).put(buffer.flip());
         }
-        if (buffer.position() == 0 && buffer.capacity() > config.readBufferBytes()) {
+        if (buffer.position() == 0 && buffer.capacity() > config.readBufferBytes()
+                && lastFrameBytes <= config.readBufferBytes()) {
             return ByteBuffer.allocate(config.readBufferBytes());
         }
         return buffer;
@@ -420,6 +457,10 @@ public final class NioTransport implements Transport {
             return;
         }
         FrameOpener.Verdict verdict = connection.opener().open(bytes, offset, length);
+        if (verdict == FrameOpener.Verdict.ACCEPTED_DETACHED) {
+            onDetachedFrame(connection, bytes, offset, length, inbound);
+            return;
+        }
         if (verdict == FrameOpener.Verdict.ACCEPTED) {
             // the messages before a bad length prefix were handed on: they are authenticated, and
             // only a faulty peer sends such a frame
@@ -435,6 +476,17 @@ public final class NioTransport implements Transport {
             case BAD_MAC -> DropReason.UNAUTHENTICATED;
             default -> DropReason.REPLAYED;
         });
+    }
+
+    /** Hands on an accepted detached frame's head and tail, each copied once out of the read buffer. */
+    private void onDetachedFrame(Connection connection, byte[] bytes, int offset, int length, Inbound inbound) {
+        int headAt = offset + FrameOpener.DETACHED_HEAD_AT;
+        int tailAt = headAt + FrameOpener.headLength(bytes, offset) + Hmac.TAG_BYTES;
+        byte[] head = Arrays.copyOfRange(bytes, headAt, tailAt - Hmac.TAG_BYTES);
+        byte[] tail = Arrays.copyOfRange(bytes, tailAt, offset + length);
+        if (!inbound.onDetached(connection.peer(), head, tail)) {
+            badFrame(connection, DropReason.MALFORMED);
+        }
     }
 
     private void badFrame(Connection connection, DropReason reason) {

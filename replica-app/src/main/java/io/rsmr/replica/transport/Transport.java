@@ -28,10 +28,28 @@ public interface Transport extends AutoCloseable {
          */
         default void onSession(Peer peer, int endpoint, byte[] requestKey) {
         }
+
+        /**
+         * A detached frame ({@link #sendDetachedToReplica}): {@code head} came from {@code from} for
+         * sure; whoever can change bytes on the wire may have changed {@code tail}. True when the
+         * receiver accepts it (the head vouches for the tail, e.g. by a digest it checks); false makes
+         * the transport count the frame as malformed. By default none is accepted.
+         */
+        default boolean onDetached(Peer from, byte[] head, byte[] tail) {
+            return false;
+        }
     }
 
     /** Queues a message for a replica; false when it was dropped (and counted). */
     boolean sendToReplica(int replicaId, byte[] message);
+
+    /**
+     * Queues the message {@code head} followed by {@code tail} for a replica, with only the head
+     * authenticated (the receiver gets it through {@link Inbound#onDetached}): for a tail that the
+     * head vouches for by its digest, which the receiver hashes anyway, so it is not hashed for a
+     * MAC as well, nor copied. The tail must not change until it is sent. False when dropped (and counted).
+     */
+    boolean sendDetachedToReplica(int replicaId, byte[] head, byte[] tail);
 
     /** Queues a message for a connected client; false when it was dropped (and counted). */
     boolean sendToClient(long clientId, byte[] message);

@@ -24,6 +24,8 @@ import java.util.stream.Collectors;
 import java.util.stream.IntStream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -90,6 +92,48 @@ class DurabilityMultiProcessTest {
         }
     }
 
+    /**
+     * Over real TCP, a peer serves chunks in detached frames with wrong bytes. If it vouches for the
+     * certified digest (SPOILED: what an attacker on the wire could also cause, the bytes are not
+     * MACed), the recovering replica refuses each such chunk and fetches it again, without blaming
+     * the peer; if it vouches for another digest (FORGED: its own authenticated lie), the replica
+     * reports it and avoids it. Either way the replica ends with the certified state.
+     */
+    @ParameterizedTest(name = "{0}")
+    @CsvSource({"SPOILED_CHUNKS, false", "FORGED_CHUNKS, true"})
+    void aRecoveringReplicaRefusesWrongChunksAndBlamesOnlyASenderThatVouchedForThem(ByzantineMode mode, boolean blamed)
+            throws Exception {
+        int spoiler = 2;
+        try (LocalCluster cluster = startCluster(Map.of(spoiler, mode))) {
+            try (RsmrClient client = client(cluster)) {
+                KvClient kv = new KvClient(client, KvLimits.defaults());
+                writers.start(kv, WRITERS);
+                awaitAcknowledged(LOADED_WRITES);
+                await("replica " + VICTIM + " holds a stable checkpoint",
+                        () -> cluster.status(VICTIM).map(s -> s.stableCheckpointSeq() > 0).orElse(false));
+                writers.stop();
+
+                cluster.kill(VICTIM);
+                for (String name : List.of("wal", ChunkPacks.DIRECTORY, "checkpoint")) {
+                    deleteTree(cluster.dataDir(VICTIM).resolve(name));
+                }
+                String recovered = restartAndAwaitRecovery(cluster, 2);
+                String log = Files.readString(dir.resolve("replica-" + VICTIM + ".log"));
+                if (blamed) {
+                    assertTrue(recovered.contains("\"badPeers\":[" + spoiler + "]"), "replica " + spoiler
+                            + " vouched for wrong chunks and must be the one bad peer: " + recovered);
+                    assertTrue(log.contains("peer replica " + spoiler + " served state that does not match"), log);
+                } else {
+                    assertTrue(recovered.contains("\"badPeers\":[]"), "spoiled bytes blame nobody: " + recovered);
+                    await("replica " + VICTIM + "'s status counts the spoiled chunks it refused",
+                            () -> statusText(cluster).contains("CHUNK_SPOILED="));
+                }
+                writeMore(kv);
+                awaitSameStableCheckpoint(cluster);
+            }
+        }
+    }
+
     @Test
     void noAcknowledgedWriteIsLostWhenEveryReplicaIsKilledAtOnce() throws Exception {
         try (LocalCluster cluster = startCluster()) {
@@ -114,7 +158,11 @@ class DurabilityMultiProcessTest {
     }
 
     private LocalCluster startCluster() throws Exception {
-        LocalCluster cluster = LocalCluster.create(dir, new LocalCluster.Spec("dur-test", 4, 0, 1, REPLICA_JVM, Map.of()));
+        return startCluster(Map.of());
+    }
+
+    private LocalCluster startCluster(Map<Integer, ByzantineMode> byzantine) throws Exception {
+        LocalCluster cluster = LocalCluster.create(dir, new LocalCluster.Spec("dur-test", 4, 0, 1, REPLICA_JVM, byzantine));
         cluster.startAll();
         return cluster;
     }
@@ -170,6 +218,24 @@ class DurabilityMultiProcessTest {
         Random random = new Random(42);
         for (ChunkPacks.Body chunk : storedChunks(cluster)) {
             chunk.overwrite(random, 64);
+        }
+    }
+
+    private static String statusText(LocalCluster cluster) {
+        try {
+            return Files.readString(cluster.dataDir(VICTIM).resolve(StatusFile.NAME));
+        } catch (IOException e) {
+            return "";
+        }
+    }
+
+    private static void deleteTree(Path path) throws IOException {
+        if (Files.exists(path)) {
+            try (var paths = Files.walk(path)) {
+                for (Path p : paths.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                    Files.delete(p);
+                }
+            }
         }
     }
 

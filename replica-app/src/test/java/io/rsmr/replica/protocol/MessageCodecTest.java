@@ -96,7 +96,7 @@ class MessageCodecTest {
                 new FetchState(8),
                 new StateManifest(8, List.of(digest(5), digest(6), digest(7)), List.of(1, 2)),
                 new FetchChunks(8, List.of(0, 2)),
-                new ChunkData(8, 2, new byte[] {1, 2, 3}),
+                new ChunkData(8, 2, digest(8), new byte[] {1, 2, 3}),
                 new ReadRequest(7, 2, "get a".getBytes(StandardCharsets.UTF_8)),
                 new ReadReply(7, 2, "1".getBytes(StandardCharsets.UTF_8)));
     }
@@ -109,6 +109,40 @@ class MessageCodecTest {
             assertEquals(m.getClass(), back.getClass());
             assertArrayEquals(bytes, codec.encode(back), "re-encoding " + m.getClass().getSimpleName());
         }
+    }
+
+    /** The transport authenticates a chunk's head and sends its bytes after it: together they are the chunk's encoding. */
+    @Test
+    void aChunksHeadFollowedByItsBytesIsItsEncoding() throws DecodeException {
+        ChunkData chunk = new ChunkData(8, 2, digest(8), new byte[] {1, 2, 3});
+        byte[] head = codec.encodeChunkHead(chunk);
+        assertEquals(MessageCodec.CHUNK_HEAD_BYTES, head.length);
+        byte[] joined = Arrays.copyOf(head, head.length + 3);
+        System.arraycopy(chunk.bytes(), 0, joined, head.length, 3);
+        assertArrayEquals(codec.encode(chunk), joined);
+        ChunkData back = (ChunkData) codec.decode(joined);
+        assertArrayEquals(chunk.digest(), back.digest());
+        assertArrayEquals(chunk.bytes(), back.bytes());
+        assertThrows(DecodeException.class, () -> codec.decode(Arrays.copyOf(joined, joined.length - 1)),
+                "the head fixes how many bytes follow it");
+    }
+
+    /** Head and bytes apart (a detached frame): the chunk keeps the bytes' array; any other head is refused. */
+    @Test
+    void aChunkDecodedFromItsHeadAndBytesKeepsThemAndOnlyAChunksHeadIsTaken() throws DecodeException {
+        ChunkData chunk = new ChunkData(8, 2, digest(8), new byte[] {1, 2, 3});
+        byte[] head = codec.encodeChunkHead(chunk);
+        byte[] bytes = {1, 2, 3};
+        ChunkData back = codec.decodeChunk(head, bytes);
+        assertEquals(8, back.seq());
+        assertEquals(2, back.index());
+        assertArrayEquals(chunk.digest(), back.digest());
+        assertTrue(back.bytes() == bytes, "no copy of the bytes");
+        assertEquals(Reason.BAD_VALUE, assertThrows(DecodeException.class, () -> codec.decodeChunk(head, new byte[4])).reason());
+        assertEquals(Reason.TRAILING_BYTES, assertThrows(DecodeException.class,
+                () -> codec.decodeChunk(Arrays.copyOf(head, head.length + 1), bytes)).reason());
+        assertEquals(Reason.UNKNOWN_TYPE, assertThrows(DecodeException.class,
+                () -> codec.decodeChunk(codec.encode(new FetchState(8)), bytes)).reason());
     }
 
     @Test

@@ -9,6 +9,8 @@ import io.rsmr.replica.protocol.message.Message;
 import io.rsmr.replica.protocol.message.Request;
 import io.rsmr.replica.protocol.message.StateManifest;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import java.lang.ref.WeakReference;
 import java.nio.charset.StandardCharsets;
@@ -86,6 +88,18 @@ class StateTransferTest {
         assertSameStateAsThePeers();
     }
 
+    /** Chunks whose bytes the shell hashed before the core's step are used as they are: the whole state arrives. */
+    @Test
+    void chunksHashedByTheShellBringTheCertifiedState() {
+        hashedByTheShell = true;
+        write(0, 100);
+        rejuvenate(new MemoryChunkStore());
+        recover();
+        RecoveryProgress progress = replicas[RECOVERING].recovery();
+        assertTrue(progress.chunksFetched() > 0 && progress.badPeers().isEmpty(), progress.toString());
+        assertSameStateAsThePeers();
+    }
+
     @Test
     void aRecoveringReplicaAsksForTheCertificateAtOnceNotAtTheNextStatusRound() {
         write(0, 50);
@@ -97,11 +111,45 @@ class StateTransferTest {
         assertSameStateAsThePeers();
     }
 
-    @Test
-    void chunksThatDoNotMatchTheCertificateAreRejectedAndTheirSenderAvoided() {
+    /**
+     * Bytes that do not hash to the certified digest their sender vouched for — spoiled by the sender
+     * or on the wire (the transport does not MAC them), which the receiver cannot tell apart: every
+     * such chunk is refused and fetched again, and the sender is not blamed, so that an attacker on
+     * the wire cannot make a replica avoid correct peers. Hashed by the core, or (as the replica's
+     * shell does, off its event loop) before the core's step.
+     */
+    @ParameterizedTest(name = "hashed by the shell: {0}")
+    @ValueSource(booleans = {false, true})
+    void spoiledChunksAreRefusedAndFetchedAgainWithoutBlamingTheirSender(boolean hashedByTheShell) {
+        this.hashedByTheShell = hashedByTheShell;
         write(0, 100);
         network = e -> e.from() == 1 && e.to() == RECOVERING && e.message() instanceof ChunkData c
-                ? new Envelope(1, RECOVERING, new ChunkData(c.seq(), c.index(), flipped(c.bytes()))) : e;
+                ? new Envelope(1, RECOVERING, new ChunkData(c.seq(), c.index(), c.digest(), flipped(c.bytes()))) : e;
+        rejuvenate(new MemoryChunkStore());
+        recover();
+        RecoveryProgress progress = replicas[RECOVERING].recovery();
+        assertEquals(Set.of(), progress.badPeers(), "no peer is blamed for bytes spoiled on the way: " + progress);
+        assertTrue(replicas[RECOVERING].dropCount(DropReason.CHUNK_SPOILED) > 0);
+        assertEquals(0, replicas[RECOVERING].dropCount(DropReason.BAD_STATE));
+        assertEquals(0, unverifiedChunksPersisted, "only verified chunks reach the disk");
+        assertSameStateAsThePeers();
+    }
+
+    /** Bytes that match the digest their sender vouched for, but that digest is not the certified one. */
+    @ParameterizedTest(name = "hashed by the shell: {0}")
+    @ValueSource(booleans = {false, true})
+    void chunksWhoseDigestIsNotTheCertifiedOneAreRejectedAndTheirSenderAvoided(boolean hashedByTheShell) {
+        this.hashedByTheShell = hashedByTheShell;
+        chunksFromReplicaOneAreRejectedAndItIsAvoided(c -> {
+            byte[] other = flipped(c.bytes());
+            return new ChunkData(c.seq(), c.index(), Digests.sha256(other), other);
+        });
+    }
+
+    private void chunksFromReplicaOneAreRejectedAndItIsAvoided(UnaryOperator<ChunkData> lie) {
+        write(0, 100);
+        network = e -> e.from() == 1 && e.to() == RECOVERING && e.message() instanceof ChunkData c
+                ? new Envelope(1, RECOVERING, lie.apply(c)) : e;
         rejuvenate(new MemoryChunkStore());
         recover();
         RecoveryProgress progress = replicas[RECOVERING].recovery();
@@ -158,7 +206,7 @@ class StateTransferTest {
             if (e.to() == RECOVERING && e.message() instanceof ChunkData c) {
                 byte[] copy = c.bytes().clone();
                 received.add(new WeakReference<>(copy));
-                return new Envelope(e.from(), e.to(), new ChunkData(c.seq(), c.index(), copy));
+                return new Envelope(e.from(), e.to(), new ChunkData(c.seq(), c.index(), c.digest(), copy));
             }
             return e;
         };
@@ -391,10 +439,16 @@ class StateTransferTest {
         }
     }
 
+    /** Chunks reach the core as {@link Input.HashedChunk}, hashed before its step (as ReplicaNode does). */
+    private boolean hashedByTheShell;
+
     private void deliverAll() {
         for (int i = 0; i < 1_000_000 && !queue.isEmpty(); i++) {
             Envelope e = queue.poll();
-            handle(e.to(), replicas[e.to()].step(new Input.FromReplica(e.from(), e.message())));
+            Input input = hashedByTheShell && e.message() instanceof ChunkData c
+                    ? new Input.HashedChunk(e.from(), c, Digests.sha256(c.bytes()))
+                    : new Input.FromReplica(e.from(), e.message());
+            handle(e.to(), replicas[e.to()].step(input));
         }
     }
 

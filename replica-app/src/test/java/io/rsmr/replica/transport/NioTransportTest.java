@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.rsmr.replica.crypto.ClientIds;
 import io.rsmr.common.crypto.Ed25519Keys;
+import io.rsmr.replica.crypto.FrameOpener;
 import io.rsmr.replica.crypto.Peer;
 import io.rsmr.replica.crypto.TestKeys;
 import java.io.IOException;
@@ -39,6 +40,8 @@ class NioTransportTest {
 
     /** The request key each transport got for each session, by (transport, peer). */
     private final Map<List<Object>, byte[]> requestKeys = new HashMap<>();
+    /** Whether the receivers take detached frames (recorded as {@code "detached <head>|<tail>"}). */
+    private boolean acceptDetached = true;
 
     NioTransportTest() {
         for (int id = 0; id < addresses.size(); id++) {
@@ -83,6 +86,15 @@ class NioTransportTest {
                         @Override
                         public void onSession(Peer peer, int endpoint, byte[] requestKey) {
                             requestKeys.put(List.of(transport, peer), requestKey);
+                        }
+
+                        @Override
+                        public boolean onDetached(Peer from, byte[] head, byte[] tail) {
+                            if (acceptDetached) {
+                                received.add(new Received(transport, from, "detached " + new String(head, StandardCharsets.UTF_8)
+                                        + "|" + new String(tail, StandardCharsets.UTF_8)));
+                            }
+                            return acceptDetached;
                         }
                     });
                 }
@@ -175,6 +187,49 @@ class NioTransportTest {
             pollUntil("the stream goes on", () -> got(zero, new Peer.Client(clientId), "third"));
             assertFalse(got(zero, new Peer.Client(clientId), "second"));
             assertEquals(1, received.stream().filter(r -> r.text().equals("first")).count());
+        }
+    }
+
+    /**
+     * A detached frame authenticates its head, not its tail: a tail changed on the wire arrives changed
+     * (the receiver checks it against a digest in the head: {@code ReplicaNode}), a changed head or
+     * counter never arrives, and a receiver that takes no detached frames counts them as malformed.
+     */
+    @Test
+    void detachedFramesAuthenticateTheirHeadButNotTheirTail() throws IOException {
+        NioTransport zero = replica(0, TransportConfig.defaults());
+        InetSocketAddress proxyAddress = FreePorts.loopback(1).get(0);
+        try (TamperingProxy proxy = new TamperingProxy(proxyAddress, addresses.get(0))) {
+            NioTransport one = NioTransport.forReplica(TransportConfig.defaults(), keys.identity(1, 1), keys.keyRing(),
+                    addresses.get(1), Map.of(0, proxyAddress, 1, addresses.get(1)));
+            transports.add(one);
+            Peer.Replica from = new Peer.Replica(1, 1);
+            assertTrue(one.sendDetachedToReplica(0, utf8("head:"), utf8("tail one")));
+            pollUntil("held before the link was up, it arrives whole and sealed", () -> got(zero, from, "head:tail one"));
+            assertTrue(one.sendDetachedToReplica(0, utf8("head:"), utf8("tail two")));
+            pollUntil("a detached frame arrives", () -> got(zero, from, "detached head:|tail two"));
+
+            proxy.flipByteInNextFrame(-1);
+            assertTrue(one.sendDetachedToReplica(0, utf8("head:"), utf8("tail three")));
+            pollUntil("a changed tail arrives changed", () -> got(zero, from, "detached head:|tail thred"));
+
+            int headAt = 4 + FrameOpener.DETACHED_HEAD_AT;
+            for (int at : List.of(headAt, 4, headAt + 5)) {
+                long before = zero.drops().get(DropReason.UNAUTHENTICATED);
+                proxy.flipByteInNextFrame(at);
+                assertTrue(one.sendDetachedToReplica(0, utf8("head:"), utf8("tail " + at)));
+                pollUntil("a frame changed at byte " + at + " is refused",
+                        () -> zero.drops().get(DropReason.UNAUTHENTICATED) == before + 1);
+            }
+            assertTrue(received.stream().noneMatch(r -> r.text().contains("tail " + headAt) || r.text().contains("tail 4")));
+
+            acceptDetached = false;
+            long malformed = zero.drops().get(DropReason.MALFORMED);
+            assertTrue(one.sendDetachedToReplica(0, utf8("head:"), utf8("tail refused")));
+            pollUntil("a receiver that takes no detached frame counts it", () -> zero.drops().get(DropReason.MALFORMED) == malformed + 1);
+            acceptDetached = true;
+            assertTrue(one.sendToReplica(0, utf8("sealed again")));
+            pollUntil("the stream goes on", () -> got(zero, from, "sealed again"));
         }
     }
 
@@ -282,7 +337,9 @@ class NioTransportTest {
         private final java.net.ServerSocket server;
         private volatile OutputStream upstream;
         private volatile byte[] last;
-        private volatile boolean corrupt;
+        /** Where to flip a byte of the next sealed frame (negative: from its end), or NONE. */
+        private static final int NONE = Integer.MIN_VALUE;
+        private volatile int corruptAt = NONE;
         private volatile int sealedFrames;
         private final List<Socket> sockets = new ArrayList<>();
 
@@ -300,7 +357,11 @@ class NioTransportTest {
         }
 
         void flipBitsInNextFrame() {
-            corrupt = true;
+            flipByteInNextFrame(-1);
+        }
+
+        void flipByteInNextFrame(int at) {
+            corruptAt = at;
         }
 
         /** Frames forwarded after the client's hello and auth: its sealed ones. */
@@ -330,10 +391,10 @@ class NioTransportTest {
                 int length = in.readInt();
                 byte[] frame = ByteBuffer.allocate(4 + length).putInt(length).array();
                 in.readFully(frame, 4, length);
-                if (corrupt && index >= 2) {
+                if (corruptAt != NONE && index >= 2) {
                     // Only frames after the client's hello and auth: those are its sealed messages.
-                    corrupt = false;
-                    frame[frame.length - 1] ^= 1;
+                    frame[corruptAt < 0 ? frame.length + corruptAt : corruptAt] ^= 1;
+                    corruptAt = NONE;
                 }
                 if (index >= 2) {
                     sealedFrames++;

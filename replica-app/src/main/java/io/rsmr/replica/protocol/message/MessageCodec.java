@@ -62,6 +62,56 @@ public final class MessageCodec {
         return out;
     }
 
+    /** Bytes of a chunk's encoding before its bytes: type, seq, index, digest, length. */
+    public static final int CHUNK_HEAD_BYTES = 1 + 8 + 4 + Digests.DIGEST_BYTES + 4;
+
+    /**
+     * The encoding of {@code chunk} up to its bytes, which follow it: {@code encode(chunk)} is this
+     * head followed by {@code chunk.bytes()}. Lets the transport authenticate the head alone (seq,
+     * index, digest and the bytes' length) and send the bytes without copying or MACing them.
+     */
+    public byte[] encodeChunkHead(ChunkData chunk) {
+        if (CHUNK_HEAD_BYTES + chunk.bytes().length > config.messageBytesMax()) {
+            throw new IllegalArgumentException("chunk of " + chunk.bytes().length + " bytes exceeds messageBytesMax "
+                    + config.messageBytesMax());
+        }
+        Writer w = new Writer(CHUNK_HEAD_BYTES);
+        writeChunkHead(w, chunk);
+        assert w.len == CHUNK_HEAD_BYTES;
+        return w.toByteArray();
+    }
+
+    /**
+     * The chunk whose head ({@link #encodeChunkHead}) and bytes arrived apart (a detached frame):
+     * the head must be exactly a chunk's head naming {@code bytes.length} bytes. The chunk keeps
+     * {@code bytes} itself, not a copy.
+     */
+    public ChunkData decodeChunk(byte[] head, byte[] bytes) throws DecodeException {
+        Reader r = new Reader(head, 0, head.length);
+        int type = r.u8("type");
+        if (type != CHUNK_DATA) {
+            throw new DecodeException(Reason.UNKNOWN_TYPE, "a detached frame holds message type " + type + ", not a chunk");
+        }
+        long seq = r.seq("seq");
+        int index = r.index("chunk index", config.stateChunksMax());
+        byte[] digest = r.digest("chunk digest");
+        int length = r.i32("chunk length");
+        r.end();
+        if (length != bytes.length || length > config.chunkBytesMax()) {
+            throw new DecodeException(Reason.BAD_VALUE, "chunk head names " + length + " bytes, " + bytes.length
+                    + " follow it (at most " + config.chunkBytesMax() + ")");
+        }
+        return new ChunkData(seq, index, digest, bytes);
+    }
+
+    private static void writeChunkHead(Writer w, ChunkData c) {
+        w.u8(CHUNK_DATA);
+        w.i64(c.seq());
+        w.i32(c.index());
+        w.digest(c.digest());
+        w.i32(c.bytes().length);
+    }
+
     /** SHA-256 over the canonical encoding of a batch's request references (the batch digest). */
     public static byte[] batchDigest(List<RequestRef> refs) {
         Writer w = new Writer(8 + refs.size() * 48);
@@ -104,7 +154,7 @@ public final class MessageCodec {
             return 32 + fullBatchBytes(bd.batch());
         }
         if (m instanceof ChunkData cd) {
-            return 24 + cd.bytes().length;
+            return CHUNK_HEAD_BYTES + cd.bytes().length;
         }
         if (m instanceof StateManifest sm) {
             return 24 + sm.chunkCount() * 36;
@@ -209,10 +259,8 @@ public final class MessageCodec {
                 w.i32(index);
             }
         } else if (message instanceof ChunkData c) {
-            w.u8(CHUNK_DATA);
-            w.i64(c.seq());
-            w.i32(c.index());
-            w.blob(c.bytes());
+            writeChunkHead(w, c);
+            w.bytes(c.bytes());
         } else {
             throw new IllegalArgumentException("unknown message type " + message.getClass());
         }
@@ -348,7 +396,7 @@ public final class MessageCodec {
             case STATE_MANIFEST -> readManifest(r);
             case FETCH_CHUNKS -> readFetchChunks(r);
             case CHUNK_DATA -> new ChunkData(r.seq("seq"), r.index("chunk index", config.stateChunksMax()),
-                    r.blob("chunk", config.chunkBytesMax()));
+                    r.digest("chunk digest"), r.blob("chunk", config.chunkBytesMax()));
             default -> throw new DecodeException(Reason.UNKNOWN_TYPE, "message type " + type);
         };
         r.end();
