@@ -40,7 +40,9 @@ import java.util.concurrent.atomic.AtomicLongArray;
  *     file were written under the previous epoch's key, so it cannot use them and recovers from its peers,
  *     keeping the chunks that match);</li>
  * <li>recovery with an empty data directory while {@code --load-clients} closed-loop clients write:
- *     committed requests per second, from {@code --steady-seconds} before the kill to {@code --steady-seconds}
+ *     committed requests per second, after {@code --warmup-seconds} of that load (the replicas' JIT compiles the
+ *     small-write paths, which loading did not use: without it the "steady" rate still doubled over the next 20 s),
+ *     from {@code --steady-seconds} before the kill to {@code --steady-seconds}
  *     after the replica reports it recovered (the page cache is flushed first: the load's and the earlier
  *     recoveries' dirty pages would otherwise be written back during the steady window and depress it).</li>
  * </ol>
@@ -48,7 +50,7 @@ import java.util.concurrent.atomic.AtomicLongArray;
  *
  * <pre>
  * java -cp rsmr-replica.jar io.rsmr.replica.bench.RecoveryBenchmark --shape 6:1:1 --state-mb 100 --value-bytes 60000 \
- *      --jvm "-Xmx1g -XX:+UseParallelGC" --corrupt-percent 1 --load-clients 16 --steady-seconds 10 \
+ *      --jvm "-Xmx1g -XX:+UseParallelGC" --corrupt-percent 1 --load-clients 16 --warmup-seconds 20 --steady-seconds 10 \
  *      [--serve-mib-per-second 100] --out replica-recovery.jsonl [--dir DIR]
  * </pre>
  */
@@ -74,8 +76,9 @@ public final class RecoveryBenchmark {
         long stateBytes = Long.parseLong(options.getOrDefault("state-mb", "100")) << 20;
         int valueBytes = Integer.parseInt(options.getOrDefault("value-bytes", "60000"));
         double corruptPercent = Double.parseDouble(options.getOrDefault("corrupt-percent", "1"));
-        int loadClients = Integer.parseInt(options.getOrDefault("load-clients", "16"));
-        int steadySeconds = Integer.parseInt(options.getOrDefault("steady-seconds", "10"));
+        Load load = new Load(Integer.parseInt(options.getOrDefault("load-clients", "16")),
+                Integer.parseInt(options.getOrDefault("warmup-seconds", "20")),
+                Integer.parseInt(options.getOrDefault("steady-seconds", "10")));
         List<String> jvm = Arrays.asList(options.getOrDefault("jvm", "-Xmx1g").split(" "));
         Path dir = Path.of(options.getOrDefault("dir", Files.createTempDirectory("rsmr-recovery").toString()));
         Path out = Path.of(options.getOrDefault("out", "replica-recovery.jsonl"));
@@ -92,18 +95,22 @@ public final class RecoveryBenchmark {
         try (LocalCluster cluster = LocalCluster.create(dir, spec)) {
             cluster.startAll();
             Membership membership = Membership.of(new ClusterConfigLoader().load(cluster.configFile()));
-            try (RsmrClient client = RsmrClient.start(ClientSettings.defaults(membership, Math.max(LOADERS, loadClients))
+            try (RsmrClient client = RsmrClient.start(ClientSettings.defaults(membership, Math.max(LOADERS, load.clients()))
                     .withRequestTimeoutMillis(60_000))) {
                 RecoveryBenchmark bench = new RecoveryBenchmark(cluster, client);
                 bench.emit(setup);
-                bench.run(stateBytes, valueBytes, corruptPercent, loadClients, steadySeconds);
+                bench.run(stateBytes, valueBytes, corruptPercent, load);
                 Files.write(out, bench.results, StandardCharsets.UTF_8);
             }
         }
         System.out.println("results in " + out.toAbsolutePath() + ", replica logs in " + dir);
     }
 
-    private void run(long stateBytes, int valueBytes, double corruptPercent, int loadClients, int steadySeconds)
+    /** The client load during the last recovery: closed-loop clients, seconds of warm-up, seconds measured before the kill. */
+    private record Load(int clients, int warmupSeconds, int steadySeconds) {
+    }
+
+    private void run(long stateBytes, int valueBytes, double corruptPercent, Load load)
             throws Exception {
         long began = System.nanoTime();
         long keys = load(stateBytes, valueBytes);
@@ -121,7 +128,7 @@ public final class RecoveryBenchmark {
         emit("{\"measure\":\"corrupt-vs-empty\",\"recoverMillisRatio\":" + round(
                 (double) LocalCluster.number(corrupt, "recoverMillis") / LocalCluster.number(empty, "recoverMillis"))
                 + "}");
-        recoverUnderLoad(loadClients, steadySeconds, tcpBytesPerSecond);
+        recoverUnderLoad(load, tcpBytesPerSecond);
     }
 
     private void emit(String json) {
@@ -341,23 +348,24 @@ public final class RecoveryBenchmark {
 
     // ---------------------------------------------------------------- throughput while recovering
 
-    private void recoverUnderLoad(int clients, int steadySeconds, double tcpBytesPerSecond) throws Exception {
-        int seconds = (int) RECOVERY_SECONDS_MAX + 2 * steadySeconds + 10;
+    private void recoverUnderLoad(Load load, double tcpBytesPerSecond) throws Exception {
+        int seconds = (int) RECOVERY_SECONDS_MAX + load.warmupSeconds() + 2 * load.steadySeconds() + 10;
         AtomicLongArray commits = new AtomicLongArray(seconds);
         AtomicBoolean running = new AtomicBoolean(true);
         flushPageCache();
         long start = System.nanoTime();
-        List<Thread> threads = startLoad(clients, commits, running, start);
-        Thread.sleep(TimeUnit.SECONDS.toMillis(steadySeconds));
+        List<Thread> threads = startLoad(load.clients(), commits, running, start);
+        Thread.sleep(TimeUnit.SECONDS.toMillis(load.warmupSeconds() + load.steadySeconds()));
         int killSecond = second(start);
         String recovered = recover("empty-under-load", () -> wipe(cluster.dataDir(VICTIM)), tcpBytesPerSecond);
         int recoveredSecond = second(start);
-        Thread.sleep(TimeUnit.SECONDS.toMillis(steadySeconds + 1));
+        Thread.sleep(TimeUnit.SECONDS.toMillis(load.steadySeconds() + 1));
         running.set(false);
         for (Thread thread : threads) {
             thread.join();
         }
-        emit(throughputJson(commits, killSecond, recoveredSecond, second(start), recovered));
+        emit(throughputJson(commits, Math.max(1, load.warmupSeconds()), killSecond, recoveredSecond, second(start),
+                recovered));
     }
 
     /** Writes every dirty page of the machine back ({@code sync}), so that no earlier write is paid for later. */
@@ -389,16 +397,16 @@ public final class RecoveryBenchmark {
     }
 
     /**
-     * Steady = mean of the whole seconds before the kill (the first is warm-up); then each second's ratio
-     * to it; and the mean of the whole seconds from the second after the one it recovered in to the end.
+     * Steady = mean of the whole seconds from steadyFrom (after the warm-up) to the kill; then each second's
+     * ratio to it; and the mean of the whole seconds from the second after the one it recovered in to the end.
      */
-    private static String throughputJson(AtomicLongArray commits, int killSecond, int recoveredSecond, int endSecond,
-                                         String recovered) {
+    private static String throughputJson(AtomicLongArray commits, int steadyFrom, int killSecond, int recoveredSecond,
+                                         int endSecond, String recovered) {
         double steady = 0;
-        for (int s = 1; s < killSecond; s++) {
+        for (int s = steadyFrom; s < killSecond; s++) {
             steady += commits.get(s);
         }
-        steady /= Math.max(1, killSecond - 1);
+        steady /= Math.max(1, killSecond - steadyFrom);
         StringBuilder perSecond = new StringBuilder();
         double min = Double.MAX_VALUE;
         long zeroSeconds = 0;
@@ -417,7 +425,7 @@ public final class RecoveryBenchmark {
         after /= Math.max(1, endSecond - recoveredSecond - 1);
         return "{\"measure\":\"throughput-while-recovering\",\"steadyOpsPerSecond\":" + round(steady)
                 + ",\"afterRecoveryOpsPerSecond\":" + round(after)
-                + ",\"killSecond\":" + killSecond + ",\"recoveredSecond\":" + recoveredSecond
+                + ",\"steadyFromSecond\":" + steadyFrom + ",\"killSecond\":" + killSecond + ",\"recoveredSecond\":" + recoveredSecond
                 + ",\"minRatioWhileRecovering\":" + round(min) + ",\"secondsWithZeroCommits\":" + zeroSeconds
                 + ",\"ratioPerSecondFromKill\":[" + perSecond + "],\"recoveredReport\":" + recovered + "}";
     }
