@@ -157,11 +157,12 @@ public final class ClusterBenchmark {
         return pids;
     }
 
-    /** From the sampler's interval: each replica's CPU, then the client's (last), and the seqs ordered. */
+    /** From the sampler's interval: each replica's CPU and all replicas' JIT share, then the client's (last), and the seqs ordered. */
     private static CpuSampler.PerOperation perOperation(CpuSampler.Interval sampled, long operations) {
         long[] cpu = sampled.cpuNanos();
-        return CpuSampler.PerOperation.of(Arrays.copyOf(cpu, cpu.length - 1), cpu[cpu.length - 1], operations,
-                sampled.counted());
+        long replicasJit = Arrays.stream(sampled.jitNanos(), 0, cpu.length - 1).sum();
+        return CpuSampler.PerOperation.of(Arrays.copyOf(cpu, cpu.length - 1), replicasJit, cpu[cpu.length - 1],
+                operations, sampled.counted());
     }
 
     private static LoadResult point(Membership membership, LoadSettings settings) throws Exception {

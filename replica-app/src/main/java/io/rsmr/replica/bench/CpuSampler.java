@@ -1,5 +1,10 @@
 package io.rsmr.replica.bench;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -13,14 +18,24 @@ import java.util.function.LongSupplier;
  * throughput moves with whatever else runs, but the CPU time a request costs moves much less: the
  * CPU microseconds per operation of each replica and of the client process say where the work is
  * and how it grows with n.
+ *
+ * <p>Each process's CPU time is also split off for its JIT compiler threads (Linux: the threads
+ * {@code /proc/PID/task/TID/comm} names "C1/C2 CompilerThread"): in a run of a few tens of seconds
+ * they still compile, each replica JVM the same code, so at n = 6 that fixed cost is spread over
+ * more JVMs and fewer operations each, and would otherwise read as protocol cost.
  */
 final class CpuSampler {
+    /** Linux's USER_HZ: the unit of the tick counts in /proc/PID/task/TID/stat. */
+    private static final long NANOS_PER_CLOCK_TICK = 10_000_000L;
+
     private final List<Long> pids;
     private final long[] start;
+    private final long[] startJit;
 
     private CpuSampler(List<Long> pids) {
         this.pids = List.copyOf(pids);
         this.start = new long[pids.size()];
+        this.startJit = new long[pids.size()];
     }
 
     /** Starts measuring the given processes now. */
@@ -28,6 +43,7 @@ final class CpuSampler {
         CpuSampler sampler = new CpuSampler(pids);
         for (int i = 0; i < pids.size(); i++) {
             sampler.start[i] = cpuNanos(pids.get(i));
+            sampler.startJit[i] = jitNanos(pids.get(i));
         }
         return sampler;
     }
@@ -45,7 +61,7 @@ final class CpuSampler {
                 CpuSampler sampler = start(pids);
                 long counted = counter.getAsLong();
                 Thread.sleep(length.toMillis());
-                result.complete(new Interval(sampler.elapsedNanos(), counter.getAsLong() - counted));
+                result.complete(new Interval(sampler.elapsedNanos(), sampler.elapsedJitNanos(), counter.getAsLong() - counted));
             } catch (InterruptedException | RuntimeException e) {
                 result.completeExceptionally(e);
             }
@@ -55,8 +71,11 @@ final class CpuSampler {
         return result;
     }
 
-    /** What {@link #over} measured: CPU nanoseconds per process (in the order given), the counter's growth. */
-    record Interval(long[] cpuNanos, long counted) {
+    /**
+     * What {@link #over} measured: CPU nanoseconds per process (in the order given), of which its
+     * JIT compiler threads used jitNanos, and the counter's growth.
+     */
+    record Interval(long[] cpuNanos, long[] jitNanos, long counted) {
     }
 
     /** CPU nanoseconds each process used since {@link #start}, in the order given. */
@@ -66,6 +85,52 @@ final class CpuSampler {
             used[i] = cpuNanos(pids.get(i)) - start[i];
         }
         return used;
+    }
+
+    /** JIT compiler threads' CPU nanoseconds each process used since {@link #start}, in the order given. */
+    long[] elapsedJitNanos() {
+        long[] used = new long[pids.size()];
+        for (int i = 0; i < pids.size(); i++) {
+            used[i] = jitNanos(pids.get(i)) - startJit[i];
+        }
+        return used;
+    }
+
+    /**
+     * CPU time of the process's JIT compiler threads so far; 0 where /proc does not list threads
+     * (another platform). A compiler thread that ends between two samples takes its time along,
+     * which only makes the JIT share read lower.
+     */
+    static long jitNanos(long pid) {
+        Path tasks = Path.of("/proc", Long.toString(pid), "task");
+        if (!Files.isDirectory(tasks)) {
+            return 0;
+        }
+        long ticks = 0;
+        try (var threads = Files.list(tasks)) {
+            for (Path thread : (Iterable<Path>) threads::iterator) {
+                ticks += compilerTicks(thread);
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot list the threads of process " + pid, e);
+        }
+        return ticks * NANOS_PER_CLOCK_TICK;
+    }
+
+    /** utime + stime of one thread if it is a JIT compiler thread, else 0 (also when it just ended). */
+    private static long compilerTicks(Path thread) throws IOException {
+        try {
+            String name = Files.readString(thread.resolve("comm")).strip();
+            if (!name.startsWith("C1 Compiler") && !name.startsWith("C2 Compiler")) {
+                return 0;
+            }
+            String stat = Files.readString(thread.resolve("stat"));
+            // fields after the parenthesised name: state is field 3, utime 14 and stime 15
+            String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+            return Long.parseLong(fields[11]) + Long.parseLong(fields[12]);
+        } catch (NoSuchFileException gone) {
+            return 0;
+        }
     }
 
     private static long cpuNanos(long pid) {
@@ -78,13 +143,14 @@ final class CpuSampler {
      * What one measured interval cost per operation: each replica, and the client process; and
      * the operations per ordered seq (the mean batch, when every operation is ordered).
      */
-    record PerOperation(List<Double> replicaMicros, double clientMicros, double operationsPerSeq) {
-        static PerOperation of(long[] replicaNanos, long clientNanos, long operations, long seqs) {
+    record PerOperation(List<Double> replicaMicros, double replicaJitMicros, double clientMicros, double operationsPerSeq) {
+        static PerOperation of(long[] replicaNanos, long replicaJitNanos, long clientNanos, long operations, long seqs) {
             List<Double> replicas = new ArrayList<>();
             for (long nanos : replicaNanos) {
                 replicas.add(micros(nanos, operations));
             }
-            return new PerOperation(replicas, micros(clientNanos, operations), seqs == 0 ? 0 : (double) operations / seqs);
+            return new PerOperation(replicas, micros(replicaJitNanos, operations), micros(clientNanos, operations),
+                    seqs == 0 ? 0 : (double) operations / seqs);
         }
 
         private static double micros(long nanos, long operations) {
@@ -100,9 +166,9 @@ final class CpuSampler {
             for (double m : replicaMicros) {
                 each.append(each.length() == 0 ? "" : " ").append(String.format(Locale.ROOT, "%.1f", m));
             }
-            return String.format(Locale.ROOT, "CPU per op: replicas %.1f µs (%s), client %.1f µs, all %.1f µs;"
-                    + " %.1f ops per seq", replicasTotal(), each, clientMicros, replicasTotal() + clientMicros,
-                    operationsPerSeq);
+            return String.format(Locale.ROOT, "CPU per op: replicas %.1f µs (%s; JIT compiler threads %.1f), client %.1f µs,"
+                    + " all %.1f µs; %.1f ops per seq", replicasTotal(), each, replicaJitMicros, clientMicros,
+                    replicasTotal() + clientMicros, operationsPerSeq);
         }
 
         String toJson() {
@@ -110,8 +176,9 @@ final class CpuSampler {
             for (double m : replicaMicros) {
                 each.append(each.length() == 0 ? "" : ",").append(String.format(Locale.ROOT, "%.2f", m));
             }
-            return String.format(Locale.ROOT, "{\"replicas\":[%s],\"replicasTotal\":%.2f,\"client\":%.2f,"
-                    + "\"operationsPerSeq\":%.2f}", each, replicasTotal(), clientMicros, operationsPerSeq);
+            return String.format(Locale.ROOT, "{\"replicas\":[%s],\"replicasTotal\":%.2f,\"replicasJit\":%.2f,"
+                    + "\"client\":%.2f,\"operationsPerSeq\":%.2f}", each, replicasTotal(), replicaJitMicros, clientMicros,
+                    operationsPerSeq);
         }
     }
 }

@@ -24,8 +24,9 @@ import java.util.Set;
  *
  * <pre>
  * java -Xmx128m -jar rsmr-replica.jar --config cluster.yaml --id 1 --identity replica-1.key --data-dir /data
- *      [--tick-millis 10] [--pipeline-instances-max 4] [--repliers-per-request N] [--report-to PATH]
- *      [--fsync always|none] [--state-bytes-max 67108864] [--byzantine-test-mode none|silent|wrong-replies|garble|spoiled-chunks|forged-chunks]
+ *      [--tick-millis 10] [--pipeline-instances-max 4] [--repliers-per-request N]
+ *      [--busy-batch-requests-per-peer-min N] [--report-to PATH] [--fsync always|none]
+ *      [--state-bytes-max 67108864] [--byzantine-test-mode none|silent|wrong-replies|garble|spoiled-chunks|forged-chunks]
  * </pre>
  *
  * {@code --fsync} is the {@link io.rsmr.replica.storage.FsyncPolicy}: {@code always} (the default,
@@ -33,7 +34,8 @@ import java.util.Set;
  * raises the bound on one checkpoint state (every replica of a cluster must use the same, and its
  * heap must hold the service's state and the checkpoint images of it). The rate at which a replica
  * serves state transfers is the cluster config's {@code replication.stateTransferMiBPerSecond}.
- * {@code --repliers-per-request} is {@link io.rsmr.replica.protocol.ProtocolConfig#repliersPerRequest}.
+ * {@code --repliers-per-request} is {@link io.rsmr.replica.protocol.ProtocolConfig#repliersPerRequest},
+ * {@code --busy-batch-requests-per-peer-min} {@link io.rsmr.replica.protocol.ProtocolConfig#busyBatchRequestsPerPeerMin}.
  *
  * {@code --report-to} (default: the environment variable {@code RSMR_SMW_PORT}, if set) is where
  * the replica writes one-line JSON events for its host agent, first
@@ -48,9 +50,11 @@ import java.util.Set;
 public final class ReplicaMain {
     private static final Set<String> OPTIONS =
             Set.of("config", "id", "identity", "data-dir", "tick-millis", "pipeline-instances-max", "report-to",
-                    "fsync", "repliers-per-request", "state-bytes-max", "byzantine-test-mode");
+                    "fsync", "repliers-per-request", "busy-batch-requests-per-peer-min", "state-bytes-max",
+                    "byzantine-test-mode");
     private static final String USAGE = "usage: rsmr-replica --config FILE --id N --identity FILE --data-dir DIR"
-            + " [--tick-millis N] [--pipeline-instances-max N] [--repliers-per-request N] [--report-to PATH]"
+            + " [--tick-millis N] [--pipeline-instances-max N] [--repliers-per-request N]"
+            + " [--busy-batch-requests-per-peer-min N] [--report-to PATH]"
             + " [--fsync always|none]"
             + " [--state-bytes-max N] [--byzantine-test-mode MODE]";
 
@@ -149,6 +153,9 @@ public final class ReplicaMain {
             if (options.containsKey("pipeline-instances-max")) {
                 protocol = protocol.withWindow(protocol.checkpointIntervalSeqs(), protocol.logWindowSeqs(),
                         integer(options, "pipeline-instances-max"));
+            }
+            if (options.containsKey("busy-batch-requests-per-peer-min")) {
+                protocol = protocol.withBusyBatchRequestsPerPeerMin(integer(options, "busy-batch-requests-per-peer-min"));
             }
             if (options.containsKey("repliers-per-request")) {
                 protocol = protocol.withRepliersPerRequest(integer(options, "repliers-per-request"));

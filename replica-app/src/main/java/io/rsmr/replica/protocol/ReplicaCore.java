@@ -533,6 +533,12 @@ public class ReplicaCore {
         while (nextProposalSeq - 1 - lastExecuted < config.pipelineInstancesMax()
                 && nextProposalSeq <= stableSeq() + config.logWindowSeqs()
                 && !proposalQueue.isEmpty()) {
+            if (nextProposalSeq - 1 > lastExecuted && proposalQueue.size() < config.busyBatchRequestsMin()) {
+                // more requests come while the instance in flight runs: one bigger batch later costs
+                // fewer protocol messages per request than a small one now (queue entries may be stale:
+                // then the batch is smaller, never later than the next execution)
+                return;
+            }
             List<Request> batch = takeBatch();
             if (batch.isEmpty()) {
                 return;

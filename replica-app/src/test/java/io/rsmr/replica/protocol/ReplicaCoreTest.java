@@ -36,6 +36,45 @@ class ReplicaCoreTest {
     }
 
     @Test
+    void byDefaultTwoKPrimePlusKPlusOneReplicasAnswerARequestAtOnce() {
+        assertEquals(3, ProtocolConfig.defaults(4, 0, 1).repliersPerRequest());
+        assertEquals(4, ProtocolConfig.defaults(6, 1, 1).repliersPerRequest());
+        assertEquals(2, ProtocolConfig.defaults(3, 1, 0).repliersPerRequest(), "one may be silent, one answers");
+        assertEquals(1, ProtocolConfig.defaults(1, 0, 0).repliersPerRequest());
+    }
+
+    @Test
+    void whileAnInstanceIsInFlightTheLeaderWaitsForABatchOfTheMinimumAndProposesTheRestWhenItRuns() {
+        ProtocolConfig config = CONFIG.withBusyBatchRequestsPerPeerMin(1);
+        assertEquals(3, config.busyBatchRequestsMin(), "1 per peer at n = 4");
+        TestCluster c = new TestCluster(config);
+        c.clientSends(request(1, 1, "a"));
+        assertEquals(List.of(1L), proposedSeqs(c), "nothing in flight: proposed at once");
+        c.clientSends(request(2, 1, "b"));
+        c.clientSends(request(3, 1, "c"));
+        assertEquals(List.of(1L), proposedSeqs(c), "two requests wait while seq 1 is in flight");
+        c.clientSends(request(4, 1, "d"));
+        assertEquals(List.of(1L, 2L), proposedSeqs(c), "the third fills the minimum");
+        c.deliverAll();
+        c.clientSends(request(5, 1, "e"));
+        c.clientSends(request(6, 1, "f"));
+        assertEquals(List.of(3L), proposedSeqs(c), "nothing in flight again: proposed at once");
+        c.clientSends(request(7, 1, "g"));
+        assertEquals(List.of(3L), proposedSeqs(c));
+        c.deliverAll();
+        for (int i = 0; i < 4; i++) {
+            assertEquals(4, c.replicas[i].lastExecutedSeq(), "seq 4 carries the waiting requests, once seq 3 ran");
+            assertEquals(7, c.services[i].applied.size(), "replica " + i);
+        }
+    }
+
+    /** The seqs of the pre-prepares still in the network, in order. */
+    private static List<Long> proposedSeqs(TestCluster c) {
+        return c.queue.stream().filter(e -> e.message() instanceof PrePrepare).map(e -> ((PrePrepare) e.message()).seq())
+                .distinct().toList();
+    }
+
+    @Test
     void configRefusesTooFewReplicasForTheFaults() {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> ProtocolConfig.defaults(5, 1, 1));
         assertTrue(e.getMessage().contains("n must be >= 3k'+2k+1 = 6"), e.getMessage());
@@ -163,7 +202,7 @@ class ReplicaCoreTest {
 
     @Test
     void withDigestRepliesOneReplicaSendsTheResultAndTheClientNeedsItPlusKPrimeMatchingDigests() {
-        ProtocolConfig config = CONFIG.withDigestReplies(true);
+        ProtocolConfig config = CONFIG.withDigestReplies(true).withRepliersPerRequest(4);
         TestCluster c = new TestCluster(config);
         ClientCore client = newClient(config, 7, 1, 10);
         Request r = client.submit("put".getBytes(StandardCharsets.UTF_8));
@@ -250,7 +289,7 @@ class ReplicaCoreTest {
 
     @Test
     void aRetransmittedRequestGetsTheCachedReplyAndIsNotExecutedAgain() {
-        TestCluster c = new TestCluster(CONFIG);
+        TestCluster c = new TestCluster(CONFIG.withRepliersPerRequest(4));
         Request r = request(7, 1, "inc");
         c.clientSends(r);
         c.deliverAll();

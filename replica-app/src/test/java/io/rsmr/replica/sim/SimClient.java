@@ -40,6 +40,7 @@ final class SimClient {
     private long lastTick;
     private int fastReads;
     private int readsOrdered;
+    private int resends;
     private final Set<Integer> badEntries;
 
     SimClient(int endpoint, long clientId, ClientCore core, SimParams params, SplittableRandom random, Checkers checkers,
@@ -56,6 +57,11 @@ final class SimClient {
     /** Reads answered on the fast path. */
     int fastReads() {
         return fastReads;
+    }
+
+    /** Requests sent again because too few matching replies came in time. */
+    int resends() {
+        return resends;
     }
 
     /** Reads that went the ordered way (no agreement in time). */
@@ -97,6 +103,8 @@ final class SimClient {
         Message again = core.onTick();
         if (reading && again != null) {
             readsOrdered++;
+        } else if (again instanceof Request) {
+            resends++;
         }
         return again == null ? List.of() : List.of(new Send(again instanceof Request r ? sent(r) : again, Send.ALL));
     }

@@ -46,13 +46,13 @@ record SimParams(
     }
 
     /**
-     * Half the seeds let every replica answer, the others only k'+1 to n of them (so a client must
-     * re-send when too few correct ones are among them). Drawn from a stream of its own, so that
-     * every other parameter of a seed is what it was before this one existed.
+     * Half the seeds keep the default repliers (2k'+k+1), the others draw k'+1 to n of them (so a
+     * client must re-send when too few correct ones are among them). Drawn from a stream of its own,
+     * so that every other parameter of a seed is what it was before this one existed.
      */
-    private static int repliersPerRequest(long seed, int n, int kPrime) {
+    private static int repliersPerRequest(long seed, ProtocolConfig defaults) {
         SplittableRandom r = new SplittableRandom(seed ^ 0x5EED_0F_4E911E5L);
-        return r.nextBoolean() ? n : r.nextInt(kPrime + 1, n + 1);
+        return r.nextBoolean() ? defaults.repliersPerRequest() : r.nextInt(defaults.kPrime() + 1, defaults.n() + 1);
     }
 
     /**
@@ -68,16 +68,28 @@ record SimParams(
         };
     }
 
+    /**
+     * Half the seeds keep the default wait for a fuller batch while an instance is in flight, the
+     * others draw 0 (propose whenever the pipeline has room) to 3 requests per peer. From a stream
+     * of its own.
+     */
+    private static int busyBatchRequestsPerPeerMin(long seed) {
+        SplittableRandom r = new SplittableRandom(seed ^ 0xB0_5EBA7CL);
+        return r.nextBoolean() ? ProtocolConfig.BUSY_BATCH_REQUESTS_PER_PEER_MIN_DEFAULT : r.nextInt(0, 4);
+    }
+
     private static SimParams derive(long seed, SplittableRandom r, int n, int k, int kPrime) {
         int interval = 1 << r.nextInt(1, 4);
         int window = interval * r.nextInt(2, 4);
-        ProtocolConfig config = ProtocolConfig.defaults(n, k, kPrime)
+        ProtocolConfig defaults = ProtocolConfig.defaults(n, k, kPrime);
+        ProtocolConfig config = defaults
                 .withWindow(interval, window, r.nextInt(1, window + 1))
                 .withBatch(r.nextInt(1, 9), 1 << 16)
                 .withTimeouts(60 + r.nextInt(60), 40 + r.nextInt(40), 5)
                 .withDigestReplies(r.nextBoolean())
-                .withRepliersPerRequest(repliersPerRequest(seed, n, kPrime))
-                .withLeaderOnlyRequestBytesMax(leaderOnlyRequestBytesMax(seed));
+                .withRepliersPerRequest(repliersPerRequest(seed, defaults))
+                .withLeaderOnlyRequestBytesMax(leaderOnlyRequestBytesMax(seed))
+                .withBusyBatchRequestsPerPeerMin(busyBatchRequestsPerPeerMin(seed));
         int clients = r.nextInt(1, 5);
         int keys = r.nextInt(1, 4);
         int opsPerClient = r.nextInt(5, 26);
@@ -172,6 +184,27 @@ record SimParams(
     }
 
     /**
+     * The same run on a network that loses, duplicates and delays nothing, without crashes, where k
+     * backups are silent and k' others lie to clients (the last ones: the leader of view 0 stays
+     * correct), and {@code repliers} replicas answer a request at once with full results (no digest
+     * replies: a silent full replier would leave a client with digests only). With 2k'+k+1 of them
+     * k'+1 correct ones are always among them, so no client ever needs to re-send.
+     */
+    SimParams withSilentAndLyingBackups(int repliers) {
+        int n = config.n();
+        List<Byzantine> faulty = new ArrayList<>();
+        for (int i = 0; i < config.k(); i++) {
+            faulty.add(new Byzantine(n - 1 - i, EnumSet.of(Behavior.SILENT)));
+        }
+        for (int i = 0; i < config.kPrime(); i++) {
+            faulty.add(new Byzantine(n - 1 - config.k() - i, EnumSet.of(Behavior.WRONG_REPLY)));
+        }
+        return new SimParams(seed, config.withRepliersPerRequest(repliers).withDigestReplies(false), clients, opsPerClient, keys, thinkTicksMax,
+                clientRetransmitTicks, 0, 0, 1, 0, List.copyOf(faulty), false, false, safetyTicks, livenessTicksMax,
+                floodMessagesPerTick, 0, Set.of());
+    }
+
+    /**
      * The same run with client 0 Byzantine: its authenticator entries are garbage for every replica
      * but the first (the leader of view 0, which gets its new requests directly), so no backup can
      * check them and each of its requests waits at the backups until it re-sends them to all.
@@ -202,6 +235,7 @@ record SimParams(
                 + " pipeline=" + config.pipelineInstancesMax() + " batch=" + config.batchRequestsMax()
                 + " digestReplies=" + config.digestReplies() + " repliers=" + config.repliersPerRequest()
                 + " leaderOnlyBytes=" + config.leaderOnlyRequestBytesMax()
+                + " busyBatchPerPeer=" + config.busyBatchRequestsPerPeerMin()
                 + " clients=" + clients + "x" + opsPerClient + " keys=" + keys
                 + String.format(" loss=%.3f dup=%.3f", lossRate, duplicateRate) + " delayMax=" + delayTicksMax
                 + (slowInboundTicks > 0 ? " slowInbound=" + slowInboundTicks : "")

@@ -38,6 +38,7 @@ class SimulationTest {
     private static final int RANDOM_SEEDS_DEFAULT = 1500;
     private static final int FEWEST_REPLIERS_SEEDS = 100;
     private static final int BAD_AUTHENTICATOR_SEEDS = 100;
+    private static final int SILENT_AND_LYING_SEEDS = 60;
     private static final int BROKEN_SEEDS_MAX = 400;
     private static final int READ_RACE_SEEDS = 200;
     private static final int REJUVENATION_SEEDS = 120;
@@ -220,6 +221,29 @@ class SimulationTest {
         long executed = sumOverBothShapes("clientsCompleteWhenOnlyKPrimePlusOneAnswerAndOneOfThemLies",
                 FEWEST_REPLIERS_SEEDS, SimParams::withFewestRepliersAndALiar, Simulator.Stats::executedSeqs);
         assertTrue(executed > 0, "nothing ordered");
+    }
+
+    /**
+     * k backups are silent and k' others lie to clients, on a network that loses nothing: with the
+     * default repliers (2k'+k+1) every client completes without ever re-sending a request; with one
+     * replier fewer some clients must re-send (the faulty replicas are then sometimes among so many of
+     * a request's repliers that fewer than k'+1 correct ones answer), so the default is the fewest
+     * that spare the re-send. Every checker stays green in both.
+     */
+    @Test
+    void withTheDefaultRepliersNoClientReSendsWhileKAreSilentAndKPrimeLie() {
+        long atDefault = sumOverBothShapes("withTheDefaultRepliersNoClientReSendsWhileKAreSilentAndKPrimeLie",
+                SILENT_AND_LYING_SEEDS, p -> p.withSilentAndLyingBackups(defaultRepliers(p.config())),
+                Simulator.Stats::clientResends);
+        long oneFewer = sumOverBothShapes("withTheDefaultRepliersNoClientReSendsWhileKAreSilentAndKPrimeLie",
+                SILENT_AND_LYING_SEEDS, p -> p.withSilentAndLyingBackups(defaultRepliers(p.config()) - 1),
+                Simulator.Stats::clientResends);
+        assertEquals(0, atDefault, "re-sends with 2k'+k+1 repliers");
+        assertTrue(oneFewer > 0, "no re-send with 2k'+k repliers: the scenario does not test the bound");
+    }
+
+    private static int defaultRepliers(ProtocolConfig config) {
+        return ProtocolConfig.defaults(config.n(), config.k(), config.kPrime()).repliersPerRequest();
     }
 
     /**

@@ -204,19 +204,21 @@ final class Simulator {
         }
         int fastReads = 0;
         int readsOrdered = 0;
+        int resends = 0;
         for (SimClient c : clients) {
             fastReads += c.fastReads();
             readsOrdered += c.readsOrdered();
+            resends += c.resends();
         }
         return new Stats(now, delivered, decodeFailures, checkers.executedSeqs(), checkers.history().size(),
                 maxView, restarts, stillRecovering, checkers.stateJumps(), drops, Map.copyOf(damages), fastReads,
-                readsOrdered);
+                readsOrdered, resends);
     }
 
     /** Figures of one run (to show which paths the seeds exercised). */
     record Stats(long ticks, long delivered, long decodeFailures, long executedSeqs, int operations,
                  long maxView, int restarts, int stillRecovering, int stateJumps, Map<DropReason, Long> drops,
-                 Map<SimDisk.Damage, Integer> damages, int fastReads, int readsOrdered) {
+                 Map<SimDisk.Damage, Integer> damages, int fastReads, int readsOrdered, int clientResends) {
     }
 
     private void runPhases() {
