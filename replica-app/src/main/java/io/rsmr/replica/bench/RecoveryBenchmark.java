@@ -44,14 +44,16 @@ import java.util.concurrent.atomic.AtomicLongArray;
  *     small-write paths, which loading did not use: without it the "steady" rate still doubled over the next 20 s),
  *     from {@code --steady-seconds} before the kill to {@code --steady-seconds}
  *     after the replica reports it recovered (the page cache is flushed first: the load's and the earlier
- *     recoveries' dirty pages would otherwise be written back during the steady window and depress it).</li>
+ *     recoveries' dirty pages would otherwise be written back during the steady window and depress it);</li>
+ * <li>then, under the same load, the recovered replica stopped (SIGSTOP) for as long as its recovery took, and let
+ *     go on (SIGCONT): the dip of one replica fewer, to tell it from the cost of one recovering.</li>
  * </ol>
  * Times come from the replica's own "recovered" and "recovery-progress" reports.
  *
  * <pre>
  * java -cp rsmr-replica.jar io.rsmr.replica.bench.RecoveryBenchmark --shape 6:1:1 --state-mb 100 --value-bytes 60000 \
  *      --jvm "-Xmx1g -XX:+UseParallelGC" --corrupt-percent 1 --load-clients 16 --warmup-seconds 20 --steady-seconds 10 \
- *      [--victim-nice 10] \
+ *      [--victim-nice 10] [--replica-args "--fsync none"] \
  *      [--serve-mib-per-second 100] --out replica-recovery.jsonl [--dir DIR]
  * </pre>
  */
@@ -89,7 +91,7 @@ public final class RecoveryBenchmark {
                 .toArray();
         int serveMiBPerSecond = Integer.parseInt(options.getOrDefault("serve-mib-per-second", "0"));
         LocalCluster.Spec spec = new LocalCluster.Spec("bench-recovery", shape[0], shape[1], shape[2], jvm,
-                Map.<Integer, ByzantineMode>of(), List.of("--state-bytes-max", Long.toString(stateBytesMax)),
+                Map.<Integer, ByzantineMode>of(), replicaArgs(stateBytesMax, options.getOrDefault("replica-args", "")),
                 serveMiBPerSecond);
         String setup = ("{\"measure\":\"setup\",\"n\":" + shape[0] + ",\"k\":" + shape[1] + ",\"kPrime\":"
                 + shape[2] + ",\"serveMiBPerSecond\":" + (serveMiBPerSecond > 0 ? serveMiBPerSecond : "\"default\"")
@@ -106,6 +108,15 @@ public final class RecoveryBenchmark {
             }
         }
         System.out.println("results in " + out.toAbsolutePath() + ", replica logs in " + dir);
+    }
+
+    /** Every replica's options: the state limit the load needs, then {@code --replica-args} (e.g. "--fsync none"). */
+    private static List<String> replicaArgs(long stateBytesMax, String extra) {
+        List<String> args = new ArrayList<>(List.of("--state-bytes-max", Long.toString(stateBytesMax)));
+        if (!extra.isBlank()) {
+            args.addAll(Arrays.asList(extra.trim().split(" +")));
+        }
+        return args;
     }
 
     /**
@@ -358,8 +369,12 @@ public final class RecoveryBenchmark {
 
     // ---------------------------------------------------------------- throughput while recovering
 
+    /**
+     * The empty-disk recovery under load; then, under the same load, the victim stopped (SIGSTOP) for
+     * as long as the recovery took: how much of the dip is one replica fewer, not one recovering.
+     */
     private void recoverUnderLoad(Load load, double tcpBytesPerSecond) throws Exception {
-        int seconds = (int) RECOVERY_SECONDS_MAX + load.warmupSeconds() + 2 * load.steadySeconds() + 10;
+        int seconds = (int) RECOVERY_SECONDS_MAX * 2 + load.warmupSeconds() + 3 * load.steadySeconds() + 10;
         AtomicLongArray commits = new AtomicLongArray(seconds);
         AtomicBoolean running = new AtomicBoolean(true);
         flushPageCache();
@@ -371,12 +386,22 @@ public final class RecoveryBenchmark {
                 load.victimNice());
         int recoveredSecond = second(start);
         Thread.sleep(TimeUnit.SECONDS.toMillis(load.steadySeconds() + 1));
+        int stopSecond = second(start);
+        cluster.pause(VICTIM, true);
+        Thread.sleep(TimeUnit.SECONDS.toMillis(Math.max(2, recoveredSecond - killSecond + 1)));
+        cluster.pause(VICTIM, false);
+        int continueSecond = second(start);
+        Thread.sleep(TimeUnit.SECONDS.toMillis(load.steadySeconds()));
         running.set(false);
         for (Thread thread : threads) {
             thread.join();
         }
-        emit(throughputJson(commits, Math.max(1, load.warmupSeconds()), killSecond, recoveredSecond, second(start),
-                recovered));
+        double steady = mean(commits, Math.max(1, load.warmupSeconds()), killSecond);
+        emit(throughputJson(commits, steady, killSecond, recoveredSecond, stopSecond, recovered));
+        emit("{\"measure\":\"throughput-while-one-is-stopped\",\"steadyOpsPerSecond\":" + round(steady)
+                + ",\"stopSecond\":" + stopSecond + ",\"continueSecond\":" + continueSecond
+                + ",\"minRatioWhileStopped\":" + round(minRatio(commits, steady, stopSecond, continueSecond))
+                + ",\"ratioPerSecondFromStop\":[" + ratios(commits, steady, stopSecond, second(start)) + "]}");
     }
 
     /** Writes every dirty page of the machine back ({@code sync}), so that no earlier write is paid for later. */
@@ -408,37 +433,49 @@ public final class RecoveryBenchmark {
     }
 
     /**
-     * Steady = mean of the whole seconds from steadyFrom (after the warm-up) to the kill; then each second's
-     * ratio to it; and the mean of the whole seconds from the second after the one it recovered in to the end.
+     * Each second's ratio to steady from the kill, the lowest up to the second it recovered in, and the mean of the
+     * whole seconds from the second after that one to endSecond.
      */
-    private static String throughputJson(AtomicLongArray commits, int steadyFrom, int killSecond, int recoveredSecond,
+    private static String throughputJson(AtomicLongArray commits, double steady, int killSecond, int recoveredSecond,
                                          int endSecond, String recovered) {
-        double steady = 0;
-        for (int s = steadyFrom; s < killSecond; s++) {
-            steady += commits.get(s);
-        }
-        steady /= Math.max(1, killSecond - steadyFrom);
-        StringBuilder perSecond = new StringBuilder();
-        double min = Double.MAX_VALUE;
         long zeroSeconds = 0;
-        for (int s = killSecond; s < endSecond; s++) {
-            double ratio = commits.get(s) / steady;
-            perSecond.append(perSecond.length() == 0 ? "" : ",").append(round(ratio));
-            if (s <= recoveredSecond) {
-                min = Math.min(min, ratio);
-                zeroSeconds += commits.get(s) == 0 ? 1 : 0;
-            }
+        for (int s = killSecond; s <= recoveredSecond; s++) {
+            zeroSeconds += commits.get(s) == 0 ? 1 : 0;
         }
-        double after = 0;
-        for (int s = recoveredSecond + 1; s < endSecond; s++) {
-            after += commits.get(s);
-        }
-        after /= Math.max(1, endSecond - recoveredSecond - 1);
         return "{\"measure\":\"throughput-while-recovering\",\"steadyOpsPerSecond\":" + round(steady)
-                + ",\"afterRecoveryOpsPerSecond\":" + round(after)
-                + ",\"steadyFromSecond\":" + steadyFrom + ",\"killSecond\":" + killSecond + ",\"recoveredSecond\":" + recoveredSecond
-                + ",\"minRatioWhileRecovering\":" + round(min) + ",\"secondsWithZeroCommits\":" + zeroSeconds
-                + ",\"ratioPerSecondFromKill\":[" + perSecond + "],\"recoveredReport\":" + recovered + "}";
+                + ",\"afterRecoveryOpsPerSecond\":" + round(mean(commits, recoveredSecond + 1, endSecond))
+                + ",\"killSecond\":" + killSecond + ",\"recoveredSecond\":" + recoveredSecond
+                + ",\"minRatioWhileRecovering\":" + round(minRatio(commits, steady, killSecond, recoveredSecond))
+                + ",\"secondsWithZeroCommits\":" + zeroSeconds
+                + ",\"ratioPerSecondFromKill\":[" + ratios(commits, steady, killSecond, endSecond)
+                + "],\"recoveredReport\":" + recovered + "}";
+    }
+
+    /** Mean commits per second over the whole seconds [from, to). */
+    private static double mean(AtomicLongArray commits, int from, int to) {
+        double sum = 0;
+        for (int s = from; s < to; s++) {
+            sum += commits.get(s);
+        }
+        return sum / Math.max(1, to - from);
+    }
+
+    /** The lowest ratio to steady of the seconds [from, through]. */
+    private static double minRatio(AtomicLongArray commits, double steady, int from, int through) {
+        double min = Double.MAX_VALUE;
+        for (int s = from; s <= through; s++) {
+            min = Math.min(min, commits.get(s) / steady);
+        }
+        return min;
+    }
+
+    /** Each second's ratio to steady, [from, to), comma-separated. */
+    private static String ratios(AtomicLongArray commits, double steady, int from, int to) {
+        StringBuilder perSecond = new StringBuilder();
+        for (int s = from; s < to; s++) {
+            perSecond.append(perSecond.length() == 0 ? "" : ",").append(round(commits.get(s) / steady));
+        }
+        return perSecond.toString();
     }
 
     private static double round(double value) {

@@ -172,6 +172,18 @@ public final class LocalCluster implements AutoCloseable {
         }
     }
 
+    /**
+     * Stops replica {@code id} with SIGSTOP (true) or lets it go on with SIGCONT (false): a replica
+     * that is silent without losing anything, its connections open.
+     */
+    public synchronized void pause(int id, boolean stopped) throws IOException, InterruptedException {
+        long pid = pid(id).orElseThrow(() -> new IllegalStateException("replica " + id + " is not running"));
+        Process kill = new ProcessBuilder("kill", stopped ? "-STOP" : "-CONT", Long.toString(pid)).inheritIO().start();
+        if (kill.waitFor() != 0) {
+            throw new IOException("kill " + (stopped ? "-STOP " : "-CONT ") + pid + " exited with " + kill.exitValue());
+        }
+    }
+
     /** The operating-system process id of replica {@code id}, if it runs. */
     public synchronized Optional<Long> pid(int id) {
         Process process = processes.get(id);
