@@ -24,7 +24,6 @@ import java.util.function.Consumer;
 final class ChunkHasher implements AutoCloseable {
     /** Chunks waiting to be hashed, at most (a few peers' transferChunksInFlightMax). */
     static final int QUEUED_CHUNKS_MAX = 64;
-    private static final long IDLE_POLL_MILLIS = 100;
 
     private record Pending(int sender, ChunkData chunk) {
     }
@@ -33,7 +32,6 @@ final class ChunkHasher implements AutoCloseable {
     private final ConcurrentLinkedQueue<Input.HashedChunk> hashed = new ConcurrentLinkedQueue<>();
     private final Runnable wakeup;
     private final Thread thread;
-    private volatile boolean running = true;
 
     /** @param wakeup called (from the hashing thread) after each chunk is hashed: wakes the event loop */
     ChunkHasher(String name, Runnable wakeup) {
@@ -55,14 +53,13 @@ final class ChunkHasher implements AutoCloseable {
         }
     }
 
+    /** Waits for chunks (no periodic wake-up on a replica that is not recovering) until {@link #close} interrupts it. */
     private void run() {
         try {
-            while (running) {
-                Pending next = waiting.poll(IDLE_POLL_MILLIS, TimeUnit.MILLISECONDS);
-                if (next != null) {
-                    hashed.add(new Input.HashedChunk(next.sender(), next.chunk(), Digests.sha256(next.chunk().bytes())));
-                    wakeup.run();
-                }
+            while (true) {
+                Pending next = waiting.take();
+                hashed.add(new Input.HashedChunk(next.sender(), next.chunk(), Digests.sha256(next.chunk().bytes())));
+                wakeup.run();
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -71,7 +68,6 @@ final class ChunkHasher implements AutoCloseable {
 
     @Override
     public void close() {
-        running = false;
         thread.interrupt();
         try {
             thread.join(TimeUnit.SECONDS.toMillis(1));
