@@ -342,18 +342,18 @@ public final class ReplicaNode implements AutoCloseable {
                 || message instanceof FetchState;
     }
 
-    /** A chunk in a detached frame (see the class comment); sent at once, like every transfer message. */
+    /**
+     * A chunk in a detached frame (see the class comment); sent at once, like every transfer message.
+     * A chunk answers one peer's request, never every peer.
+     */
     private void sendChunk(long to, ChunkData chunk) {
+        assert to != Output.ALL : "chunks are sent to the peer that asked";
         ByzantineMode mode = settings.byzantineMode();
         byte[] bytes = mode == ByzantineMode.SPOILED_CHUNKS || mode == ByzantineMode.FORGED_CHUNKS
                 ? wrong(chunk.bytes()) : chunk.bytes();
         byte[] head = codec.encodeChunkHead(mode == ByzantineMode.FORGED_CHUNKS
                 ? new ChunkData(chunk.seq(), chunk.index(), Digests.sha256(bytes), bytes) : chunk);
-        for (Membership.Member member : membership.members()) {
-            if (member.id() != settings.replicaId() && (to == Output.ALL || member.id() == membership.replicaId((int) to))) {
-                transport.sendDetachedToReplica(member.id(), head, bytes);
-            }
-        }
+        transport.sendDetachedToReplica(membership.replicaId((int) to), head, bytes);
     }
 
     private void sendToReplicas(long to, byte[] bytes) {
